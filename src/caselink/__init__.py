@@ -1,0 +1,38 @@
+"""caselink: find deaths that belong together before the next one happens.
+
+The public facade is small on purpose; everything else may move.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = ["Case", "CaseFilter", "CaseStore", "__version__", "load_cases", "normalise_record"]
+
+if TYPE_CHECKING:
+    from caselink.schema import Case, normalise_record
+    from caselink.store import CaseFilter, CaseStore
+
+
+def load_cases(*paths: str, db: str | None = None) -> Any:
+    """Ingest ``paths`` into the store named by ``db`` (see :class:`CaseStore`) and return the result."""
+    from caselink.io import open_source
+    from caselink.store import CaseStore
+
+    with CaseStore.open(db) as store:
+        return store.ingest([open_source(p) for p in paths])
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy so that `import caselink` stays cheap (no SQLAlchemy or pandas until used).
+    if name in ("Case", "normalise_record"):
+        from caselink import schema
+
+        return getattr(schema, name)
+    if name in ("CaseStore", "CaseFilter"):
+        from caselink import store
+
+        return getattr(store, name)
+    raise AttributeError(name)

@@ -1,0 +1,164 @@
+"""``caselink cases list|show``, ``caselink export`` and ``caselink stats``: reading the store."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from caselink.commands.common import (
+    EXIT_BAD_INPUT, DbOption, JsonOption, fail, open_store, print_json,
+)
+from caselink.io import FORMATS, write
+from caselink.schema import stored_to_raw
+from caselink.store import CaseFilter
+
+cases_app = typer.Typer(help="List and show cases in the store.", no_args_is_help=True)
+
+# Hooks called as hook(store, action, case_ids, details) after a read or export; the audit area
+# registers the DPA s.62 consultation/disclosure record here.
+AFTER_READ: list = []
+
+
+def parse_day(value: str | None, option: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"{option}: '{value}' is not an ISO 8601 date (e.g. 2014-06-19)", EXIT_BAD_INPUT)
+
+
+def case_filter(cause: str | None = None, substance: str | None = None, place_type: str | None = None,
+                sex: str | None = None, min_age: int | None = None, max_age: int | None = None,
+                found_from: str | None = None, found_to: str | None = None, agency: str | None = None,
+                classification: str | None = None) -> CaseFilter:
+    """A CaseFilter from CLI option values, folded with the same vocabulary rules as ingest."""
+    from caselink import vocab
+
+    return CaseFilter(
+        cause=vocab.fold(cause, vocab.CAUSE_SYNONYMS) if cause else None,
+        substance=vocab.fold(substance, vocab.SUBSTANCE_SYNONYMS) if substance else None,
+        place_type=vocab.fold(place_type, vocab.PLACE_TYPE_SYNONYMS) if place_type else None,
+        victim_sex=vocab.SEX_SYNONYMS.get(sex.lower(), sex) if sex else None,
+        min_age=min_age, max_age=max_age,
+        found_from=parse_day(found_from, "--from"), found_to=parse_day(found_to, "--to"),
+        agency=agency,
+        classification=vocab.fold(classification, vocab.CLASSIFICATION_SYNONYMS) if classification else None,
+    )
+
+
+@cases_app.command("list")
+def list_cases(
+    db: DbOption = None,
+    cause: Annotated[str | None, typer.Option(help="Only this cause.")] = None,
+    substance: Annotated[str | None, typer.Option(help="Only cases with this substance.")] = None,
+    place_type: Annotated[str | None, typer.Option("--place-type", help="Only this place type.")] = None,
+    sex: Annotated[str | None, typer.Option(help="Only this victim sex (F, M, X, U).")] = None,
+    min_age: Annotated[int | None, typer.Option("--min-age")] = None,
+    max_age: Annotated[int | None, typer.Option("--max-age")] = None,
+    found_from: Annotated[str | None, typer.Option("--from", help="Found on or after this date.")] = None,
+    found_to: Annotated[str | None, typer.Option("--to", help="Found before this date.")] = None,
+    agency: Annotated[str | None, typer.Option(help="Only this agency.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many cases.", min=1)] = 100,
+    as_json: JsonOption = False,
+) -> None:
+    """List cases in found_at order, with optional filters."""
+    where = case_filter(cause, substance, place_type, sex, min_age, max_age, found_from, found_to, agency)
+    store = open_store(db)
+    total = store.count(where)
+    rows = [stored_to_raw(r) for r in store.iter_stored(where, limit=limit)]
+    store.close()
+    if as_json:
+        print_json({"n_matching": total, "cases": rows})
+        return
+    table = Table("case_id", "found_at", "cause", "place_type", "area", "age", "sex")
+    for row in rows:
+        table.add_row(row["case_id"], row["found_at"], row["cause"] or "", row["place_type"] or "",
+                      row["area"] or "", str(row["victim_age"] or ""), row["victim_sex"] or "")
+    Console(width=160).print(table)
+    typer.echo(f"{len(rows)} of {total} matching case(s)")
+
+
+@cases_app.command("show")
+def show_case(
+    case_id: Annotated[str, typer.Argument(help="The case to show.")],
+    db: DbOption = None,
+    justification: Annotated[str | None, typer.Option(
+        "--justification", help="Why you are consulting this record (logged, DPA 2018 s.62).")] = None,
+    officer: Annotated[str | None, typer.Option("--officer", help="Who is reading (default $CASELINK_USER).")] = None,
+    history: Annotated[bool, typer.Option("--history", help="Also show superseded versions.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Show one case in full."""
+    store = open_store(db)
+    stored = store.get_stored(case_id)
+    if stored is None:
+        store.close()
+        fail(f"no case '{case_id}' in the store; `caselink cases list` shows the ids", EXIT_BAD_INPUT)
+    for hook in AFTER_READ:
+        hook(store, "consultation", [case_id], {"justification": justification, "officer": officer})
+    record: dict[str, Any] = stored_to_raw(stored)
+    record["version"] = stored["version"]
+    if history:
+        record["previous_versions"] = store.versions(case_id)
+    store.close()
+    if as_json:
+        print_json(record)
+        return
+    for key, value in record.items():
+        if isinstance(value, list):
+            value = "; ".join(str(v) for v in value)
+        typer.echo(f"{key:>22}: {'' if value is None else value}")
+
+
+def export_command(
+    out: Annotated[Path, typer.Option("--out", help="File to write.")],
+    fmt: Annotated[str, typer.Option("--format", help="csv, jsonl, parquet or geojson.")] = "csv",
+    db: DbOption = None,
+    justification: Annotated[str | None, typer.Option(
+        "--justification", help="Why the data leaves the store (logged, DPA 2018 s.62).")] = None,
+    recipient: Annotated[str | None, typer.Option("--recipient", help="Who receives the export.")] = None,
+    officer: Annotated[str | None, typer.Option("--officer", help="Who exports (default $CASELINK_USER).")] = None,
+) -> None:
+    """Write every case to a file that re-imports to identical records."""
+    if fmt not in FORMATS:
+        fail(f"--format: '{fmt}' is not one of {', '.join(FORMATS)}", EXIT_BAD_INPUT)
+    if not out.parent.exists():
+        fail(f"--out: folder {out.parent} does not exist", EXIT_BAD_INPUT)
+    store = open_store(db)
+    partial = out.with_name(out.name + ".partial")
+    count = write(store.iter_stored(), partial, fmt)
+    partial.replace(out)  # never leave a half-written export under the real name
+    for hook in AFTER_READ:
+        hook(store, "disclosure" if recipient else "consultation", None,
+             {"justification": justification, "officer": officer, "recipient": recipient,
+              "out": str(out), "format": fmt, "n_cases": count})
+    store.close()
+    typer.echo(f"exported {count} case(s) to {out}")
+
+
+def stats_command(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Volumes: how many cases, over which dates, by cause."""
+    store = open_store(db)
+    stats = store.stats()
+    store.close()
+    if as_json:
+        print_json(stats)
+        return
+    typer.echo(f"cases: {stats['n_cases']}")
+    typer.echo(f"found: {stats['first_found_at'] or '-'} to {stats['last_found_at'] or '-'}")
+    for key in ("by_cause", "by_incident_type", "by_classification"):
+        typer.echo(key.replace("_", " ") + ":")
+        for name, n in sorted(stats[key].items(), key=lambda kv: -kv[1]):
+            typer.echo(f"  {name:<32} {n}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(cases_app, name="cases")
+    app.command("export")(export_command)
+    app.command("stats")(stats_command)

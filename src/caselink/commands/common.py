@@ -1,0 +1,75 @@
+"""What every command shares: the --db option, JSON output, and the one-line error contract."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from datetime import date, datetime
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from caselink.store import CaseStore, StoreError
+
+EXIT_FAILURE = 1
+EXIT_BAD_INPUT = 2
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="Database URL or SQLite file path (default: $CASELINK_DB, else ./caselink.db)."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of text.")]
+OfficerOption = Annotated[
+    str | None, typer.Option("--officer", help="Who is acting (default: $CASELINK_USER, else the login name).")
+]
+
+
+def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
+    """Print one line to stderr and exit: errors never print a traceback."""
+    typer.echo(f"caselink: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def warn(message: str) -> None:
+    typer.echo(f"caselink: warning: {message}", err=True)
+
+
+def open_store(db: str | None) -> CaseStore:
+    try:
+        return CaseStore.open(db)
+    except StoreError as exc:
+        fail(str(exc))
+
+
+def officer_name(officer: str | None) -> str:
+    """The acting identity: explicit option, then $CASELINK_USER, then the operating-system login."""
+    if officer and officer.strip():
+        return officer.strip()
+    from_env = os.environ.get("CASELINK_USER", "").strip()
+    if from_env:
+        return from_env
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no login name in some containers
+        return "unknown"
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, set | tuple):
+        return list(value)
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def print_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, default=_default, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.flush()
+
+
+def is_terminal() -> bool:
+    return sys.stderr.isatty()

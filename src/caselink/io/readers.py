@@ -1,0 +1,239 @@
+"""Readers: each file format as a stream of (line, raw row) with the line numbers of the contract.
+
+LINE is what a user opens the file at: the CSV header is line 1 (a quoted field spanning lines
+counts from where its record starts), JSONL the physical line, Parquet the row index + 1, GeoJSON
+the feature index + 1.  A problem with the whole file (unreadable, empty, another format, a missing
+column) raises :class:`SourceError` naming the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from caselink.schema import REQUIRED_FIELDS, SCHEMA_COLUMNS
+from caselink.store.ingest import RecordSource, SourceError
+
+FORMATS = ("csv", "jsonl", "parquet", "geojson")
+KNOWN_COLUMNS = set(SCHEMA_COLUMNS)
+
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+
+def detect_format(path: Path) -> str:
+    """Format from the extension, checked against the file's first bytes."""
+    suffix = path.suffix.lower()
+    by_suffix = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet",
+                 ".pq": "parquet", ".geojson": "geojson", ".json": "geojson"}.get(suffix)
+    if by_suffix is None:
+        raise SourceError(str(path), f"unknown file type '{suffix or '(none)'}'; use .csv, .jsonl, .parquet "
+                                     "or .geojson")
+    return by_suffix
+
+
+def _check_columns(path: str, columns: list[str], geo: bool = False) -> list[str]:
+    required = [c for c in REQUIRED_FIELDS if not (geo and c in ("lat", "lon"))]
+    missing = [c for c in required if c not in columns]
+    if missing:
+        raise SourceError(path, f"missing column(s) {', '.join(missing)}; the case schema requires "
+                                f"{', '.join(REQUIRED_FIELDS)} (see docs/schema.md)")
+    extra = [c for c in columns if c not in KNOWN_COLUMNS]
+    return [f"{path}: column(s) {', '.join(extra)} are not in the case schema and were not imported"] if extra else []
+
+
+class CsvSource(RecordSource):
+    """CSV with a header row; list fields are ``;``-joined cells."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = str(path)
+        self._file = path
+        self._warnings: list[str] = []
+
+    def warnings(self) -> list[str]:
+        return self._warnings
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        try:
+            handle = self._file.open(newline="", encoding="utf-8-sig")
+        except OSError as exc:
+            raise SourceError(self.path, f"cannot read: {exc.strerror}") from None
+        with handle:
+            try:
+                head = handle.read(4)
+                if head.startswith("PAR1") or "\x00" in head:
+                    raise SourceError(self.path, "is not a CSV text file (binary content; a Parquet file "
+                                                 "should end in .parquet)")
+                handle.seek(0)
+                reader = csv.reader(handle)
+                header = next(reader, None)
+                if header is None or not any(h.strip() for h in header):
+                    raise SourceError(self.path, "is empty; expected a header row naming the case fields")
+                header = [h.strip() for h in header]
+                if header[0].startswith(("{", "[")):
+                    raise SourceError(self.path, "looks like JSON, not CSV; rename it .jsonl or .geojson")
+                self._warnings = _check_columns(self.path, header)
+                width = len(header)
+                start = reader.line_num + 1
+                for cells in reader:
+                    line, start = start, reader.line_num + 1
+                    if not cells or (len(cells) == 1 and not cells[0].strip()):
+                        continue
+                    row = dict(zip(header, cells, strict=False))
+                    if len(cells) != width:
+                        row["__shape__"] = f"has {len(cells)} fields, the header has {width}"
+                    yield line, row
+            except UnicodeDecodeError as exc:
+                raise SourceError(self.path, f"is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+            except csv.Error as exc:
+                raise SourceError(self.path, f"is not valid CSV: {exc}") from None
+
+
+class JsonlSource(RecordSource):
+    """One JSON object per line; list fields as arrays (``;``-joined strings are accepted too)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = str(path)
+        self._file = path
+        self._warnings: list[str] = []
+
+    def warnings(self) -> list[str]:
+        return self._warnings
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        try:
+            handle = self._file.open(encoding="utf-8-sig")
+        except OSError as exc:
+            raise SourceError(self.path, f"cannot read: {exc.strerror}") from None
+        seen_any = False
+        extra: set[str] = set()
+        with handle:
+            try:
+                for line_no, text in enumerate(handle, start=1):
+                    if not text.strip():
+                        continue
+                    try:
+                        row = json.loads(text)
+                    except json.JSONDecodeError as exc:
+                        if not seen_any:
+                            raise SourceError(self.path, f"is not JSON Lines (line {line_no}: {exc.msg})") from None
+                        yield line_no, {"__shape__": f"is not valid JSON ({exc.msg})"}
+                        continue
+                    if not isinstance(row, dict):
+                        if not seen_any:
+                            raise SourceError(self.path, "is not JSON Lines of objects (one case per line)")
+                        yield line_no, {"__shape__": "is not a JSON object"}
+                        continue
+                    if not seen_any:
+                        _check_columns(self.path, list(row))
+                    seen_any = True
+                    extra.update(k for k in row if k not in KNOWN_COLUMNS)
+                    yield line_no, row
+            except UnicodeDecodeError as exc:
+                raise SourceError(self.path, f"is not UTF-8 text ({exc.reason})") from None
+        if not seen_any:
+            raise SourceError(self.path, "is empty; expected one JSON object per line")
+        if extra:
+            self._warnings = [f"{self.path}: field(s) {', '.join(sorted(extra))} are not in the case schema "
+                              "and were not imported"]
+
+
+class ParquetSource(RecordSource):
+    """Parquet, read in record batches so a large file never sits whole in memory."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = str(path)
+        self._file = path
+        self._warnings: list[str] = []
+
+    def warnings(self) -> list[str]:
+        return self._warnings
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        import pyarrow.parquet as pq
+
+        try:
+            parquet = pq.ParquetFile(self._file)
+        except OSError as exc:
+            raise SourceError(self.path, f"cannot read as Parquet: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - pyarrow raises ArrowInvalid for non-Parquet content
+            raise SourceError(self.path, f"is not a Parquet file ({exc})") from None
+        columns = list(parquet.schema_arrow.names)
+        self._warnings = _check_columns(self.path, columns)
+        if parquet.metadata.num_rows == 0:
+            raise SourceError(self.path, "is empty; it holds no rows")
+        index = 0
+        for batch in parquet.iter_batches(batch_size=10_000):
+            for row in batch.to_pylist():
+                index += 1
+                yield index, row
+
+
+class GeoJsonSource(RecordSource):
+    """An RFC 7946 FeatureCollection of Points (longitude first); the properties are case fields."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = str(path)
+        self._file = path
+        self._warnings: list[str] = []
+
+    def warnings(self) -> list[str]:
+        return self._warnings
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        try:
+            text = self._file.read_text(encoding="utf-8-sig")
+        except OSError as exc:
+            raise SourceError(self.path, f"cannot read: {exc.strerror}") from None
+        except UnicodeDecodeError as exc:
+            raise SourceError(self.path, f"is not UTF-8 text ({exc.reason})") from None
+        if not text.strip():
+            raise SourceError(self.path, "is empty; expected a GeoJSON FeatureCollection")
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SourceError(self.path, f"is not JSON (line {exc.lineno}: {exc.msg})") from None
+        if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
+            raise SourceError(self.path, "is not a GeoJSON FeatureCollection")
+        features = document.get("features")
+        if not isinstance(features, list) or not features:
+            raise SourceError(self.path, "has no features")
+        extra: set[str] = set()
+        first = True
+        for index, feature in enumerate(features, start=1):
+            if not isinstance(feature, dict) or feature.get("type") != "Feature":
+                yield index, {"__shape__": "is not a GeoJSON Feature"}
+                continue
+            properties = dict(feature.get("properties") or {})
+            if first:
+                _check_columns(self.path, list(properties), geo=True)
+                first = False
+            extra.update(k for k in properties if k not in KNOWN_COLUMNS)
+            geometry = feature.get("geometry") or {}
+            coordinates = geometry.get("coordinates") if isinstance(geometry, dict) else None
+            if not isinstance(geometry, dict) or geometry.get("type") != "Point" or not isinstance(
+                coordinates, list
+            ) or len(coordinates) < 2:
+                properties["__geometry__"] = "must be a Point with [longitude, latitude]"
+                properties.setdefault("lat", None)
+                properties.setdefault("lon", None)
+            else:
+                properties["lon"], properties["lat"] = coordinates[0], coordinates[1]
+            yield index, properties
+        if extra:
+            self._warnings = [f"{self.path}: propert(ies) {', '.join(sorted(extra))} are not in the case schema "
+                              "and were not imported"]
+
+
+def open_source(path: str | Path) -> RecordSource:
+    """A reader for ``path`` chosen by its extension; raises SourceError for a missing or odd file."""
+    file = Path(path)
+    if not file.exists():
+        raise SourceError(str(path), "no such file")
+    if file.is_dir():
+        raise SourceError(str(path), "is a folder; name the files to import")
+    kind = detect_format(file)
+    return {"csv": CsvSource, "jsonl": JsonlSource, "parquet": ParquetSource, "geojson": GeoJsonSource}[kind](file)

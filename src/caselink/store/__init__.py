@@ -1,0 +1,202 @@
+"""The case store: one object every command, the web app and linkage open the same way.
+
+Reads return canonical :class:`~caselink.schema.Case` objects or a pandas frame of stored columns,
+so callers never depend on how a dialect stores JSON or times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine, Select, Text, cast, func, select
+
+from caselink.schema import DEFAULT_TZ, Case, case_from_stored
+from caselink.store.database import StoreError, make_engine, migrate, resolve_db_url
+from caselink.store.ingest import IngestError, IngestResult, RecordSource, RowProblem, SourceError, ingest
+from caselink.store.models import CaseEntityRow, CaseRow, CaseVersionRow, ImportRow
+
+__all__ = [
+    "CaseFilter", "CaseStore", "IngestError", "IngestResult", "RecordSource", "RowProblem", "SourceError",
+    "StoreError", "resolve_db_url",
+]
+
+CASES = CaseRow.__table__
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """Typed filters shared by the CLI, the API and the scan; each becomes a bound parameter."""
+
+    cause: str | None = None
+    substance: str | None = None
+    place_type: str | None = None
+    victim_sex: str | None = None
+    min_age: int | None = None
+    max_age: int | None = None
+    found_from: datetime | None = None
+    found_to: datetime | None = None
+    agency: str | None = None
+    classification: str | None = None
+    incident_type: str | None = None
+
+    def apply(self, query: Select[Any]) -> Select[Any]:
+        conditions = []
+        for column, value in (
+            (CASES.c.cause, self.cause), (CASES.c.place_type, self.place_type),
+            (CASES.c.victim_sex, self.victim_sex), (CASES.c.agency, self.agency),
+            (CASES.c.classification, self.classification), (CASES.c.incident_type, self.incident_type),
+        ):
+            if value is not None:
+                conditions.append(column == value)
+        if self.min_age is not None:
+            conditions.append(CASES.c.victim_age >= self.min_age)
+        if self.max_age is not None:
+            conditions.append(CASES.c.victim_age <= self.max_age)
+        if self.found_from is not None:
+            conditions.append(CASES.c.found_at >= self.found_from)
+        if self.found_to is not None:
+            conditions.append(CASES.c.found_at < self.found_to)
+        if self.substance is not None:
+            # JSON array membership differs by dialect; a LIKE on the serialised array is portable
+            # and exact because canonical names are quoted tokens.
+            needle = '"' + self.substance.replace("%", "").replace("_", "\\_") + '"'
+            conditions.append(cast(CASES.c.substances, Text).like(f"%{needle}%", escape="\\"))
+        return query.where(*conditions) if conditions else query
+
+
+class CaseStore:
+    """A migrated database holding cases.  Open with :meth:`open`; close with :meth:`close`."""
+
+    def __init__(self, engine: Engine, url: str) -> None:
+        self.engine = engine
+        self.url = url
+
+    @classmethod
+    def open(cls, db: str | None = None) -> CaseStore:
+        """Open (creating and migrating if needed) the store named by ``db``, env or default."""
+        url = resolve_db_url(db)
+        engine = make_engine(url)
+        try:
+            migrate(engine)
+        except Exception as exc:
+            engine.dispose()
+            raise StoreError(f"cannot open store {safe_url(url)}: {exc.__class__.__name__}: {exc}") from exc
+        return cls(engine, url)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> CaseStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writes ---------------------------------------------------------------------------------
+    def ingest(self, sources: Iterable[RecordSource], *, tz: str = DEFAULT_TZ, officer: str | None = None,
+               progress: Callable[[int], None] | None = None) -> IngestResult:
+        """Import all ``sources`` in one transaction; raises IngestError with nothing written."""
+        with self.engine.begin() as connection:
+            return ingest(connection, sources, tz=tz, officer=officer, progress=progress)
+
+    # -- reads ----------------------------------------------------------------------------------
+    def count(self, where: CaseFilter | None = None) -> int:
+        query = select(func.count()).select_from(CASES)
+        with self.engine.connect() as connection:
+            return int(connection.execute((where or CaseFilter()).apply(query)).scalar_one())
+
+    def get_stored(self, case_id: str) -> dict[str, Any] | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(CASES).where(CASES.c.case_id == case_id)).mappings().first()
+        return dict(row) if row else None
+
+    def get_case(self, case_id: str) -> Case | None:
+        stored = self.get_stored(case_id)
+        return case_from_stored(stored) if stored else None
+
+    def iter_stored(self, where: CaseFilter | None = None, *, limit: int | None = None,
+                    order_by_found: bool = True) -> Iterator[dict[str, Any]]:
+        """Stored rows in ``found_at`` order, streamed so an export of a million cases stays small."""
+        query = (where or CaseFilter()).apply(select(CASES))
+        if order_by_found:
+            query = query.order_by(CASES.c.found_at, CASES.c.case_id)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as connection:
+            result = connection.execution_options(yield_per=5000).execute(query).mappings()
+            for row in result:
+                yield dict(row)
+
+    def iter_cases(self, where: CaseFilter | None = None, *, limit: int | None = None) -> Iterator[Case]:
+        for stored in self.iter_stored(where, limit=limit):
+            yield case_from_stored(stored)
+
+    def cases_frame(self, columns: list[str] | None = None, where: CaseFilter | None = None) -> pd.DataFrame:
+        """Stored columns as a DataFrame (times naive UTC; list fields as Python lists)."""
+        selected = [CASES.c[name] for name in columns] if columns else list(CASES.c)
+        query = (where or CaseFilter()).apply(select(*selected)).order_by(CASES.c.found_at, CASES.c.case_id)
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        return pd.DataFrame(rows, columns=[c.name for c in selected])
+
+    def versions(self, case_id: str) -> list[dict[str, Any]]:
+        table = CaseVersionRow.__table__
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(table).where(table.c.case_id == case_id).order_by(table.c.version)
+            ).mappings().all()
+        return [dict(r) for r in rows]
+
+    def cases_with_entity(self, entity: str) -> list[str]:
+        table = CaseEntityRow.__table__
+        with self.engine.connect() as connection:
+            return list(connection.execute(select(table.c.case_id).where(table.c.entity == entity)).scalars())
+
+    def case_ids_changed_by(self, import_id: int) -> list[str]:
+        """Cases an import created or changed, oldest found first: what incremental linkage scores."""
+        with self.engine.connect() as connection:
+            return list(connection.execute(
+                select(CASES.c.case_id).where(CASES.c.import_id == import_id)
+                .order_by(CASES.c.found_at, CASES.c.case_id)
+            ).scalars())
+
+    def stats(self) -> dict[str, Any]:
+        """Volumes for ``caselink stats``; keys are a contract (DESIGN, issue 2)."""
+        with self.engine.connect() as connection:
+            n_cases, first, last = connection.execute(
+                select(func.count(), func.min(CASES.c.found_at), func.max(CASES.c.found_at))
+            ).one()
+            def grouped(column: Any) -> dict[str, int]:
+                rows = connection.execute(select(column, func.count()).group_by(column).order_by(column)).all()
+                return {("unknown" if key is None else str(key)): int(n) for key, n in rows}
+            by_cause = grouped(CASES.c.cause)
+            by_type = grouped(CASES.c.incident_type)
+            by_classification = grouped(CASES.c.classification)
+            by_agency = grouped(CASES.c.agency)
+            n_imports = connection.execute(select(func.count()).select_from(ImportRow.__table__)).scalar_one()
+            n_versions = connection.execute(select(func.count()).select_from(CaseVersionRow.__table__)).scalar_one()
+        return {
+            "n_cases": int(n_cases),
+            "first_found_at": first.date().isoformat() if first else None,
+            "last_found_at": last.date().isoformat() if last else None,
+            "by_cause": by_cause,
+            "by_incident_type": by_type,
+            "by_classification": by_classification,
+            "by_agency": by_agency,
+            "n_imports": int(n_imports),
+            "n_superseded_versions": int(n_versions),
+        }
+
+
+def safe_url(url: str) -> str:
+    """The URL with any password masked, for messages."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001
+        return "<database>"

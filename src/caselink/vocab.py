@@ -1,0 +1,125 @@
+"""Vocabularies of the case record and the synonyms that fold into them.
+
+Vocabularies are *open*: a value outside the list is kept and compared as a string, because
+a force's export will always hold a place type or drug nobody anticipated, and dropping it
+would lose a link.  The ingest reports each unknown value once so an analyst can add a synonym.
+Synonyms exist so that the same fact spelt two ways ("G", "gina", "GHB") compares as equal.
+"""
+
+from __future__ import annotations
+
+import re
+
+INCIDENT_TYPES = ("death", "non_fatal", "missing_person")
+
+PLACE_TYPES = (
+    "residence", "hostel_hotel", "street", "park_open_space", "churchyard_cemetery", "waterway",
+    "woodland", "vehicle", "workplace", "public_toilet", "transport", "other",
+)
+
+CAUSES = (
+    "drug_toxicity", "asphyxia", "ligature", "blunt_force", "sharp_force", "gunshot", "drowning",
+    "hanging", "fall", "fire", "natural", "undetermined", "other",
+)
+
+CLASSIFICATIONS = (
+    "expected", "unexpected_not_suspicious", "unexpected_under_investigation", "homicide",
+)
+
+VICTIM_SEXES = ("F", "M", "X", "U")
+
+ENTITY_KINDS = ("person", "phone", "account", "vehicle", "address", "email")
+
+KNOWN_SUBSTANCES = (
+    "ghb", "gbl", "alcohol", "cocaine", "heroin", "mephedrone", "methamphetamine", "ketamine",
+    "benzodiazepine", "mdma", "fentanyl", "methadone", "cannabis", "amphetamine", "opioid",
+    "tramadol", "pregabalin", "gabapentin", "spice", "paracetamol", "antidepressant", "insulin",
+    "lsd", "nitrous_oxide", "xylazine", "nitazene", "codeine", "morphine", "oxycodone", "poppers",
+)
+
+KNOWN_MO = (
+    "body_posed", "body_moved", "propped_sitting", "bedding_cover", "note_found", "phone_missing",
+    "property_missing", "clothing_disturbed", "restraint", "sexual_assault_indicators",
+    "drug_paraphernalia", "no_id", "injuries_minor", "forced_entry", "fire_set", "wrapped_body",
+    "concealed", "staged_scene",
+)
+
+KNOWN_VICTIM_TAGS = (
+    "gay_bisexual_men", "sex_worker", "homeless", "student", "migrant", "drug_user",
+    "disabled", "elderly", "trans", "mental_health", "care_leaver", "lone_worker",
+)
+
+PLACE_TYPE_SYNONYMS = {
+    "home": "residence", "house": "residence", "flat": "residence", "dwelling": "residence",
+    "private_residence": "residence", "apartment": "residence",
+    "hotel": "hostel_hotel", "hostel": "hostel_hotel", "b&b": "hostel_hotel", "b_and_b": "hostel_hotel",
+    "road": "street", "pavement": "street", "alley": "street", "roadside": "street",
+    "park": "park_open_space", "open_space": "park_open_space", "common": "park_open_space",
+    "churchyard": "churchyard_cemetery", "cemetery": "churchyard_cemetery",
+    "graveyard": "churchyard_cemetery",
+    "river": "waterway", "canal": "waterway", "lake": "waterway", "dock": "waterway",
+    "woods": "woodland", "forest": "woodland", "car": "vehicle", "van": "vehicle",
+    "toilet": "public_toilet", "public_convenience": "public_toilet",
+    "station": "transport", "railway": "transport", "bus": "transport", "train": "transport",
+}
+
+CAUSE_SYNONYMS = {
+    "overdose": "drug_toxicity", "drug_overdose": "drug_toxicity", "poisoning": "drug_toxicity",
+    "drug_poisoning": "drug_toxicity", "toxicity": "drug_toxicity", "od": "drug_toxicity",
+    "strangulation": "ligature", "suffocation": "asphyxia", "smothering": "asphyxia",
+    "stabbing": "sharp_force", "knife": "sharp_force", "stab_wound": "sharp_force",
+    "shooting": "gunshot", "firearm": "gunshot", "gun": "gunshot",
+    "assault": "blunt_force", "beating": "blunt_force", "head_injury": "blunt_force",
+    "burns": "fire", "arson": "fire", "hanged": "hanging", "drowned": "drowning",
+    "natural_causes": "natural", "unknown": "undetermined", "unascertained": "undetermined",
+}
+
+CLASSIFICATION_SYNONYMS = {
+    "not_suspicious": "unexpected_not_suspicious", "non_suspicious": "unexpected_not_suspicious",
+    "non-suspicious": "unexpected_not_suspicious", "unexplained_not_suspicious": "unexpected_not_suspicious",
+    "under_investigation": "unexpected_under_investigation", "suspicious": "unexpected_under_investigation",
+    "unexplained": "unexpected_under_investigation", "murder": "homicide", "manslaughter": "homicide",
+    "expected_death": "expected",
+}
+
+INCIDENT_TYPE_SYNONYMS = {
+    "fatal": "death", "died": "death", "nonfatal": "non_fatal", "non-fatal": "non_fatal",
+    "missing": "missing_person",
+}
+
+SEX_SYNONYMS = {
+    "f": "F", "female": "F", "woman": "F", "w": "F", "m": "M", "male": "M", "man": "M",
+    "x": "X", "other": "X", "nonbinary": "X", "non-binary": "X", "non_binary": "X",
+    "u": "U", "unknown": "U", "not_known": "U", "not known": "U",
+}
+
+# Street names and spellings seen in toxicology and police reports.  GBL is kept distinct from GHB:
+# it is a precursor with its own supply chain, and a series may hinge on which one was used.
+SUBSTANCE_SYNONYMS = {
+    "g": "ghb", "gina": "ghb", "liquid_ecstasy": "ghb", "liquid_e": "ghb", "liquid_x": "ghb",
+    "gamma_hydroxybutyrate": "ghb", "gamma_hydroxybutyric_acid": "ghb", "sodium_oxybate": "ghb",
+    "gamma_butyrolactone": "gbl", "ethanol": "alcohol", "etoh": "alcohol", "alcohol_ethanol": "alcohol",
+    "coke": "cocaine", "crack": "cocaine", "crack_cocaine": "cocaine", "benzoylecgonine": "cocaine",
+    "diamorphine": "heroin", "smack": "heroin", "6_mam": "heroin", "6-mam": "heroin",
+    "meth": "methamphetamine", "crystal_meth": "methamphetamine", "crystal": "methamphetamine",
+    "tina": "methamphetamine", "ice": "methamphetamine",
+    "mcat": "mephedrone", "m_cat": "mephedrone", "meow_meow": "mephedrone", "4_mmc": "mephedrone",
+    "4-mmc": "mephedrone", "k": "ketamine", "special_k": "ketamine", "ket": "ketamine",
+    "ecstasy": "mdma", "molly": "mdma", "benzo": "benzodiazepine", "benzos": "benzodiazepine",
+    "benzodiazepines": "benzodiazepine", "speed": "amphetamine", "weed": "cannabis",
+    "thc": "cannabis", "synthetic_cannabinoid": "spice", "synthetic_cannabinoids": "spice",
+    "opiate": "opioid", "opiates": "opioid", "opioids": "opioid", "laughing_gas": "nitrous_oxide",
+}
+
+_SPACES = re.compile(r"[\s\-]+")
+
+
+def token(value: str) -> str:
+    """Fold a free-typed label to its comparable form: lower case, words joined by underscores."""
+    return _SPACES.sub("_", value.strip().lower()).strip("_")
+
+
+def fold(value: str, synonyms: dict[str, str]) -> str:
+    """Token form of ``value`` with a known synonym replaced by its canonical name."""
+    folded = token(value)
+    return synonyms.get(folded, folded)
