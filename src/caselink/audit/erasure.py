@@ -1,0 +1,80 @@
+"""Erasure under retention rules: remove a case's personal data, keep the log verifiable.
+
+The case row keeps its non-personal facts (time, place, cause: what linkage and oversight need);
+its personal fields are blanked in the current record and every superseded version, and its
+entity index rows are deleted.  Audit entries naming the case have their free text (justification,
+details) blanked while the hashes they were chained with stay, and each blanked entry points at the
+erasure entry that did it, so ``verify`` can tell an erasure from an attacker's deletion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from caselink.audit.chain import LOG, AuditError, canonical, read_entries, record_event, sha256_text
+from caselink.schema import record_hash
+from caselink.store.ingest import CASE_COLUMNS
+from caselink.store.models import CaseEntityRow, CaseRow, CaseVersionRow
+
+#: Fields holding personal data about the deceased and connected people (finders, callers).
+PERSONAL_FIELDS: dict[str, Any] = {"victim_ethnicity": None, "victim_tags": [], "narrative": None, "entities": []}
+
+CASES = CaseRow.__table__
+VERSIONS = CaseVersionRow.__table__
+ENTITIES = CaseEntityRow.__table__
+
+
+class ErasureError(AuditError):
+    """An erasure refused before anything was written (unknown case, missing officer or rationale)."""
+
+
+@dataclass(frozen=True)
+class ErasureResult:
+    case_id: str
+    audit_seq: int
+    erased_fields: list[str]
+    n_versions: int
+    n_entities: int
+    n_redacted_entries: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def erase_case(connection: Connection, case_id: str, officer: str, rationale: str) -> ErasureResult:
+    """Blank ``case_id``'s personal data inside the caller's transaction and log it as an erasure."""
+    if not officer or not officer.strip():
+        raise ErasureError("erasure needs the accountable officer: pass --officer NAME")
+    if not rationale or not rationale.strip():
+        raise ErasureError("erasure needs a rationale (the retention rule that applies): pass --rationale TEXT")
+    current = connection.execute(select(CASES).where(CASES.c.case_id == case_id)).mappings().first()
+    if current is None:
+        raise ErasureError(f"no case '{case_id}' in the store; `caselink cases list` shows the ids")
+    erased = {name: sha256_text(canonical(current[name])) for name, empty in PERSONAL_FIELDS.items()
+              if current[name] not in (None, [], "")}
+    stored = {name: current[name] for name in CASE_COLUMNS if name != "record_hash"}
+    stored.update(PERSONAL_FIELDS)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    connection.execute(CASES.update().where(CASES.c.case_id == case_id).values(
+        **PERSONAL_FIELDS, record_hash=record_hash(stored), updated_at=now))
+    versions = connection.execute(select(VERSIONS.c.id, VERSIONS.c.record)
+                                  .where(VERSIONS.c.case_id == case_id)).all()
+    for version_id, record in versions:
+        connection.execute(VERSIONS.update().where(VERSIONS.c.id == version_id).values(
+            record={**dict(record), **PERSONAL_FIELDS}))
+    n_entities = connection.execute(ENTITIES.delete().where(ENTITIES.c.case_id == case_id)).rowcount
+    to_redact = [entry.seq for entry in read_entries(connection, case_id=case_id)
+                 if entry.action != "erasure" and entry.redacted_by is None
+                 and (entry.justification is not None or entry.details is not None)]
+    seq = record_event(connection, action="erasure", officer=officer, case_ids=[case_id],
+                       justification=rationale,
+                       details={"erased_fields": sorted(erased), "value_sha256": erased,
+                                "n_versions": len(versions), "redacted_seqs": to_redact})
+    for start in range(0, len(to_redact), 500):
+        connection.execute(LOG.update().where(LOG.c.seq.in_(to_redact[start:start + 500]))
+                           .values(justification=None, details=None, redacted_by=seq))
+    return ErasureResult(case_id, seq, sorted(erased), len(versions), int(n_entities or 0), len(to_redact))

@@ -1,0 +1,146 @@
+"""Verifying the chain: recompute every link, then compare the head with a signed checkpoint.
+
+Verification trusts nothing stored: not the head row, not the stored hashes.  It streams the log
+once (constant memory apart from the few redacted entries) and stops at the first broken link,
+which it names.  A checkpoint (signed by a key the attacker does not hold) is what catches the two
+changes a chain alone cannot: a truncated tail and a chain recomputed from scratch.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from caselink.audit.chain import HEAD, HEAD_ID, LOG, entry_hash, sha256_text
+from caselink.audit.models import GENESIS_HASH
+
+STREAM_ROWS = 20_000
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """``ok`` is True only when every check passed; ``first_bad_seq`` names the earliest bad entry."""
+
+    ok: bool
+    first_bad_seq: int | None
+    message: str
+    n_entries: int = 0
+    head_seq: int = 0
+    head_hash: str = GENESIS_HASH
+    n_redacted: int = 0
+    checkpoint_seq: int | None = None
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _bad(seq: int | None, message: str, **counts: Any) -> VerifyResult:
+    return VerifyResult(False, seq, message, **counts)
+
+
+def verify(connection: Connection, checkpoint: dict[str, Any] | None = None,
+           public_key: bytes | None = None) -> VerifyResult:
+    """Check the whole log; with ``checkpoint`` also its head, and with ``public_key`` its signature."""
+    from caselink.audit.chain import AuditError
+    from caselink.audit.checkpoint import check_signature, parse_checkpoint
+
+    anchors: dict[int, str] = {}
+    checkpoint_seq: int | None = None
+    if checkpoint is not None:
+        try:
+            parsed = parse_checkpoint(checkpoint)
+            if public_key is not None:
+                check_signature(parsed, public_key)
+        except AuditError as exc:
+            return _bad(None, str(exc))
+        checkpoint_seq = parsed.seq
+        anchors = dict(parsed.anchors)
+        anchors[parsed.seq] = parsed.entry_hash
+
+    columns = (LOG.c.seq, LOG.c.at, LOG.c.action, LOG.c.officer, LOG.c.case_ids, LOG.c.justification,
+               LOG.c.justification_sha256, LOG.c.details, LOG.c.details_sha256, LOG.c.prev_hash,
+               LOG.c.entry_hash, LOG.c.redacted_by)
+    rows = connection.execution_options(yield_per=STREAM_ROWS).execute(select(*columns).order_by(LOG.c.seq))
+    expected = 1
+    prev = GENESIS_HASH
+    redacted: list[tuple[int, int | None, str]] = []
+    erasures: dict[int, tuple[set[int], set[str]]] = {}
+    anchor_ok_seq = 0
+    problem: tuple[int, str] | None = None
+    for (seq, at, action, officer, ids_json, justification, justification_sha, details, details_sha,
+         prev_hash, stored_hash, redacted_by) in rows:
+        if seq != expected:
+            problem = (expected, f"entry {expected} is missing: entries {expected}..{seq - 1} were deleted")
+            break
+        if prev_hash != prev:
+            problem = (seq - 1 if seq > 1 else seq,
+                       f"entry {seq} does not link to entry {seq - 1}: entry {seq - 1} was changed or replaced")
+            break
+        blanked = False
+        if justification is not None:
+            if sha256_text(justification) != justification_sha:
+                problem = (seq, f"entry {seq} was changed: its justification does not match its hash")
+                break
+        elif justification_sha is not None:
+            blanked = True
+        if details is not None:
+            if sha256_text(details) != details_sha:
+                problem = (seq, f"entry {seq} was changed: its details do not match their hash")
+                break
+        else:
+            blanked = True
+        if blanked or redacted_by is not None:
+            redacted.append((seq, redacted_by, ids_json))
+        if not isinstance(at, str) or not isinstance(action, str) or not isinstance(officer, str) \
+                or entry_hash(seq, at, action, officer, ids_json, justification_sha, details_sha, prev) \
+                != stored_hash:
+            problem = (seq, f"entry {seq} was changed: its contents no longer match its hash")
+            break
+        if action == "erasure" and details is not None:
+            try:
+                erased = json.loads(details)
+                erasures[seq] = ({int(s) for s in erased.get("redacted_seqs", [])}, set(json.loads(ids_json)))
+            except (ValueError, TypeError, AttributeError):
+                problem = (seq, f"entry {seq}: an erasure entry whose details cannot be read")
+                break
+        if seq in anchors:
+            if stored_hash == anchors[seq]:
+                anchor_ok_seq = seq
+            elif problem is None:
+                problem = (anchor_ok_seq + 1,
+                           f"entries {anchor_ok_seq + 1}..{seq} differ from the signed checkpoint: "
+                           f"the chain was rewritten from entry {anchor_ok_seq + 1} at the latest up to {seq}")
+                break
+        prev = stored_hash
+        expected += 1
+    rows.close()
+    n_entries = expected - 1
+    counts: dict[str, Any] = {"n_entries": n_entries, "head_seq": n_entries, "head_hash": prev,
+                              "n_redacted": len(redacted), "checkpoint_seq": checkpoint_seq}
+
+    for seq, by, ids_json in redacted:
+        if problem is not None and seq >= problem[0]:
+            break
+        erasure = erasures.get(by) if by is not None else None
+        if erasure is None or by is None or by <= seq or seq not in erasure[0] \
+                or not erasure[1] & set(json.loads(ids_json)):
+            problem = (seq, f"entry {seq} was blanked without a matching erasure entry")
+            break
+    if problem is not None:
+        return _bad(problem[0], problem[1], **counts)
+
+    if checkpoint_seq is not None and checkpoint_seq > n_entries:
+        return _bad(n_entries + 1, f"the log ends at entry {n_entries} but the checkpoint signed entry "
+                                   f"{checkpoint_seq}: entries {n_entries + 1}..{checkpoint_seq} were removed",
+                    **counts)
+    head_row = connection.execute(select(HEAD.c.seq, HEAD.c.entry_hash).where(HEAD.c.id == HEAD_ID)).first()
+    if head_row is not None and (int(head_row[0]), str(head_row[1])) != (n_entries, prev) and n_entries > 0:
+        if int(head_row[0]) > n_entries:
+            return _bad(n_entries + 1, f"the log ends at entry {n_entries} but its head records entry "
+                                       f"{head_row[0]}: the tail was removed", **counts)
+        return _bad(n_entries, f"the head record does not match entry {n_entries}", **counts)
+    where = f" up to the signed checkpoint at entry {checkpoint_seq}" if checkpoint_seq is not None else ""
+    signed = " (signature valid)" if checkpoint is not None and public_key is not None else ""
+    return VerifyResult(True, None, f"{n_entries} entries intact{where}{signed}", **counts)
