@@ -1,0 +1,84 @@
+"""Case data as the web shows it: summaries for lists, full records (pseudonymised for oversight)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import HTTPException
+from sqlalchemy import Engine, func, select
+
+from caselink import vocab
+from caselink.schema import stored_to_raw
+from caselink.store import CaseFilter
+from caselink.store.models import CaseRow
+from caselink.web import auth
+from caselink.web.errors import FieldProblem
+from caselink.web.pseudonym import pseudonymise
+from caselink.web.routing import Ctx
+
+CASES = CaseRow.__table__
+SUMMARY_COLUMNS = ("case_id", "agency", "incident_type", "found_at", "lat", "lon", "place_type", "area",
+                   "victim_age", "victim_sex", "cause", "classification", "outcome")
+
+
+def parse_filter(cause: str | None, substance: str | None, place_type: str | None, sex: str | None,
+                 min_age: int | None, max_age: int | None, found_from: str | None, found_to: str | None,
+                 agency: str | None, classification: str | None) -> CaseFilter:
+    """A CaseFilter from query values, folded like ingest; bad dates are named in a 422."""
+    errors = []
+    days: dict[str, datetime | None] = {}
+    for name, value in (("from", found_from), ("to", found_to)):
+        days[name] = None
+        if value:
+            try:
+                days[name] = datetime.fromisoformat(value)
+            except ValueError:
+                errors.append({"field": name, "message": f"'{value}' is not an ISO 8601 date (e.g. 2014-06-19)"})
+    if sex and sex.lower() not in vocab.SEX_SYNONYMS:
+        errors.append({"field": "sex", "message": f"'{sex}' is not one of F, M, X, U"})
+    if errors:
+        raise FieldProblem(errors)
+    return CaseFilter(
+        cause=vocab.fold(cause, vocab.CAUSE_SYNONYMS) if cause else None,
+        substance=vocab.fold(substance, vocab.SUBSTANCE_SYNONYMS) if substance else None,
+        place_type=vocab.fold(place_type, vocab.PLACE_TYPE_SYNONYMS) if place_type else None,
+        victim_sex=vocab.SEX_SYNONYMS.get(sex.lower()) if sex else None,
+        min_age=min_age, max_age=max_age, found_from=days["from"], found_to=days["to"],
+        agency=agency or None,
+        classification=vocab.fold(classification, vocab.CLASSIFICATION_SYNONYMS) if classification else None,
+    )
+
+
+def search(engine: Engine, where: CaseFilter, *, limit: int, offset: int) -> dict[str, Any]:
+    columns = [CASES.c[name] for name in SUMMARY_COLUMNS]
+    query = where.apply(select(*columns)).order_by(CASES.c.found_at, CASES.c.case_id).limit(limit).offset(offset)
+    with engine.connect() as connection:
+        total = connection.execute(where.apply(select(func.count()).select_from(CASES))).scalar_one()
+        rows = connection.execute(query).mappings().all()
+    return {"n_matching": int(total), "offset": offset, "limit": limit,
+            "cases": [{**dict(r), "found_at": r["found_at"].isoformat()} for r in rows]}
+
+
+def summaries(engine: Engine, case_ids: list[str]) -> list[dict[str, Any]]:
+    """Summary rows (with coordinates, for maps) of the given cases, in found_at order."""
+    if not case_ids:
+        return []
+    columns = [CASES.c[name] for name in SUMMARY_COLUMNS]
+    with engine.connect() as connection:
+        rows = connection.execute(select(*columns).where(CASES.c.case_id.in_(case_ids))
+                                  .order_by(CASES.c.found_at, CASES.c.case_id)).mappings().all()
+    return [{**dict(r), "found_at": r["found_at"].isoformat()} for r in rows]
+
+
+def full_record(ctx: Ctx, case_id: str) -> dict[str, Any]:
+    """The whole record as exported (times with their offset); 404 if unknown; pseudonymised for oversight."""
+    with ctx.engine.connect() as connection:
+        stored = connection.execute(select(CASES).where(CASES.c.case_id == case_id)).mappings().first()
+    if stored is None:
+        raise HTTPException(404, f"no case '{case_id}'; search with GET /api/cases")
+    record = stored_to_raw(stored)
+    record["version"] = stored["version"]
+    if ctx.user.role == "oversight" and ctx.settings.pseudonymise_oversight:
+        record = pseudonymise(record, auth.server_secret(ctx.engine, "pseudonym_key"))
+    return record

@@ -1,0 +1,196 @@
+"""One handler, two faces: every view is served as an HTML page and as its ``/api`` JSON twin.
+
+Following datasette, the dashboard and the API cannot drift apart because they *are* the same
+function: :meth:`Views.page` registers a handler at ``path`` (HTML, rendered with a template) and at
+``/api`` + ``path`` (JSON, in the OpenAPI document).  Each registration names one permission; the
+guard that checks it is injected as the handler's ``ctx`` argument, and :data:`Views.specs` lists
+every (method, path, permission) so the route × role test can walk them all.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import Engine
+
+from caselink.web import auth
+from caselink.web.permissions import ACTIONS, ALLOCATION_SCOPED, PUBLIC, Principal
+from caselink.web.settings import WebSettings
+
+SESSION_COOKIE = "caselink_session"
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    method: str
+    path: str
+    permission: str
+    api: bool
+
+
+@dataclass
+class Ctx:
+    """What a handler gets besides its own parameters: who asks, through which face, and the store."""
+
+    request: Request
+    principal: Principal | None
+    engine: Engine
+    settings: WebSettings
+    api: bool
+    permission: str
+
+    @property
+    def user(self) -> Principal:
+        if self.principal is None:  # guards make this unreachable for non-public routes
+            raise HTTPException(401, "sign in first")
+        return self.principal
+
+
+@dataclass
+class Redirect:
+    """A handler's answer to a write: the data for the API, a redirect for the browser."""
+
+    data: Any
+    location: str
+    status_code: int = 200
+
+
+@dataclass
+class Page:
+    """A handler may pick the template itself (e.g. the justification form instead of the case)."""
+
+    template: str
+    data: Any
+    status_code: int = 200
+
+
+def _principal(request: Request, engine: Engine, settings: WebSettings) -> Principal | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        principal = auth.token_principal(engine, header[7:].strip())
+        if principal is None:
+            raise HTTPException(401, "the bearer token is unknown or revoked; ask for a new one",
+                                headers={"WWW-Authenticate": 'Bearer realm="caselink"'})
+        return principal
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        return auth.session_principal(engine, cookie, idle_minutes=settings.idle_minutes)
+    return None
+
+
+def guard(permission: str, api: bool) -> Callable[..., Any]:
+    """A dependency that authenticates, checks ``permission`` and CSRF, and builds the :class:`Ctx`."""
+
+    async def dependency(request: Request) -> Ctx:
+        engine: Engine = request.app.state.engine
+        settings: WebSettings = request.app.state.settings
+        principal = _principal(request, engine, settings)
+        request.state.principal = principal
+        if permission != PUBLIC:
+            if principal is None:
+                raise HTTPException(401, "sign in, or send a bearer token (`caselink users token NAME`)",
+                                    headers={"WWW-Authenticate": 'Bearer realm="caselink"'})
+            if not principal.may(permission):
+                raise HTTPException(403, f"your role ({principal.role}) may not {permission}")
+        if request.method in UNSAFE_METHODS and principal is not None and principal.via_session:
+            await check_csrf(request, principal)
+        return Ctx(request, principal, engine, settings, api, permission)
+
+    return dependency
+
+
+async def check_csrf(request: Request, principal: Principal) -> None:
+    sent = request.headers.get("x-csrf-token")
+    if sent is None and request.headers.get("content-type", "").startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        value = form.get("csrf_token")
+        sent = value if isinstance(value, str) else None
+    if not sent or not principal.csrf_token or not secrets.compare_digest(sent, principal.csrf_token):
+        raise HTTPException(403, "the form's CSRF token is missing or stale; reload the page and try again")
+
+
+def require_allocation(ctx: Ctx, case_id: str, owners: Sequence[str]) -> None:
+    """Investigators may write only on cases where an action is allocated to them."""
+    if ctx.user.role == "investigator" and ctx.permission in ALLOCATION_SCOPED and ctx.user.name not in owners:
+        raise HTTPException(403, f"case '{case_id}' is not allocated to you; ask a supervisor to allocate it")
+
+
+@dataclass
+class Views:
+    """Collects the routes of the app: ``page`` for HTML+JSON twins, ``html``/``api`` for one face."""
+
+    router: APIRouter = field(default_factory=APIRouter)
+    specs: list[RouteSpec] = field(default_factory=list)
+
+    def page(self, path: str, *, permission: str, template: str, methods: Sequence[str] = ("GET",),
+             html: bool = True, api: bool = True, **route_options: Any) -> Callable[[Callable[..., Any]], Any]:
+        if permission not in ACTIONS:
+            raise ValueError(f"{path}: unknown permission '{permission}'")
+
+        def decorate(handler: Callable[..., Any]) -> Callable[..., Any]:
+            if html:
+                self._add(path, handler, permission, template, methods, as_api=False, route_options={
+                    "include_in_schema": False})
+            if api:
+                self._add("/api" + path, handler, permission, template, methods, as_api=True,
+                          route_options=route_options)
+            return handler
+
+        return decorate
+
+    def _add(self, path: str, handler: Callable[..., Any], permission: str, template: str,
+             methods: Sequence[str], *, as_api: bool, route_options: dict[str, Any]) -> None:
+        # Annotations resolved here, in the handler's module: FastAPI would look in this one.
+        signature = inspect.signature(handler, eval_str=True)
+        parameters = [
+            p.replace(default=Depends(guard(permission, as_api)), kind=inspect.Parameter.KEYWORD_ONLY)
+            if p.name == "ctx" else p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+            for p in signature.parameters.values()
+        ]
+        if "ctx" not in signature.parameters:
+            raise ValueError(f"{path}: handler {handler.__name__} must take a ctx parameter")
+
+        @functools.wraps(handler)
+        def endpoint(**kwargs: Any) -> Any:
+            ctx: Ctx = kwargs["ctx"]
+            result = handler(**kwargs)
+            return _answer(ctx, template, result)
+
+        endpoint.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+        if not as_api:
+            endpoint.__name__ = handler.__name__ + "_html"
+        self.router.add_api_route(path, endpoint, methods=list(methods), **route_options)
+        self.specs.extend(RouteSpec(m, path, permission, as_api) for m in methods)
+
+
+def _answer(ctx: Ctx, template: str, result: Any) -> Any:
+    if isinstance(result, Response):
+        return result
+    if ctx.api:
+        if isinstance(result, Redirect | Page):
+            return result.data
+        return result
+    if isinstance(result, Redirect):
+        return RedirectResponse(result.location, status_code=303)
+    if isinstance(result, Page):
+        return render(ctx.request, result.template, result.data, status_code=result.status_code)
+    return render(ctx.request, template, result)
+
+
+def render(request: Request, template: str, data: Any, status_code: int = 200) -> Response:
+    """A template with the data and what every page needs (who is signed in, the CSRF token)."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    settings: WebSettings = request.app.state.settings
+    context = {"data": data, "principal": principal, "csrf_token": principal.csrf_token if principal else "",
+               "assets": request.app.state.assets_available, "tile_url": settings.tile_url,
+               "may": (lambda action: principal is not None and principal.may(action))}
+    return request.app.state.templates.TemplateResponse(request, template, context, status_code=status_code)

@@ -1,0 +1,49 @@
+"""Settings of the web app: a typed model, so a misspelt option is an error rather than a silent default."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+REPO_ASSETS = Path(__file__).resolve().parents[3] / "web" / "node_modules"
+
+
+class WebSettings(BaseModel):
+    """What an operator may configure.  Defaults are the safe choice for a deployment."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    secure_cookies: bool = Field(True, description="Mark cookies Secure; turn off only for http://localhost.")
+    idle_minutes: int = Field(30, ge=1, description="A session ends after this many idle minutes.")
+    lockout_failures: int = Field(5, ge=1, description="Failed sign-ins that lock an account.")
+    lockout_minutes: int = Field(10, ge=1, description="How long a locked account stays locked.")
+    pseudonymise_oversight: bool = Field(
+        True, description="Show oversight users pseudonyms instead of victim tags, ethnicity and narrative."
+    )
+    tile_url: str | None = Field(
+        None, description="Map tile URL template ({z}/{x}/{y}); none by default so locations never leave.")
+    assets_dir: Path | None = Field(
+        None, description="Folder holding the npm-installed front-end packages (web/node_modules).")
+    page_size: int = Field(50, ge=1, le=500, description="Rows per page in lists.")
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> WebSettings:
+        """Settings from CASELINK_WEB_* variables, then explicit overrides (the CLI options)."""
+        values: dict[str, object] = {}
+        if os.environ.get("CASELINK_WEB_INSECURE_COOKIES") == "1":
+            values["secure_cookies"] = False
+        if os.environ.get("CASELINK_WEB_TILE_URL"):
+            values["tile_url"] = os.environ["CASELINK_WEB_TILE_URL"]
+        if os.environ.get("CASELINK_WEB_PSEUDONYMISE") == "0":
+            values["pseudonymise_oversight"] = False
+        if os.environ.get("CASELINK_WEB_ASSETS"):
+            values["assets_dir"] = Path(os.environ["CASELINK_WEB_ASSETS"])
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls.model_validate(values)
+
+    def resolved_assets_dir(self) -> Path | None:
+        """The node_modules folder if Leaflet is installed there, else None (pages use the fallback)."""
+        folder = self.assets_dir or REPO_ASSETS
+        return folder if (folder / "leaflet" / "dist" / "leaflet.js").is_file() else None

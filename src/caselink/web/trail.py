@@ -1,0 +1,38 @@
+"""Writing web reads and writes to the audit log (DPA 2018 s.62) through the audit area's API.
+
+The web app never writes ``audit_log`` itself: it calls :func:`caselink.audit.record_event`, so the
+hash chain has one writer.  If the audit module cannot be loaded, reads of case data are refused
+(503) rather than served unlogged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from fastapi import HTTPException
+from sqlalchemy import Connection, Engine
+
+
+def _recorder() -> Any:
+    try:
+        from caselink.audit import record_event
+    except ImportError:
+        raise HTTPException(503, "the audit log is not available, so case data cannot be served; "
+                                 "install or migrate the audit module") from None
+    return record_event
+
+
+def record(target: Engine | Connection, *, action: str, officer: str, case_ids: Iterable[str] | None = None,
+           justification: str | None = None, details: dict[str, Any] | None = None) -> None:
+    """Append one event; with an Engine it commits on its own, with a Connection it joins that transaction."""
+    record_event = _recorder()
+    ids = sorted(set(case_ids)) if case_ids is not None else None
+    details = {"channel": "web", **(details or {})}
+    if isinstance(target, Connection):
+        record_event(target, action=action, officer=officer, case_ids=ids, justification=justification,
+                     details=details)
+        return
+    with target.begin() as connection:
+        record_event(connection, action=action, officer=officer, case_ids=ids, justification=justification,
+                     details=details)

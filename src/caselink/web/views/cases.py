@@ -1,0 +1,80 @@
+"""Case search and the case page (record, checklist actions, decisions, escalations, forms).
+
+Reading a case is a DPA s.62 consultation: the API requires ``X-Justification`` on every read; the
+browser asks once per case per session and reuses the answer.  The read is logged before the data
+leaves, and if logging fails nothing is served.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Form, Header, HTTPException, Query
+
+from caselink.web import auth, casedata, sources, trail
+from caselink.web.errors import FieldProblem
+from caselink.web.routing import Ctx, Page, Redirect, Views
+
+MIN_JUSTIFICATION = 5
+
+
+def register(views: Views) -> None:
+    @views.page("/cases", permission="case.search", template="cases.html", summary="Search cases")
+    def case_search(
+        ctx: Ctx,
+        cause: str | None = Query(None, max_length=100), substance: str | None = Query(None, max_length=100),
+        place_type: str | None = Query(None, max_length=100), sex: str | None = Query(None, max_length=10),
+        min_age: int | None = Query(None, ge=0, le=120), max_age: int | None = Query(None, ge=0, le=120),
+        found_from: str | None = Query(None, alias="from", max_length=40),
+        found_to: str | None = Query(None, alias="to", max_length=40),
+        agency: str | None = Query(None, max_length=200), classification: str | None = Query(None, max_length=100),
+        limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=10_000_000),
+    ) -> dict[str, Any]:
+        """Cases matching the filters, summary fields only, oldest first."""
+        where = casedata.parse_filter(cause, substance, place_type, sex, min_age, max_age, found_from, found_to,
+                                      agency, classification)
+        result = casedata.search(ctx.engine, where, limit=limit, offset=offset)
+        if result["cases"]:
+            trail.record(ctx.engine, action="consultation", officer=ctx.user.name,
+                         case_ids=[c["case_id"] for c in result["cases"]], justification="case search",
+                         details={"view": "case_search", "n_matching": result["n_matching"]})
+        result["filters"] = {"cause": cause, "substance": substance, "place_type": place_type, "sex": sex,
+                             "min_age": min_age, "max_age": max_age, "from": found_from, "to": found_to,
+                             "agency": agency, "classification": classification}
+        return result
+
+    @views.page("/cases/{case_id}", permission="case.read", template="case.html", summary="Read one case",
+                responses={400: {"description": "X-Justification header missing"}, 404: {"description": "unknown"}})
+    def case_page(ctx: Ctx, case_id: str,
+                  x_justification: str | None = Header(None, description="Why you read this case (logged).",
+                                                       max_length=1000)) -> Any:
+        """The case record with its actions, decisions, escalations and alerts; the read is logged."""
+        record = casedata.full_record(ctx, case_id)  # 404 before asking why
+        if ctx.api:
+            justification = (x_justification or "").strip()
+            if len(justification) < MIN_JUSTIFICATION:
+                raise FieldProblem([{"field": "X-Justification", "message":
+                                     "header is required: say why you read this case (at least 5 characters)"}])
+        else:
+            session = ctx.user.session_id_hash
+            justification = (auth.session_justification(ctx.engine, session, case_id) if session else None) or ""
+            if not justification:
+                return Page("justify.html", {"case_id": case_id, "error": None})
+        trail.record(ctx.engine, action="consultation", officer=ctx.user.name, case_ids=[case_id],
+                     justification=justification, details={"view": "case"})
+        return {"case": record, **sources.case_assurance(ctx.engine, case_id),
+                "alerts": sources.case_alerts(ctx.engine, case_id), "justification": justification}
+
+    @views.page("/cases/{case_id}/justify", permission="case.read", template="justify.html", methods=("POST",),
+                api=False)
+    def justify(ctx: Ctx, case_id: str, justification: str = Form("")) -> Any:
+        casedata.full_record(ctx, case_id)
+        text = justification.strip()
+        if len(text) < MIN_JUSTIFICATION:
+            return Page("justify.html", {"case_id": case_id, "justification": text,
+                                         "error": "say why you need this record (at least 5 characters)"}, 422)
+        if ctx.user.session_id_hash is None:
+            raise HTTPException(400, "justifications are remembered per browser session; API clients send "
+                                     "the X-Justification header instead")
+        auth.remember_justification(ctx.engine, ctx.user.session_id_hash, case_id, text[:1000])
+        return Redirect({"case_id": case_id}, f"/cases/{case_id}")
