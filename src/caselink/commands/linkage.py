@@ -1,0 +1,313 @@
+"""Linkage commands: link, explain, evaluate, train, alerts, replay, demo; and the ingest hook.
+
+Each command is thin: parse and check options, open the store, call :mod:`caselink.linkage`, print.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from caselink.commands import ingest
+from caselink.commands.common import (
+    EXIT_BAD_INPUT, DbOption, JsonOption, OfficerOption, fail, officer_name, open_store, print_json, warn,
+)
+from caselink.store import CaseStore
+
+ModelOption = Annotated[
+    Path | None, typer.Option("--model", help="Linkage model JSON (default: the model shipped with caselink).")
+]
+
+
+def _model(path: Path | None) -> Any:
+    from caselink.linkage.model import ModelError, load_model
+
+    try:
+        return load_model(path)
+    except ModelError as exc:
+        fail(str(exc), EXIT_BAD_INPUT)
+
+
+def _date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        fail(f"{option}: '{value}' is not a date; use YYYY-MM-DD", EXIT_BAD_INPUT)
+
+
+def _frame(store: CaseStore) -> Any:
+    from caselink.linkage.incremental import stored_frame
+
+    frame = stored_frame(store)
+    if frame.empty:
+        fail("the store has no cases; import some with 'caselink ingest FILE' first", EXIT_BAD_INPUT)
+    return frame
+
+
+def link_command(
+    db: DbOption = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Use only cases found on or before this date.")] = None,
+    model_path: ModelOption = None,
+    threshold: Annotated[float | None, typer.Option("--threshold", min=0.01, max=0.9999,
+                                                     help="Pair probability that links two cases.")] = None,
+    officer: OfficerOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Score candidate pairs, group linked cases into series with stable ids, and save them."""
+    from caselink.linkage import incremental
+    from caselink.linkage.pipeline import link, pairs_json
+
+    model = _model(model_path)
+    cutoff = _date(as_of, "--as-of")
+    store = open_store(db)
+    stored = _frame(store)
+    if cutoff is not None and not (stored["found_at"].dt.date <= cutoff).any():
+        fail(f"--as-of {cutoff}: no case was found on or before that date; choose a later date", EXIT_BAD_INPUT)
+    with store.engine.connect() as connection:
+        previous = incremental.load_state(connection)
+    result = link(stored, model, previous, cutoff, threshold)
+    who = officer_name(officer)
+    if cutoff is None:  # only the present view is saved: an as-of view must not rewrite today's series
+        views = {s["series_id"]: s for s in result.series}
+        with store.engine.begin() as connection:
+            run_id = incremental.start_run(connection, "link", who, model)
+            incremental.save_series(connection, views, result.merged, result.pairs, run_id, replace_all=True)
+            incremental.finish_run(connection, run_id, n_cases=result.n_cases, n_pairs=len(result.pairs),
+                                   n_series=len(result.series), details={"threshold": threshold})
+            incremental.record_audit(connection, who, sorted({c for s in result.series for c in s["case_ids"]}),
+                                     {"kind": "linkage_link", "run_id": run_id, "series": len(result.series)})
+    as_of_text = result.as_of or stored["found_at"].max().date().isoformat()
+    if as_json:
+        print_json({"as_of": as_of_text, "n_cases": result.n_cases, "series": result.series,
+                    "pairs": pairs_json(result.pairs, model)})
+    else:
+        typer.echo(f"{result.n_cases} case(s) as of {as_of_text}: {len(result.series)} series, "
+                   f"{len(result.pairs)} linked pair(s)")
+        for view in result.series:
+            typer.echo(f"{view['series_id']}  {len(view['case_ids'])} cases  score {view['score']:.2f}  "
+                       f"{view['first_found_at']} .. {view['last_found_at']}")
+            for reason in view["reasons"]:
+                typer.echo(f"    - {reason}")
+    store.close()
+
+
+def replay_command(
+    db: DbOption = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="Report alerts from this date.")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Stop after this date.")] = None,
+    model_path: ModelOption = None,
+    officer: OfficerOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Feed the store through linkage in found order, as if live, and list the alerts it would have raised."""
+    from caselink.linkage import incremental
+    from caselink.linkage.pipeline import replay
+
+    model = _model(model_path)
+    start, end = _date(date_from, "--from"), _date(date_to, "--to")
+    if start and end and start > end:
+        fail(f"--from {start} is after --to {end}; swap them", EXIT_BAD_INPUT)
+    store = open_store(db)
+    stored = _frame(store)
+    days = stored["found_at"].dt.date
+    if not ((days >= (start or date.min)) & (days <= (end or date.max))).any():
+        fail("no case was found in the given date range; widen --from/--to", EXIT_BAD_INPUT)
+    alerts = replay(stored, model, start, end)
+    with store.engine.begin() as connection:
+        run_id = incremental.start_run(connection, "replay", officer_name(officer), model,
+                                       as_of=end.isoformat() if end else None)
+        incremental.finish_run(connection, run_id, n_cases=len(stored), n_series=len({a["series_id"] for a in alerts}),
+                               details={"alerts": len(alerts), "from": str(start), "to": str(end)})
+        incremental.record_audit(connection, officer_name(officer), sorted({c for a in alerts for c in a["case_ids"]}),
+                                 {"kind": "linkage_replay", "run_id": run_id, "alerts": len(alerts)})
+    store.close()
+    if as_json:
+        print_json({"alerts": alerts})
+        return
+    if not alerts:
+        typer.echo("no alerts would have been raised")
+    for alert in alerts:
+        typer.echo(_alert_line(alert))
+
+
+def _alert_line(alert: dict[str, Any]) -> str:
+    verb = {"new_series": "new series", "joined": "joined", "merged": "merged into"}.get(alert["kind"], alert["kind"])
+    head = (f"{alert['at']}  ALERT {alert['series_id']} ({verb}): {alert['new_case_id']} "
+            f"with {len(alert['case_ids']) - 1} earlier case(s), p={alert['probability']:.2f}")
+    return head + "".join(f"\n    - {reason}" for reason in alert.get("reasons", []))
+
+
+def alerts_command(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """List open alerts: cases that started, joined or merged a series when they were ingested."""
+    from caselink.linkage.incremental import open_alerts
+
+    store = open_store(db)
+    alerts = open_alerts(store)
+    store.close()
+    if as_json:
+        print_json({"alerts": alerts})
+        return
+    if not alerts:
+        typer.echo("no open alerts")
+    for alert in alerts:
+        typer.echo(_alert_line(alert))
+
+
+def explain_command(
+    case_a: Annotated[str, typer.Argument(help="First case id.")],
+    case_b: Annotated[str, typer.Argument(help="Second case id.")],
+    db: DbOption = None,
+    model_path: ModelOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show why two cases are (or are not) linked: each comparison's level and weight, as a waterfall."""
+    from caselink.linkage.explain import waterfall
+    from caselink.linkage.features import build_features
+    from caselink.linkage.scoring import Scorer, level_labels
+
+    model = _model(model_path)
+    if case_a == case_b:
+        fail("give two different case ids", EXIT_BAD_INPUT)
+    store = open_store(db)
+    stored = _frame(store)
+    for case_id in (case_a, case_b):
+        if case_id not in set(stored["case_id"]):
+            fail(f"unknown case id '{case_id}'; list ids with 'caselink cases list'", EXIT_BAD_INPUT)
+    store.close()
+    features = build_features(stored)
+    pair_rows = features[features["unique_id"].isin([case_a, case_b])]
+    earlier, later = pair_rows.iloc[0:1], pair_rows.iloc[1:2]
+    scorer = Scorer(model, earlier)
+    try:
+        # Explanations must not depend on blocking: compare the pair whatever the rules say.
+        pairs = scorer.linker.inference.predict_between(
+            scorer.history, _register(scorer, later), blocking_rules_to_generate_predictions=["1=1"],
+            warning_mode="never")
+        frame = scorer._collect(pairs)
+    finally:
+        scorer.close()
+    result = waterfall(frame.iloc[0], model, level_labels(model))
+    result["linked"] = result["probability"] >= model.series_threshold
+    if as_json:
+        print_json(result)
+        return
+    typer.echo(f"{result['case_a']} ~ {result['case_b']}: probability {result['probability']:.4f}, "
+               f"match weight {result['match_weight']:+.2f} ({'linked' if result['linked'] else 'not linked'})")
+    for step in result["steps"]:
+        bar = ("+" if step["weight"] >= 0 else "-") * min(40, int(round(abs(step["weight"]))))
+        typer.echo(f"  {step['comparison']:<12} {step['level']:<44} {step['weight']:+7.2f}  "
+                   f"{step['cumulative']:+7.2f}  {bar}")
+
+
+def _register(scorer: Any, frame: Any) -> Any:
+    scorer._create("cl_explain", frame)
+    return scorer.api.register("cl_explain", table_name="cl_explain_in")
+
+
+def train_command(
+    out: Annotated[Path, typer.Option("--out", help="Where to write the model JSON.")],
+    db: DbOption = None,
+    labels: Annotated[str, typer.Option("--labels", help="Column holding known series (ground truth).")] = "series_id",
+    model_path: ModelOption = None,
+    name: Annotated[str | None, typer.Option("--name", help="Name recorded in the model.")] = None,
+) -> None:
+    """Fit u from random pairs of this store and m from its labelled series; write a model file."""
+    from caselink.linkage.training import TrainingError, train
+
+    if labels != "series_id":
+        fail(f"--labels {labels}: only 'series_id' holds ground truth in the case schema", EXIT_BAD_INPUT)
+    base = _model(model_path)
+    store = open_store(db)
+    stored = _frame(store)
+    store.close()
+    try:
+        model = train(stored, base, name=name or f"trained-on-{Path(out).stem}")
+    except TrainingError as exc:
+        fail(str(exc), EXIT_BAD_INPUT)
+    try:
+        model.save(out)
+    except OSError as exc:
+        fail(f"--out {out}: cannot write ({exc.strerror}); choose a writable path", EXIT_BAD_INPUT)
+    typer.echo(f"wrote {out}: m from {model.provenance.get('n_labelled_pairs')} labelled pair(s) in "
+               f"{model.provenance.get('n_series')} series, u from {model.provenance.get('u_pairs_sampled')} "
+               "random pair(s)")
+
+
+def evaluate_command(
+    db: DbOption = None,
+    model_path: ModelOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Measure the model on this store's labelled series: ROC AUC, precision, alert timing, false series."""
+    from caselink.linkage.evaluate import EvaluationError, evaluate
+
+    model = _model(model_path)
+    store = open_store(db)
+    stored = _frame(store)
+    store.close()
+    try:
+        report = evaluate(stored, model)
+    except EvaluationError as exc:
+        fail(str(exc), EXIT_BAD_INPUT)
+    if as_json:
+        print_json(report)
+        return
+    pairwise = report["pairwise"]
+    typer.echo(f"pairs: {pairwise['n_pairs']} labelled ({pairwise['n_linked']} linked); ROC AUC "
+               f"{pairwise['roc_auc']:.3f}, average precision {pairwise['average_precision']:.3f}, "
+               f"TPR {pairwise['tpr_at_1pct_fpr']:.2f} at 1% FPR, {pairwise['tpr_at_5pct_fpr']:.2f} at 5% FPR")
+    for row in report["series"]:
+        when = f"alerted at member {row['alerted_at_member']}" if row["alerted_at_member"] else "never alerted"
+        typer.echo(f"  {row['label']}: {row['n_cases']} cases, {when}")
+    typer.echo(f"false series: {report['false_series']} ({report['false_series_per_1000']:.2f} per 1,000 cases)")
+
+
+def demo_command(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Build the Barking demo store, replay it, and tell when caselink would have raised the alarm."""
+    from caselink.linkage.demo_story import DemoError, run_demo
+
+    try:
+        story = run_demo(db)
+    except DemoError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json({"alerts": story["alerts"]})
+        return
+    for line in story["lines"]:
+        typer.echo(line)
+
+
+def after_ingest(store: CaseStore, result: Any) -> dict[str, Any] | None:
+    """Score the cases an import created or changed; print and record any alert."""
+    from caselink.linkage.incremental import score_new_cases
+    from caselink.linkage.model import ModelError, load_model
+
+    new_ids = store.case_ids_changed_by(result.import_id)
+    if not new_ids:
+        return {"alerts": []}
+    try:
+        model = load_model(None)
+    except ModelError as exc:  # pragma: no cover - the shipped model is tested
+        warn(f"linkage skipped: {exc}")
+        return None
+    alerts = score_new_cases(store, model, new_ids, getattr(result, "officer", None) or officer_name(None))
+    for alert in alerts:
+        typer.echo(_alert_line(alert), err=True)
+    return {"alerts": alerts}
+
+
+def register(app: typer.Typer) -> None:
+    app.command("link")(link_command)
+    app.command("replay")(replay_command)
+    app.command("alerts")(alerts_command)
+    app.command("explain")(explain_command)
+    app.command("train")(train_command)
+    app.command("evaluate")(evaluate_command)
+    app.command("demo")(demo_command)
+    if after_ingest not in ingest.AFTER_INGEST:
+        ingest.AFTER_INGEST.append(after_ingest)

@@ -1,0 +1,166 @@
+"""The comparisons and blocking rules that matter for series of deaths, as Splink settings.
+
+Each comparison is an ordered list of levels (null first, the most telling agreement next, "else"
+last), each a DuckDB SQL predicate plus the label an analyst reads in an explanation.  Levels
+that depend on rarity read the *later* case's as-of rarity lists (``features.py``), so a pair is
+judged with what was known when the second case arrived.
+
+The m and u values here are only starting points; ``training.py`` replaces them, and the shipped
+``caselink/data/default_model.json`` holds the fitted ones.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+MAX_GAP_DAYS = 730
+
+DISTANCE_SQL = (
+    "greatest(0, sqrt(pow(x_km_l - x_km_r, 2) + pow(y_km_l - y_km_r, 2)) - prec_km_l - prec_km_r)"
+)
+GAP_SQL = "greatest(0, greatest(t_lo_l, t_lo_r) - least(t_hi_l, t_hi_r))"
+
+
+def _later_has(rare_list: str, full_list: str) -> str:
+    """Whether the later case's rare list shares a token with the earlier case's full list."""
+    return (f"(CASE WHEN found_day_l >= found_day_r THEN list_has_any({rare_list}_l, {full_list}_r) "
+            f"ELSE list_has_any({rare_list}_r, {full_list}_l) END)")
+
+
+def _shared(column: str) -> str:
+    return f"len(list_intersect({column}_l, {column}_r))"
+
+
+NARRATIVE_COSINE_SQL = (
+    "coalesce(list_sum(list_transform(list_intersect(narr_terms_l, narr_terms_r), "
+    "lambda t: narr_weights_l[list_position(narr_terms_l, t)] * narr_weights_r[list_position(narr_terms_r, t)])), 0)"
+)
+
+
+def _level(sql: str, label: str, m: float, u: float) -> dict[str, Any]:
+    return {"sql_condition": sql, "label_for_charts": label, "m_probability": m, "u_probability": u}
+
+
+def _null(sql: str) -> dict[str, Any]:
+    return {"sql_condition": sql, "label_for_charts": "not recorded", "is_null_level": True}
+
+
+def _else(m: float, u: float, label: str = "different") -> dict[str, Any]:
+    return {"sql_condition": "ELSE", "label_for_charts": label, "m_probability": m, "u_probability": u}
+
+
+def _comparison(name: str, description: str, levels: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"output_column_name": name, "comparison_description": description, "comparison_levels": levels}
+
+
+def comparisons() -> list[dict[str, Any]]:
+    """The comparison list, in the order explanations show it."""
+    d = DISTANCE_SQL
+    g = GAP_SQL
+    return [
+        _comparison("distance", "distance between where found, less location blurring", [
+            _null("x_km_l IS NULL OR x_km_r IS NULL"),
+            _level(f"{d} <= 0.5", "within 0.5 km", 0.35, 0.002),
+            _level(f"{d} <= 1", "within 1 km", 0.2, 0.006),
+            _level(f"{d} <= 2.5", "within 2.5 km", 0.2, 0.03),
+            _level(f"{d} <= 5", "within 5 km", 0.15, 0.1),
+            _level(f"{d} <= 15", "within 15 km", 0.07, 0.4),
+            _else(0.03, 0.46, "more than 15 km"),
+        ]),
+        _comparison("time_gap", "days between the deaths (windows when known)", [
+            _null("t_lo_l IS NULL OR t_lo_r IS NULL"),
+            _level(f"{g} <= 7", "within a week", 0.1, 0.01),
+            _level(f"{g} <= 30", "within a month", 0.25, 0.04),
+            _level(f"{g} <= 120", "within 4 months", 0.35, 0.15),
+            _level(f"{g} <= 365", "within a year", 0.2, 0.3),
+            _else(0.1, 0.5, "more than a year"),
+        ]),
+        _comparison("place_type", "kind of place", [
+            _null("place_type_l IS NULL OR place_type_r IS NULL"),
+            _level("place_type_l = place_type_r", "same kind of place", 0.7, 0.3),
+            _else(0.3, 0.7),
+        ]),
+        _comparison("cause", "cause of death", [
+            _null("cause_l IS NULL OR cause_r IS NULL OR cause_l = 'undetermined' OR cause_r = 'undetermined'"),
+            _level("cause_l = cause_r", "same cause", 0.8, 0.25),
+            _else(0.2, 0.75),
+        ]),
+        _comparison("substances", "toxicology, weighted by how rare the shared substance is", [
+            _null("len(substances_l) = 0 OR len(substances_r) = 0"),
+            _level(_later_has("sub_vrare", "substances"), "shared very rare substance (<1% of cases)", 0.6, 0.001),
+            _level(_later_has("sub_rare", "substances"), "shared uncommon substance (<5% of cases)", 0.15, 0.01),
+            _level(f"{_shared('substances')} > 0", "shared common substance", 0.1, 0.2),
+            _else(0.15, 0.789, "no substance in common"),
+        ]),
+        _comparison("mo", "scene and behaviour flags, weighted by rarity", [
+            _null("len(mo_l) = 0 OR len(mo_r) = 0"),
+            _level(f"{_later_has('mo_vrare', 'mo')} AND {_shared('mo')} >= 2",
+                   "rare flag and another flag shared", 0.35, 0.0005),
+            _level(_later_has("mo_vrare", "mo"), "shared rare flag (<2% of cases)", 0.2, 0.003),
+            _level(f"{_shared('mo')} >= 2", "two or more flags shared", 0.15, 0.02),
+            _level(_later_has("mo_rare", "mo"), "shared uncommon flag (<10% of cases)", 0.1, 0.03),
+            _level(f"{_shared('mo')} > 0", "shared common flag", 0.1, 0.2),
+            _else(0.1, 0.7465, "no flag in common"),
+        ]),
+        _comparison("victim_sex", "sex of the victim", [
+            _null("victim_sex_l IS NULL OR victim_sex_r IS NULL OR victim_sex_l = 'U' OR victim_sex_r = 'U'"),
+            _level("victim_sex_l = victim_sex_r", "same sex", 0.95, 0.55),
+            _else(0.05, 0.45),
+        ]),
+        _comparison("victim_age", "age gap between the victims", [
+            _null("victim_age_l IS NULL OR victim_age_r IS NULL"),
+            _level("abs(victim_age_l - victim_age_r) <= 3", "ages within 3 years", 0.5, 0.08),
+            _level("abs(victim_age_l - victim_age_r) <= 10", "ages within 10 years", 0.3, 0.25),
+            _else(0.2, 0.67, "ages more than 10 years apart"),
+        ]),
+        _comparison("victim_tags", "victim profile tags", [
+            _null("len(victim_tags_l) = 0 OR len(victim_tags_r) = 0"),
+            _level(f"{_shared('victim_tags')} >= 2", "two or more profile tags shared", 0.3, 0.01),
+            _level(f"{_shared('victim_tags')} > 0", "a profile tag shared", 0.4, 0.1),
+            _else(0.3, 0.89, "no profile tag in common"),
+        ]),
+        _comparison("entities", "people, phones, accounts, vehicles, addresses", [
+            _null("len(entities_l) = 0 OR len(entities_r) = 0"),
+            _level(f"{_shared('entities')} > 0", "a shared person, phone, account or address", 0.3, 0.0005),
+            _else(0.7, 0.9995, "nothing shared"),
+        ]),
+        _comparison("narrative", "narrative similarity (TF-IDF cosine, IDF as of the later case)", [
+            _null("len(narr_terms_l) = 0 OR len(narr_terms_r) = 0"),
+            _level(f"{NARRATIVE_COSINE_SQL} >= 0.5", "narratives very similar", 0.2, 0.005),
+            _level(f"{NARRATIVE_COSINE_SQL} >= 0.3", "narratives similar", 0.3, 0.03),
+            _level(f"{NARRATIVE_COSINE_SQL} >= 0.15", "narratives somewhat similar", 0.3, 0.15),
+            _else(0.2, 0.815, "narratives unalike"),
+        ]),
+    ]
+
+
+def blocking_rules() -> list[dict[str, Any]]:
+    """Candidate pairs: near in space and time, or sharing an entity, or a rare substance or flag.
+
+    Four grids offset by half a cell guarantee that cases within CELL_KM/2 share a cell in at least
+    one; every rule is an equi-join (never a cross product), so pairs grow with local density, not n².
+    """
+    near_in_time = f"abs(l.found_day - r.found_day) <= {MAX_GAP_DAYS}"
+    rules: list[dict[str, Any]] = [
+        {"blocking_rule": f"l.{cell} = r.{cell} AND {near_in_time}"} for cell in ("cell_a", "cell_b", "cell_c", "cell_d")
+    ]
+    rules.append({"blocking_rule": "l.entities = r.entities", "arrays_to_explode": ["entities"]})
+    rules.append({"blocking_rule": f"l.sub_vrare = r.sub_vrare AND l.region = r.region AND {near_in_time}",
+                  "arrays_to_explode": ["sub_vrare"]})
+    rules.append({"blocking_rule": f"l.mo_vrare = r.mo_vrare AND l.region = r.region AND {near_in_time}",
+                  "arrays_to_explode": ["mo_vrare"]})
+    return rules
+
+
+def base_settings(prior: float = 1e-4) -> dict[str, Any]:
+    """A complete Splink settings dictionary with the starting parameters."""
+    return {
+        "link_type": "dedupe_only",
+        "unique_id_column_name": "unique_id",
+        "probability_two_random_records_match": prior,
+        "blocking_rules_to_generate_predictions": blocking_rules(),
+        "comparisons": comparisons(),
+        "retain_matching_columns": False,
+        "retain_intermediate_calculation_columns": True,
+        "additional_columns_to_retain": ["narr_weights"],
+    }

@@ -1,0 +1,123 @@
+"""Plain-language reasons for a series, and the waterfall of one pair's match weight.
+
+Reasons are sentences an analyst can read aloud to a supervisor; each names a fact about the members
+(distance, days, shared drug and how rare it is in this store, victim profile, scene flags, shared
+people) rather than a model internal.  The waterfall is the model internal, for those who ask.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from caselink.linkage.features import KM_PER_DEG_LAT, KM_PER_DEG_LON_EQUATOR
+from caselink.linkage.model import LinkageModel
+from caselink.linkage.scoring import contributions
+
+SEX_WORDS = {"M": ("man", "men"), "F": ("woman", "women"), "X": ("person", "people")}
+
+
+def _words(token: str) -> str:
+    return token.replace("_", " ")
+
+
+def _count_phrase(k: int, n: int) -> str:
+    return f"all {n}" if k == n else f"{k} of {n}"
+
+
+def _percent(share: float) -> str:
+    value = share * 100
+    return f"{value:.1f}%" if value < 10 else f"{value:.0f}%"
+
+
+def _max_distance_km(members: pd.DataFrame) -> float:
+    lat = members["lat"].to_numpy(dtype=float)
+    lon = members["lon"].to_numpy(dtype=float)
+    x = lon * KM_PER_DEG_LON_EQUATOR * np.cos(np.radians(lat))
+    y = lat * KM_PER_DEG_LAT
+    dx = x[:, None] - x[None, :]
+    dy = y[:, None] - y[None, :]
+    return float(np.sqrt(dx * dx + dy * dy).max()) if len(members) > 1 else 0.0
+
+
+def series_reasons(members: pd.DataFrame, substance_share: dict[str, float], mo_share: dict[str, float],
+                   noun: str = "deaths") -> list[str]:
+    """Sentences describing what the members of a series have in common.
+
+    ``members`` holds stored columns of the series' cases; the shares are each token's share of the
+    cases in the store (as of the moment the reasons are for).
+    """
+    n = len(members)
+    reasons: list[str] = []
+    found = pd.to_datetime(members["found_at"])
+    span_days = int(round((found.max() - found.min()) / pd.Timedelta(days=1)))
+    distance = _max_distance_km(members)
+    reasons.append(f"{n} {noun} within {max(distance, 0.1):.1f} km over {span_days} days")
+
+    def shared(column: str) -> list[tuple[str, int]]:
+        counts: Counter[str] = Counter()
+        for value in members[column]:
+            counts.update(set(value or ()))
+        return [(token, k) for token, k in counts.items() if k >= 2]
+
+    substances = sorted(shared("substances"), key=lambda tk: (substance_share.get(tk[0], 0.0), -tk[1]))
+    for token, k in substances[:3]:
+        share = substance_share.get(token)
+        rarity = f" ({_percent(share)} of {noun} in this store)" if share is not None else ""
+        name = token.upper() if len(token) <= 4 else token
+        reasons.append(f"{name} in {_count_phrase(k, n)}{rarity}")
+
+    sexes = [s for s in members.get("victim_sex", pd.Series(dtype=object)) if isinstance(s, str)]
+    ages = [int(a) for a in members.get("victim_age", pd.Series(dtype=float)) if a is not None and not pd.isna(a)]
+    if len(sexes) == n and len(set(sexes)) == 1 and sexes[0] in SEX_WORDS:
+        people = SEX_WORDS[sexes[0]][1]
+        if len(ages) == n:
+            low, high = min(ages), max(ages)
+            reasons.append(f"all {people} aged {low}" + (f"–{high}" if high != low else ""))
+        else:
+            reasons.append(f"all {people}")
+    elif len(ages) == n and n > 1:
+        reasons.append(f"all aged {min(ages)}–{max(ages)}")
+
+    flags = sorted(shared("mo"), key=lambda tk: (-tk[1], mo_share.get(tk[0], 0.0)))
+    for token, k in flags[:4]:
+        phrase = f"found {_words(token)}" if token in ("propped_sitting", "body_posed", "body_moved") else _words(token)
+        reasons.append(f"all {phrase}" if k == n else f"{phrase} in {k} of {n}")
+
+    for token, k in sorted(shared("entities"), key=lambda tk: -tk[1])[:3]:
+        kind, _, value = token.partition(":")
+        label = "finder" if "finder" in value else kind
+        reasons.append(f"the same {label} in {k} ({token})")
+
+    places = [p for p in members.get("place_type", pd.Series(dtype=object)) if isinstance(p, str)]
+    if len(places) == n and len(set(places)) == 1:
+        reasons.append(f"all found at a {_words(places[0])}")
+    tags = shared("victim_tags")
+    common_tags = [t for t, k in tags if k == n]
+    if common_tags:
+        reasons.append("victims all " + ", ".join(_words(t) for t in sorted(common_tags)))
+    return reasons
+
+
+def waterfall(pair: pd.Series | dict[str, Any], model: LinkageModel,
+              labels: dict[str, list[tuple[float, str]]]) -> dict[str, Any]:
+    """The prior and each comparison's weight, with the running total, for one scored pair."""
+    prior = float(model.splink_settings["probability_two_random_records_match"])
+    prior_weight = math.log2(prior / (1 - prior))
+    steps = [{"comparison": "prior", "level": f"1 in {round(1 / prior):,} random pairs",
+              "weight": round(prior_weight, 3), "cumulative": round(prior_weight, 3)}]
+    running = prior_weight
+    for row in contributions(pair, labels):
+        running += row["weight"]
+        steps.append({**row, "cumulative": round(running, 3)})
+    return {
+        "case_a": str(pair["unique_id_l"]),
+        "case_b": str(pair["unique_id_r"]),
+        "match_weight": round(float(pair["match_weight"]), 3),
+        "probability": round(float(pair["match_probability"]), 4),
+        "steps": steps,
+    }

@@ -1,0 +1,225 @@
+"""The case table the engine compares: one row per case, every derived value computed as of its date.
+
+Why derive here and not in SQL: rarity ("GHB is in 0.3% of deaths") and narrative term weights must
+use only cases found *before* each case, so that replay and incremental scoring see exactly what a
+live system would have seen.  A case's features depend only on the past, so one vectorised pass over
+the whole store gives every case the features it had on the day it arrived; later arrivals never
+change them (a late-reported case with an earlier date does, which is correct).
+
+Pairwise comparison SQL (``comparisons.py``) reads the *later* case's rarity lists, so a pair's score
+is also free of future information.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+EPOCH = datetime(1970, 1, 1)
+KM_PER_DEG_LAT = 110.574
+KM_PER_DEG_LON_EQUATOR = 111.320
+CELL_KM = 6.0          # space blocking grid: pairs within CELL_KM/2 always share a cell in one of 4 grids
+REGION_KM = 50.0       # coarse cell for rare-substance / rare-MO blocking
+# Rarity prior: an unseen token in an empty store counts as 2% (not "very rare") until history says otherwise.
+PRIOR_COUNT = 2.0
+PRIOR_N = 100.0
+VERY_RARE = 0.01
+RARE = 0.05
+NARRATIVE_TOP_TERMS = 12
+
+_TOKEN = re.compile(r"[a-z][a-z0-9]{2,}")
+STOP_WORDS = frozenset("""
+the and was were his her him with from that this for not had has have into onto their they them
+then than who whom which what when where while are been being found body near after before also
+its out over under one two three four five year years old aged man woman men women said say says
+there here about upon very some any all our your you she into
+""".split())
+
+FEATURE_COLUMNS = [
+    "unique_id", "found_day", "day", "t_lo", "t_hi", "x_km", "y_km", "prec_km",
+    "cell_a", "cell_b", "cell_c", "cell_d", "region", "place_type", "cause", "victim_sex", "victim_age",
+    "substances", "sub_vrare", "sub_rare", "mo", "mo_vrare", "mo_rare", "victim_tags", "entities",
+    "narr_terms", "narr_weights",
+]
+
+
+def _days(values: pd.Series) -> np.ndarray:
+    stamps = pd.to_datetime(values)
+    return ((stamps - pd.Timestamp(EPOCH)) / pd.Timedelta(days=1)).to_numpy(dtype=float)
+
+
+def _lists(values: Iterable[Any]) -> list[list[str]]:
+    out = []
+    for value in values:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            out.append([])
+        else:
+            out.append(sorted({str(v) for v in value}))
+    return out
+
+
+def narrative_tokens(text: str | None) -> list[str]:
+    """Content words of a narrative, lower-cased, stop words dropped, crude plural folding."""
+    if not text:
+        return []
+    tokens = []
+    for token in _TOKEN.findall(text.lower()):
+        if token in STOP_WORDS:
+            continue
+        if len(token) > 4 and token.endswith("s") and not token.endswith("ss"):
+            token = token[:-1]
+        tokens.append(token)
+    return tokens
+
+
+def asof_shares(day: np.ndarray, token_lists: list[list[str]]) -> list[dict[str, float]]:
+    """For each case, the share of cases found on earlier days that carry each of its tokens.
+
+    Smoothed with a weak prior (PRIOR_COUNT of PRIOR_N) so that an almost empty store does not call
+    everything "very rare".  Same-day cases do not see each other: a batch arriving together is
+    judged against what was known before that day.
+    """
+    n = len(token_lists)
+    result: list[dict[str, float]] = [{} for _ in range(n)]
+    if n == 0:
+        return result
+    day_int = np.floor(day).astype(np.int64)
+    sorted_days = np.sort(day_int)
+    n_before = np.searchsorted(sorted_days, day_int, side="left")
+    rows = [(i, t) for i, tokens in enumerate(token_lists) for t in set(tokens)]
+    if not rows:
+        return result
+    exploded = pd.DataFrame(rows, columns=["case", "token"])
+    exploded["day"] = day_int[exploded["case"].to_numpy()]
+    exploded["count_before"] = exploded.groupby("token")["day"].rank(method="min") - 1
+    share = (exploded["count_before"].to_numpy() + PRIOR_COUNT) / (
+        n_before[exploded["case"].to_numpy()] + PRIOR_N)
+    for case, token, value in zip(exploded["case"].to_numpy(), exploded["token"].to_numpy(), share, strict=True):
+        result[case][token] = float(value)
+    return result
+
+
+def _narrative_vectors(day: np.ndarray, narratives: list[str | None]) -> tuple[list[list[str]], list[list[float]]]:
+    """TF-IDF of each narrative with IDF as of its day; top terms kept, L2-normalised over all terms."""
+    token_lists = [narrative_tokens(t) for t in narratives]
+    shares = asof_shares(day, [sorted(set(t)) for t in token_lists])
+    terms_out: list[list[str]] = []
+    weights_out: list[list[float]] = []
+    for tokens, share in zip(token_lists, shares, strict=True):
+        if not tokens:
+            terms_out.append([])
+            weights_out.append([])
+            continue
+        counts: dict[str, int] = {}
+        for token in tokens:
+            counts[token] = counts.get(token, 0) + 1
+        weights = {t: (1.0 + math.log(c)) * (1.0 - math.log(share[t])) for t, c in counts.items()}
+        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        top = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:NARRATIVE_TOP_TERMS]
+        terms_out.append([t for t, _ in top])
+        weights_out.append([round(w / norm, 5) for _, w in top])
+    return terms_out, weights_out
+
+
+def build_features(stored: pd.DataFrame) -> pd.DataFrame:
+    """The engine's case table from stored rows (``CaseStore.cases_frame()`` columns).
+
+    Returns a frame with FEATURE_COLUMNS plus ``series_id`` (kept for training and evaluation only;
+    no comparison reads it).
+    """
+    if stored.empty:
+        return pd.DataFrame(columns=[*FEATURE_COLUMNS, "series_id"])
+    frame = stored.sort_values(["found_at", "case_id"], kind="stable").reset_index(drop=True)
+    found_day = _days(frame["found_at"])
+    died_from = _days(frame["died_from"]) if "died_from" in frame else np.full(len(frame), np.nan)
+    died_to = _days(frame["died_to"]) if "died_to" in frame else np.full(len(frame), np.nan)
+    t_lo = np.where(np.isnan(died_from), np.where(np.isnan(died_to), found_day, died_to), died_from)
+    t_hi = np.where(np.isnan(died_to), found_day, died_to)
+    lat = frame["lat"].to_numpy(dtype=float)
+    lon = frame["lon"].to_numpy(dtype=float)
+    x_km = lon * KM_PER_DEG_LON_EQUATOR * np.cos(np.radians(lat))
+    y_km = lat * KM_PER_DEG_LAT
+    precision = frame["location_precision_m"] if "location_precision_m" in frame else None
+    prec_km = (pd.to_numeric(precision, errors="coerce").fillna(0).to_numpy(dtype=float) / 1000.0
+               if precision is not None else np.zeros(len(frame)))
+    half = CELL_KM / 2.0
+
+    def cell(xs: np.ndarray, ys: np.ndarray) -> list[str]:
+        return [f"{int(a)}:{int(b)}" for a, b in zip(np.floor(xs / CELL_KM), np.floor(ys / CELL_KM), strict=True)]
+
+    substances = _lists(frame["substances"])
+    mo = _lists(frame["mo"])
+    sub_share = asof_shares(found_day, substances)
+    mo_share = asof_shares(found_day, mo)
+    terms, weights = _narrative_vectors(
+        found_day, list(frame["narrative"]) if "narrative" in frame else [None] * len(frame))
+    out = pd.DataFrame({
+        "unique_id": frame["case_id"].astype(str),
+        "found_day": found_day,
+        "day": np.floor(found_day).astype(np.int64),
+        "t_lo": t_lo,
+        "t_hi": t_hi,
+        "x_km": x_km,
+        "y_km": y_km,
+        "prec_km": prec_km,
+        "cell_a": cell(x_km, y_km),
+        "cell_b": cell(x_km + half, y_km),
+        "cell_c": cell(x_km, y_km + half),
+        "cell_d": cell(x_km + half, y_km + half),
+        "region": [f"{int(a)}:{int(b)}" for a, b in zip(np.floor(x_km / REGION_KM), np.floor(y_km / REGION_KM),
+                                                        strict=True)],
+        "place_type": _optional_text(frame, "place_type"),
+        "cause": _optional_text(frame, "cause"),
+        "victim_sex": _optional_text(frame, "victim_sex"),
+        "victim_age": pd.to_numeric(frame.get("victim_age"), errors="coerce").astype("Float64")
+        if "victim_age" in frame else pd.Series([pd.NA] * len(frame), dtype="Float64"),
+        "substances": substances,
+        "sub_vrare": [[t for t in toks if share[t] < VERY_RARE] for toks, share in zip(substances, sub_share,
+                                                                                       strict=True)],
+        "sub_rare": [[t for t in toks if share[t] < RARE] for toks, share in zip(substances, sub_share, strict=True)],
+        "mo": mo,
+        "mo_vrare": [[t for t in toks if share[t] < VERY_RARE * 2] for toks, share in zip(mo, mo_share, strict=True)],
+        "mo_rare": [[t for t in toks if share[t] < RARE * 2] for toks, share in zip(mo, mo_share, strict=True)],
+        "victim_tags": _lists(frame["victim_tags"]) if "victim_tags" in frame else [[]] * len(frame),
+        "entities": _lists(frame["entities"]) if "entities" in frame else [[]] * len(frame),
+        "narr_terms": terms,
+        "narr_weights": weights,
+        "series_id": frame["series_id"] if "series_id" in frame else None,
+    })
+    return out
+
+
+def _optional_text(frame: pd.DataFrame, name: str) -> list[str | None]:
+    if name not in frame:
+        return [None] * len(frame)
+    return [None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v) for v in frame[name]]
+
+
+def rarity_table(stored: pd.DataFrame, column: str) -> dict[str, float]:
+    """Share of all cases in ``stored`` carrying each token of list column ``column`` (for reasons)."""
+    n = max(len(stored), 1)
+    counts: dict[str, int] = {}
+    for value in stored[column]:
+        for token in set(value or ()):
+            counts[token] = counts.get(token, 0) + 1
+    return {token: count / n for token, count in counts.items()}
+
+
+def records_to_frame(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """Stored-form frame from raw records (tests, the demo, crimelinkage) without a database."""
+    from caselink.schema import normalise_record
+
+    rows = []
+    for raw in records:
+        result = normalise_record(raw)
+        if result.record is None:
+            problems = "; ".join(f"{e.field}: {e.message}" for e in result.errors)
+            raise ValueError(f"record {raw.get('case_id')!r}: {problems}")
+        rows.append(result.record)
+    return pd.DataFrame(rows)

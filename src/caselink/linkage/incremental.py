@@ -1,0 +1,166 @@
+"""Live linkage: score cases as they are ingested, keep series in the store, record alerts.
+
+Everything here reads and writes the linkage tables in one transaction per call, so an alert is
+never recorded without the series change it announces (and the audit entry, when the audit area
+is installed, is written in the same transaction).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, delete, insert, select, update
+
+from caselink.linkage.explain import series_reasons
+from caselink.linkage.features import build_features, rarity_table
+from caselink.linkage.model import LinkageModel
+from caselink.linkage.models import AlertRow, LinkageRunRow, SeriesLinkRow, SeriesMemberRow, SeriesRow
+from caselink.linkage.pipeline import STORED_COLUMNS, describe_series, events_in_order, noun_for
+from caselink.linkage.scoring import Scorer
+from caselink.linkage.series import SeriesState
+from caselink.store import CaseStore
+
+ALERTS = AlertRow.__table__
+SERIES = SeriesRow.__table__
+MEMBERS = SeriesMemberRow.__table__
+LINKS = SeriesLinkRow.__table__
+RUNS = LinkageRunRow.__table__
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def load_state(connection: Connection) -> SeriesState:
+    rows = connection.execute(
+        select(MEMBERS.c.series_id, MEMBERS.c.case_id).join(SERIES, SERIES.c.series_id == MEMBERS.c.series_id)
+        .where(SERIES.c.status == "active")).all()
+    merged = dict(connection.execute(
+        select(SERIES.c.series_id, SERIES.c.merged_into).where(SERIES.c.status != "active")).all())
+    return SeriesState.from_members(((s, c) for s, c in rows), {k: v or "" for k, v in merged.items()})
+
+
+def stored_frame(store: CaseStore) -> pd.DataFrame:
+    return store.cases_frame(STORED_COLUMNS)
+
+
+def record_audit(connection: Connection, officer: str, case_ids: list[str], details: dict[str, Any]) -> bool:
+    """Write a 'combination' audit entry if the audit area is installed; report whether it was."""
+    try:
+        from caselink.audit import record_event  # type: ignore[attr-defined]
+    except ImportError:
+        return False
+    record_event(connection, action="combination", officer=officer, case_ids=case_ids,
+                 justification=None, details=details)
+    return True
+
+
+def start_run(connection: Connection, kind: str, officer: str, model: LinkageModel, as_of: str | None = None) -> int:
+    result = connection.execute(insert(RUNS).values(
+        kind=kind, started_at=now(), officer=officer, model_name=model.name, as_of=as_of,
+        n_cases=0, n_pairs=0, n_series=0, details={}))
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+def finish_run(connection: Connection, run_id: int, **values: Any) -> None:
+    connection.execute(update(RUNS).where(RUNS.c.id == run_id).values(finished_at=now(), **values))
+
+
+def save_series(connection: Connection, groups: dict[str, dict[str, Any]], merged: dict[str, str],
+                pairs: pd.DataFrame, run_id: int, replace_all: bool) -> None:
+    """Persist series views (id → contract dict) and their links; merged ids point at survivors."""
+    stamp = now()
+    existing = set(connection.execute(select(SERIES.c.series_id)).scalars())
+    if replace_all:
+        connection.execute(delete(MEMBERS))
+        connection.execute(update(SERIES).where(SERIES.c.status == "active")
+                           .values(status="dissolved", updated_at=stamp))
+    for series_id, view in groups.items():
+        values = dict(status="active", merged_into=None, updated_at=stamp, n_cases=len(view["case_ids"]),
+                      score=view["score"], first_found_at=view["first_found_at"],
+                      last_found_at=view["last_found_at"], reasons=view["reasons"])
+        if series_id in existing:
+            connection.execute(update(SERIES).where(SERIES.c.series_id == series_id).values(**values))
+        else:
+            connection.execute(insert(SERIES).values(series_id=series_id, created_at=stamp, **values))
+        have = set(connection.execute(select(MEMBERS.c.case_id).where(MEMBERS.c.series_id == series_id)).scalars())
+        fresh = [c for c in view["case_ids"] if c not in have]
+        if fresh:
+            connection.execute(insert(MEMBERS), [{"series_id": series_id, "case_id": c, "joined_at": stamp}
+                                                 for c in fresh])
+    for old, survivor in merged.items():
+        connection.execute(delete(MEMBERS).where(MEMBERS.c.series_id == old))
+        connection.execute(update(SERIES).where(SERIES.c.series_id == old)
+                           .values(status="merged", merged_into=survivor, updated_at=stamp))
+    if len(pairs):
+        keys = set(map(tuple, connection.execute(select(LINKS.c.case_a, LINKS.c.case_b)).all()))
+        rows = []
+        for a, b, prob, weight in zip(pairs["unique_id_l"], pairs["unique_id_r"], pairs["match_probability"],
+                                      pairs["match_weight"], strict=True):
+            a, b = sorted((str(a), str(b)))
+            if (a, b) not in keys:
+                keys.add((a, b))
+                rows.append({"case_a": a, "case_b": b, "probability": float(prob),
+                             "match_weight": float(weight), "run_id": run_id})
+        if rows:
+            connection.execute(insert(LINKS), rows)
+
+
+def score_new_cases(store: CaseStore, model: LinkageModel, new_ids: list[str], officer: str,
+                    kind: str = "ingest") -> list[dict[str, Any]]:
+    """Score ``new_ids`` against the rest of the store; record and return the alerts they raise."""
+    if not new_ids:
+        return []
+    stored = stored_frame(store)
+    features = build_features(stored)
+    wanted = set(new_ids)
+    is_new = features["unique_id"].isin(wanted)
+    scorer = Scorer(model, features[~is_new])
+    try:
+        pairs = scorer.predict_new(features[is_new], threshold=model.series_threshold)
+    finally:
+        scorer.close()
+    alerts: list[dict[str, Any]] = []
+    with store.engine.begin() as connection:
+        run_id = start_run(connection, kind, officer, model)
+        state = load_state(connection)
+        events = events_in_order(features, pairs, state, model.series_threshold, new_ids)
+        substance_share = rarity_table(stored, "substances")
+        mo_share = rarity_table(stored, "mo")
+        views: dict[str, dict[str, Any]] = {}
+        merged: dict[str, str] = {}
+        for at, event in events:
+            rows = stored[stored["case_id"].isin(event.case_ids)]
+            reasons = series_reasons(rows, substance_share, mo_share, noun_for(stored))
+            alert = {"at": at, "new_case_id": event.new_case_id, "series_id": event.series_id, "kind": event.kind,
+                     "case_ids": list(rows.sort_values(["found_at", "case_id"])["case_id"]),
+                     "probability": round(event.probability, 4), "reasons": reasons}
+            alerts.append(alert)
+            connection.execute(insert(ALERTS).values(
+                raised_at=now(), status="open", run_id=run_id, details=json.dumps({"merged": event.merged_ids}),
+                **{k: alert[k] for k in ("at", "kind", "new_case_id", "series_id", "case_ids", "probability",
+                                         "reasons")}))
+            merged.update({m: event.series_id for m in event.merged_ids})
+        for series_id in {e.series_id for _, e in events}:
+            members = state.members.get(series_id, set())
+            views[series_id] = describe_series(series_id, members, stored, pairs, substance_share, mo_share)
+        save_series(connection, views, merged, pairs, run_id, replace_all=False)
+        finish_run(connection, run_id, n_cases=len(stored), n_pairs=len(pairs), n_series=len(views),
+                   details={"new_case_ids": len(new_ids), "alerts": len(alerts)})
+        if alerts:
+            record_audit(connection, officer, sorted({c for a in alerts for c in a["case_ids"]}),
+                         {"kind": f"linkage_{kind}", "run_id": run_id, "alerts": len(alerts)})
+    return alerts
+
+
+def open_alerts(store: CaseStore) -> list[dict[str, Any]]:
+    with store.engine.connect() as connection:
+        rows = connection.execute(select(ALERTS).where(ALERTS.c.status == "open")
+                                  .order_by(ALERTS.c.at, ALERTS.c.id)).mappings().all()
+    return [{"id": r["id"], "at": r["at"], "kind": r["kind"], "new_case_id": r["new_case_id"],
+             "series_id": r["series_id"], "case_ids": list(r["case_ids"]), "probability": r["probability"],
+             "reasons": list(r["reasons"]), "raised_at": r["raised_at"].isoformat(timespec="seconds")}
+            for r in rows]

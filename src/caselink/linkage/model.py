@@ -1,0 +1,105 @@
+"""The linkage model file: Splink's own settings JSON inside a small, versioned caselink envelope.
+
+The envelope carries what Splink has no place for: the series threshold, where the parameters came
+from (so ``docs/model.md`` and the file itself agree), and a format version.  A file that does not
+parse, or parses but does not fit, raises :class:`ModelError` with one line saying which.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+FORMAT = "caselink-linkage-model"
+FORMAT_VERSION = 1
+DEFAULT_THRESHOLD = 0.9
+
+
+class ModelError(Exception):
+    """The model file cannot be used; the message names the file and the problem."""
+
+
+class LinkageModel(BaseModel):
+    """A loaded model.  ``splink_settings`` is passed to Splink unchanged."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: str = Field(FORMAT, description="Always 'caselink-linkage-model'.")
+    format_version: int = Field(FORMAT_VERSION, description="Bumped when the envelope changes.")
+    name: str = Field("untrained", description="Short name shown in outputs.")
+    series_threshold: float = Field(DEFAULT_THRESHOLD, gt=0.0, lt=1.0,
+                                    description="Pair probability at or above which two cases are linked.")
+    provenance: dict[str, Any] = Field(default_factory=dict, description="How the parameters were obtained.")
+    splink_settings: dict[str, Any]
+
+    @field_validator("format")
+    @classmethod
+    def _format(cls, value: str) -> str:
+        if value != FORMAT:
+            raise ValueError(f"format must be '{FORMAT}'")
+        return value
+
+    @field_validator("splink_settings")
+    @classmethod
+    def _settings(cls, value: dict[str, Any]) -> dict[str, Any]:
+        comparisons = value.get("comparisons")
+        if not isinstance(comparisons, list) or not comparisons:
+            raise ValueError("splink_settings.comparisons must be a non-empty list")
+        for comparison in comparisons:
+            levels = comparison.get("comparison_levels") if isinstance(comparison, dict) else None
+            if not isinstance(levels, list) or not levels:
+                raise ValueError("every comparison needs comparison_levels")
+            for level in levels:
+                if not isinstance(level, dict) or "sql_condition" not in level:
+                    raise ValueError("every comparison level needs a sql_condition")
+                if level.get("is_null_level"):
+                    continue
+                for key in ("m_probability", "u_probability"):
+                    p = level.get(key)
+                    if not isinstance(p, int | float) or not 0.0 < p <= 1.0:
+                        raise ValueError(
+                            f"{comparison.get('output_column_name')}: level '{level.get('label_for_charts')}' "
+                            f"needs {key} in (0, 1]")
+        prior = value.get("probability_two_random_records_match")
+        if not isinstance(prior, int | float) or not 0.0 < prior < 1.0:
+            raise ValueError("splink_settings.probability_two_random_records_match must be in (0, 1)")
+        if not value.get("blocking_rules_to_generate_predictions"):
+            raise ValueError("splink_settings.blocking_rules_to_generate_predictions must not be empty")
+        return value
+
+    def comparison_names(self) -> list[str]:
+        return [c["output_column_name"] for c in self.splink_settings["comparisons"]]
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.model_dump(), indent=2) + "\n", encoding="utf-8")
+
+
+def load_model(path: str | Path | None = None) -> LinkageModel:
+    """The model at ``path``, or the default shipped in the package."""
+    if path is None:
+        text = resources.files("caselink.data").joinpath("default_model.json").read_text(encoding="utf-8")
+        where = "default model"
+    else:
+        where = str(path)
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ModelError(f"{where}: cannot read model file ({exc.strerror}); give --model an existing file")
+    try:
+        payload = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ModelError(f"{where}: not valid JSON (line {exc.lineno}: {exc.msg}); "
+                         "give a file written by 'caselink train'") from None
+    if not isinstance(payload, dict):
+        raise ModelError(f"{where}: expected a JSON object written by 'caselink train'")
+    try:
+        return LinkageModel.model_validate(payload)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        location = ".".join(str(p) for p in first["loc"]) or "model"
+        raise ModelError(f"{where}: {location}: {first['msg']} (not a caselink linkage model; "
+                         "write one with 'caselink train')") from None
