@@ -121,10 +121,10 @@ def parse_when(value: Any, tz: ZoneInfo) -> tuple[datetime, int, Literal["date",
     else:
         text = str(value).strip()
         try:
-            if _DATE_ONLY.match(text):
+            if len(text) == 10 and _DATE_ONLY.match(text):
                 parsed, precision = datetime.fromisoformat(text), "date"
             else:
-                parsed, precision = datetime.fromisoformat(text.replace(" ", "T", 1)), "datetime"
+                parsed, precision = datetime.fromisoformat(text), "datetime"
         except ValueError:
             raise ValueError(f"'{text}' is not an ISO 8601 date or datetime (e.g. 2014-06-19T04:30:00)") from None
     if parsed.tzinfo is None:
@@ -154,10 +154,6 @@ def _as_list(value: Any) -> list[str]:
     return [item.strip() for item in items if item.strip()]
 
 
-def _dedupe(items: list[str]) -> list[str]:
-    return list(dict.fromkeys(items))
-
-
 def normalise_entity(text: str) -> str:
     """Fold an entity to ``kind:value`` so that the same phone or person written two ways matches."""
     kind, sep, value = text.partition(":")
@@ -174,144 +170,20 @@ def normalise_entity(text: str) -> str:
     return f"{kind}:{value}"
 
 
-def _vocab(value: str, synonyms: dict[str, str], known: tuple[str, ...], name: str,
-           unknown: list[tuple[str, str]]) -> str:
-    folded = vocab.fold(value, synonyms)
-    if folded not in known:
-        unknown.append((name, folded))
-    return folded
-
-
-def _text(value: Any) -> str | None:
-    return None if _blank(value) else str(value).strip()
-
-
 def normalise_record(raw: Mapping[str, Any], tz: ZoneInfo | None = None) -> Normalised:
     """Validate and normalise one raw row to its stored form (a flat dict of columns).
 
     All of a row's errors are collected.  Unknown vocabulary values are returned in ``unknown``
-    (the caller reports each once per import) and kept.
+    (the caller reports each once per import) and kept.  The rules live in
+    :mod:`caselink.normalise`, which applies them a column at a time for bulk imports.
     """
-    tz = tz or ZoneInfo(DEFAULT_TZ)
-    errors: list[FieldError] = []
-    unknown: list[tuple[str, str]] = []
-    out: dict[str, Any] = {}
+    from caselink.normalise import normalise_batch
 
-    def fail(name: str, message: str) -> None:
-        errors.append(FieldError(name, message))
-
-    if "__shape__" in raw:  # set by a reader when the row itself is malformed
-        fail("row", str(raw["__shape__"]))
-    if "__geometry__" in raw:
-        fail("geometry", str(raw["__geometry__"]))
-    case_id = _text(raw.get("case_id"))
-    if case_id is None:
-        fail("case_id", "is empty; every case needs a unique case_id")
-    out["case_id"] = case_id
-    out["agency"] = _text(raw.get("agency"))
-    incident = _text(raw.get("incident_type"))
-    out["incident_type"] = (
-        _vocab(incident, vocab.INCIDENT_TYPE_SYNONYMS, vocab.INCIDENT_TYPES, "incident_type", unknown)
-        if incident else "death"
-    )
-
-    for name in TIME_FIELDS:
-        value = raw.get(name)
-        if _blank(value):
-            if name == "found_at":
-                fail(name, "is empty; give the date (and time, if known) the death was found")
-            out[name], out[f"{name}_offset_min"], out[f"{name}_precision"] = None, None, None
-            continue
-        try:
-            out[name], out[f"{name}_offset_min"], out[f"{name}_precision"] = parse_when(value, tz)
-        except ValueError as exc:
-            fail(name, str(exc))
-            out[name] = None
-    if out.get("died_from") and out.get("died_to") and out["died_from"] > out["died_to"]:
-        fail("died_to", "is before died_from")
-
-    for name, low, high in (("lat", -90.0, 90.0), ("lon", -180.0, 180.0)):
-        value = raw.get(name)
-        if _blank(value):
-            fail(name, "is empty; a case needs the WGS84 coordinates where it was found")
-            continue
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            fail(name, f"'{value}' is not a number")
-            continue
-        if not math.isfinite(number) or not low <= number <= high:
-            fail(name, f"{value} is outside {low:g}..{high:g}")
-            continue
-        out[name] = number
-
-    for name, low, high in (("location_precision_m", 0, 1_000_000), ("victim_age", 0, 120)):
-        value = raw.get(name)
-        out[name] = None
-        if _blank(value):
-            continue
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            fail(name, f"'{value}' is not a whole number")
-            continue
-        if not number.is_integer():
-            fail(name, f"'{value}' is not a whole number")
-        elif not low <= number <= high:
-            fail(name, f"{int(number)} is outside {low}..{high}")
-        else:
-            out[name] = int(number)
-
-    place = _text(raw.get("place_type"))
-    out["place_type"] = (
-        _vocab(place, vocab.PLACE_TYPE_SYNONYMS, vocab.PLACE_TYPES, "place_type", unknown) if place else None
-    )
-    cause = _text(raw.get("cause"))
-    out["cause"] = _vocab(cause, vocab.CAUSE_SYNONYMS, vocab.CAUSES, "cause", unknown) if cause else None
-    classification = _text(raw.get("classification"))
-    out["classification"] = (
-        _vocab(classification, vocab.CLASSIFICATION_SYNONYMS, vocab.CLASSIFICATIONS, "classification", unknown)
-        if classification else None
-    )
-    sex = _text(raw.get("victim_sex"))
-    if sex is None:
-        out["victim_sex"] = None
-    else:
-        folded = vocab.SEX_SYNONYMS.get(sex.lower())
-        if folded is None:
-            fail("victim_sex", f"'{sex}' is not one of F, M, X, U")
-        out["victim_sex"] = folded
-
-    for name in ("area", "victim_ethnicity", "narrative", "series_id"):
-        out[name] = _text(raw.get(name))
-    outcome = _text(raw.get("outcome"))
-    out["outcome"] = vocab.token(outcome) if outcome else None
-
-    out["substances"] = _dedupe([
-        _vocab(s, vocab.SUBSTANCE_SYNONYMS, vocab.KNOWN_SUBSTANCES, "substances", unknown)
-        for s in _as_list(raw.get("substances"))
-    ])
-    out["mo"] = _dedupe([vocab.token(s) for s in _as_list(raw.get("mo"))])
-    out["victim_tags"] = _dedupe([vocab.token(s) for s in _as_list(raw.get("victim_tags"))])
-    entities = []
-    for text in _as_list(raw.get("entities")):
-        try:
-            entity = normalise_entity(text)
-        except ValueError as exc:
-            fail("entities", str(exc))
-            continue
-        if entity.split(":", 1)[0] not in vocab.ENTITY_KINDS:
-            unknown.append(("entities", entity.split(":", 1)[0]))
-        entities.append(entity)
-    out["entities"] = _dedupe(entities)
-
-    for name, known in (("mo", vocab.KNOWN_MO), ("victim_tags", vocab.KNOWN_VICTIM_TAGS)):
-        unknown.extend((name, v) for v in out[name] if v not in known)
-
-    if errors:
-        return Normalised(None, errors, unknown)
-    out["record_hash"] = record_hash(out)
-    return Normalised(out, errors, unknown)
+    batch = normalise_batch([raw], tz)
+    unknown = list(batch.unknown)
+    if batch.errors:
+        return Normalised(None, batch.errors[0], unknown)
+    return Normalised(batch.record(0), [], unknown)
 
 
 def _json_default(value: Any) -> str:
@@ -325,10 +197,28 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=_json_default, ensure_ascii=False)
 
 
+HASHED_COLUMNS = (
+    "case_id", "agency", "incident_type", "found_at", "found_at_offset_min", "found_at_precision",
+    "died_from", "died_from_offset_min", "died_from_precision", "died_to", "died_to_offset_min",
+    "died_to_precision", "lat", "lon", "location_precision_m", "place_type", "area", "victim_age",
+    "victim_sex", "victim_ethnicity", "victim_tags", "cause", "substances", "mo", "entities", "narrative",
+    "classification", "outcome", "series_id",
+)
+
+
 def record_hash(stored: Mapping[str, Any]) -> str:
-    """SHA-256 of the stored form, so an identical re-import is recognised without a field diff."""
-    body = {k: v for k, v in stored.items() if k != "record_hash"}
-    return hashlib.sha256(canonical_json(body).encode()).hexdigest()
+    """SHA-256 of the stored form in a fixed column order, so an identical re-import is recognised
+    without a field-by-field diff."""
+    return hash_values([stored.get(name) for name in HASHED_COLUMNS])
+
+
+def hash_values(values: list[Any]) -> str:
+    """:func:`record_hash` of values already in ``HASHED_COLUMNS`` order (the bulk path).
+
+    ``repr`` of the tuple is unambiguous for the types a stored record holds (str, int, float,
+    None, lists of str, naive datetimes) and is several times cheaper than JSON on the hot path.
+    """
+    return hashlib.sha256(repr(tuple(values)).encode()).hexdigest()
 
 
 def stored_to_raw(stored: Mapping[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,12 @@ from rich.console import Console
 from rich.table import Table
 
 from caselink.commands.common import (
-    EXIT_BAD_INPUT, DbOption, JsonOption, fail, open_store, print_json,
+    EXIT_BAD_INPUT,
+    DbOption,
+    JsonOption,
+    fail,
+    open_store,
+    print_json,
 )
 from caselink.io import FORMATS, write
 from caselink.schema import stored_to_raw

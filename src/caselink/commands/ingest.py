@@ -8,7 +8,15 @@ from typing import Annotated
 import typer
 
 from caselink.commands.common import (
-    EXIT_BAD_INPUT, DbOption, JsonOption, OfficerOption, fail, is_terminal, officer_name, open_store, print_json,
+    EXIT_BAD_INPUT,
+    DbOption,
+    JsonOption,
+    OfficerOption,
+    fail,
+    is_terminal,
+    officer_name,
+    open_store,
+    print_json,
     warn,
 )
 from caselink.io import open_source

@@ -8,36 +8,47 @@ database in a few set-based statements instead of a query per row.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, Text, select, text
+from sqlalchemy import (
+    JSON,
+    Column,
+    Connection,
+    DateTime,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    bindparam,
+    delete,
+    select,
+    text,
+    update,
+)
 
-from caselink.schema import DEFAULT_TZ, normalise_record
-from caselink.store.models import CaseRow, CaseVersionRow, ImportRow
+from caselink.normalise import Batch, normalise_batch
+from caselink.schema import DEFAULT_TZ
+from caselink.store.models import CaseEntityRow, CaseRow, CaseVersionRow, ImportRow
 
 MAX_REPORTED_PROBLEMS = 100
 CHUNK_ROWS = 5000
 
 CASE_COLUMNS = [c.name for c in CaseRow.__table__.columns if c.name not in ("version", "import_id", "updated_at")]
+WRITE_COLUMNS = [*CASE_COLUMNS, "version", "import_id", "updated_at"]
 
-_staging_meta = MetaData()
-STAGING = Table(
-    "_caselink_staging", _staging_meta,
-    Column("seq", Integer, primary_key=True),
-    Column("source", Integer),
-    Column("line", Integer),
-    *(Column(c.name, c.type if not isinstance(c.type, String) else Text) for c in CaseRow.__table__.columns
-      if c.name in CASE_COLUMNS),
-    prefixes=["TEMPORARY"],
-)
-STAGING_ENTITIES = Table(
-    "_caselink_staging_entities", _staging_meta,
-    Column("case_id", Text), Column("entity", Text), Column("kind", Text),
+_temp_meta = MetaData()
+# Ids this import has seen but not written to `cases` (unchanged rows, and every row once an error
+# has been found), so a case_id repeated anywhere in the input is caught without holding ids in memory.
+SEEN = Table(
+    "_caselink_seen", _temp_meta,
+    Column("case_id", Text, primary_key=True), Column("source", Integer), Column("line", Integer),
     prefixes=["TEMPORARY"],
 )
 
@@ -102,143 +113,205 @@ def ingest(
     officer: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> IngestResult:
-    """Validate and merge every source inside the caller's transaction; raise before any merge on error."""
+    """Validate and merge every source inside the caller's transaction.
+
+    Rows are written chunk by chunk as they validate; at the first problem writing stops, the rest
+    is still validated so every problem is reported, and :class:`IngestError` is raised so the
+    caller's transaction rolls back everything this call wrote.
+    """
     zone = ZoneInfo(tz)
     now = datetime.now(UTC).replace(tzinfo=None)
-    _staging_meta.create_all(connection)
-    connection.execute(STAGING.delete())
-    connection.execute(STAGING_ENTITIES.delete())
-
+    _temp_meta.create_all(connection)
+    connection.execute(SEEN.delete())
+    imports = ImportRow.__table__
+    import_id = connection.execute(imports.insert().values(
+        started_at=now, sources=[], officer=officer, n_rows=0, n_new=0, n_updated=0, n_unchanged=0,
+    )).inserted_primary_key[0]  # type: ignore[index]
+    merge = _Merge(connection, int(import_id), now)
     problems: list[RowProblem] = []
     n_problems = 0
     unknown: Counter[tuple[str, str, str]] = Counter()
     warnings: list[str] = []
     paths: list[str] = []
-    seq = 0
-    batch: list[dict[str, Any]] = []
-    entity_batch: list[dict[str, Any]] = []
-    bad_ids: list[dict[str, Any]] = []
+    n_rows = 0
 
-    def flush() -> None:
-        if batch and n_problems == 0:
-            connection.execute(STAGING.insert(), batch)
-            if entity_batch:
-                connection.execute(STAGING_ENTITIES.insert(), entity_batch)
-        if bad_ids:
-            connection.execute(STAGING.insert(), bad_ids)
-        batch.clear()
-        entity_batch.clear()
-        bad_ids.clear()
+    def report(path: str, line: int, name: str, message: str) -> None:
+        nonlocal n_problems
+        n_problems += 1
+        if len(problems) < MAX_REPORTED_PROBLEMS:
+            problems.append(RowProblem(path, line, name, message))
+
+    def flush(source_index: int, path: str, chunk: list[tuple[int, dict[str, Any]]]) -> None:
+        nonlocal n_rows
+        batch = normalise_batch([raw for _line, raw in chunk], zone)
+        for (name, value), count in batch.unknown.items():
+            unknown[(path, name, value)] += count
+        for index, row_errors in batch.errors.items():
+            for error in row_errors:
+                report(path, chunk[index][0], error.field, error.message)
+        lines = [line for line, _raw in chunk]
+        repeated = merge.duplicates(batch.columns["case_id"], lines, paths)
+        for index, message in repeated:
+            report(path, lines[index], "case_id", message)
+        if n_problems:
+            ids = batch.columns["case_id"]
+            known = {ids[index] for index, _message in repeated}
+            merge.remember([None if case_id in known else case_id for case_id in ids], source_index, lines)
+        else:
+            merge.write(batch, source_index, lines)
+        n_rows += len(chunk)
         if progress:
-            progress(seq)
+            progress(n_rows)
 
-    sources = list(sources)
     for source_index, source in enumerate(sources):
         paths.append(source.path)
-        for line, raw in source:
-            seq += 1
-            result = normalise_record(raw, zone)
-            for name, value in result.unknown:
-                unknown[(source.path, name, value)] += 1
-            if result.errors:
-                n_problems += len(result.errors)
-                for error in result.errors:
-                    if len(problems) < MAX_REPORTED_PROBLEMS:
-                        problems.append(RowProblem(source.path, line, error.field, error.message))
-                case_id = raw.get("case_id")
-                if case_id is not None and str(case_id).strip():
-                    # Kept so a later duplicate of this id is still reported against it.
-                    bad_ids.append({"seq": seq, "source": source_index, "line": line,
-                                    "case_id": str(case_id).strip()})
-                continue
-            record = result.record or {}
-            if n_problems == 0:
-                batch.append({"seq": seq, "source": source_index, "line": line, **record})
-                entity_batch.extend(
-                    {"case_id": record["case_id"], "entity": e, "kind": e.split(":", 1)[0]}
-                    for e in record["entities"]
-                )
-            else:
-                bad_ids.append({"seq": seq, "source": source_index, "line": line, "case_id": record["case_id"]})
-            if len(batch) + len(bad_ids) >= CHUNK_ROWS:
-                flush()
+        chunk: list[tuple[int, dict[str, Any]]] = []
+        for item in source:
+            chunk.append(item)
+            if len(chunk) >= CHUNK_ROWS:
+                flush(source_index, source.path, chunk)
+                chunk = []
+        if chunk:
+            flush(source_index, source.path, chunk)
         warnings.extend(source.warnings())
-    flush()
-
-    connection.execute(text("CREATE INDEX IF NOT EXISTS _caselink_staging_case ON _caselink_staging (case_id)"))
-    duplicates = connection.execute(text(
-        "SELECT s.source, s.line, s.case_id, "
-        "(SELECT MIN(t.line) FROM _caselink_staging t WHERE t.case_id = s.case_id AND t.seq < s.seq "
-        " AND t.source = s.source) AS first_line "
-        "FROM _caselink_staging s WHERE EXISTS (SELECT 1 FROM _caselink_staging t "
-        "WHERE t.case_id = s.case_id AND t.seq < s.seq) ORDER BY s.seq"
-    )).all()
-    for source_index, line, case_id, first_line in duplicates:
-        n_problems += 1
-        where = f"line {first_line}" if first_line is not None else "an earlier file"
-        if len(problems) < MAX_REPORTED_PROBLEMS:
-            problems.append(RowProblem(sources[source_index].path, line, "case_id",
-                                       f"'{case_id}' repeats the case_id at {where}"))
     if n_problems:
         problems.sort(key=lambda p: (paths.index(p.path), p.line))
         raise IngestError(problems, n_problems)
 
     for (path, name, value), count in sorted(unknown.items()):
         warnings.append(f"{path}: {name}: unknown value '{value}' kept as is ({count} row(s))")
-
-    import_id = connection.execute(ImportRow.__table__.insert().values(
-        started_at=now, sources=paths, officer=officer, n_rows=seq, n_new=0, n_updated=0, n_unchanged=0,
-    )).inserted_primary_key[0]  # type: ignore[index]
-    n_updated = _archive_and_update(connection, import_id, now)
-    n_unchanged = connection.execute(text(
-        "SELECT COUNT(*) FROM _caselink_staging s JOIN cases c ON c.case_id = s.case_id "
-        "WHERE c.record_hash = s.record_hash AND (c.import_id IS NULL OR c.import_id <> :imp)"
-    ), {"imp": import_id}).scalar_one()
-    columns = ", ".join(CASE_COLUMNS)
-    n_new = connection.execute(text(
-        f"INSERT INTO cases ({columns}, version, import_id, updated_at) "  # noqa: S608 - fixed names
-        f"SELECT {columns}, 1, :imp, :now FROM _caselink_staging s "
-        "WHERE NOT EXISTS (SELECT 1 FROM cases c WHERE c.case_id = s.case_id)"
-    ), {"imp": import_id, "now": now}).rowcount
-    connection.execute(text(
-        "DELETE FROM case_entities WHERE case_id IN (SELECT case_id FROM cases WHERE import_id = :imp)"
-    ), {"imp": import_id})
-    connection.execute(text(
-        "INSERT INTO case_entities (case_id, entity, kind) SELECT DISTINCT e.case_id, e.entity, e.kind "
-        "FROM _caselink_staging_entities e WHERE e.case_id IN (SELECT case_id FROM cases WHERE import_id = :imp)"
-    ), {"imp": import_id})
-    connection.execute(ImportRow.__table__.update().where(ImportRow.id == import_id).values(
-        finished_at=datetime.now(UTC).replace(tzinfo=None), n_new=n_new, n_updated=n_updated,
-        n_unchanged=n_unchanged,
+    connection.execute(imports.update().where(imports.c.id == import_id).values(
+        finished_at=datetime.now(UTC).replace(tzinfo=None), sources=paths, n_rows=n_rows, n_new=merge.n_new,
+        n_updated=merge.n_updated, n_unchanged=merge.n_unchanged,
     ))
-    connection.execute(text("DROP TABLE IF EXISTS _caselink_staging"))
-    connection.execute(text("DROP TABLE IF EXISTS _caselink_staging_entities"))
-    return IngestResult(import_id, seq, n_new, n_updated, n_unchanged, warnings)
+    connection.execute(text("DROP TABLE IF EXISTS _caselink_seen"))
+    return IngestResult(int(import_id), n_rows, merge.n_new, merge.n_updated, merge.n_unchanged, warnings)
 
 
-def _archive_and_update(connection: Connection, import_id: int, now: datetime) -> int:
-    """Copy each changed case's current version to ``case_versions``, then overwrite it."""
-    cases = CaseRow.__table__
-    changed = connection.execute(
-        select(cases).where(text(
-            "EXISTS (SELECT 1 FROM _caselink_staging s WHERE s.case_id = cases.case_id "
-            "AND s.record_hash <> cases.record_hash)"
-        ))
-    ).mappings().all()
-    if not changed:
-        return 0
-    connection.execute(CaseVersionRow.__table__.insert(), [
-        {"case_id": row["case_id"], "version": row["version"], "record": _jsonable(row),
-         "record_hash": row["record_hash"], "superseded_at": now, "superseded_by_import": import_id}
-        for row in changed
-    ])
-    assignments = ", ".join(f"{c} = s.{c}" for c in CASE_COLUMNS if c != "case_id")
-    connection.execute(text(
-        f"UPDATE cases SET {assignments}, version = cases.version + 1, "  # noqa: S608 - fixed names
-        "import_id = :imp, updated_at = :now FROM _caselink_staging s "
-        "WHERE s.case_id = cases.case_id AND s.record_hash <> cases.record_hash"
-    ), {"imp": import_id, "now": now})
-    return len(changed)
+class _Merge:
+    """Writes validated chunks into ``cases``: new rows inserted, changed rows archived to
+    ``case_versions`` then updated, unchanged rows left alone; finds case_ids repeated in the input."""
+
+    def __init__(self, connection: Connection, import_id: int, now: datetime) -> None:
+        self.connection = connection
+        self.import_id = import_id
+        self.now = now
+        self.insert = _row_inserter(connection)
+        self.n_new = self.n_updated = self.n_unchanged = 0
+        cases = CaseRow.__table__
+        ids = bindparam("ids", expanding=True)
+        self._existing = select(cases.c.case_id, cases.c.record_hash, cases.c.import_id).where(
+            cases.c.case_id.in_(ids))
+        self._seen = select(SEEN.c.case_id, SEEN.c.source, SEEN.c.line).where(SEEN.c.case_id.in_(ids))
+
+    def duplicates(self, ids: list[str | None], lines: list[int], paths: list[str]) -> list[tuple[int, str]]:
+        """(row index, message) for each id already used earlier in this import."""
+        present = [i for i in ids if i is not None]
+        written = {row.case_id for row in self.connection.execute(self._existing, {"ids": present})
+                   if row.import_id == self.import_id}
+        remembered = {row.case_id: (row.source, row.line) for row in self.connection.execute(
+            self._seen, {"ids": present})}
+        first_in_chunk: dict[str, int] = {}
+        found = []
+        for index, case_id in enumerate(ids):
+            if case_id is None:
+                continue
+            if case_id in first_in_chunk:
+                where = f"line {lines[first_in_chunk[case_id]]}"
+            elif case_id in remembered:
+                source, line = remembered[case_id]
+                where = f"line {line}" + ("" if source == len(paths) - 1 else f" of {paths[source]}")
+            elif case_id in written:
+                where = "an earlier row of this import"
+            else:
+                first_in_chunk[case_id] = index
+                continue
+            found.append((index, f"'{case_id}' repeats the case_id at {where}"))
+        return found
+
+    def remember(self, ids: list[str | None], source_index: int, lines: list[int]) -> None:
+        rows = {case_id: (case_id, source_index, line) for case_id, line in zip(ids, lines, strict=True)
+                if case_id is not None}
+        self.insert(SEEN, ["case_id", "source", "line"], list(rows.values()))
+
+    def write(self, batch: Batch, source_index: int, lines: list[int]) -> None:
+        columns = batch.columns
+        ids = columns["case_id"]
+        existing = {row.case_id: row.record_hash for row in self.connection.execute(self._existing, {"ids": ids})}
+        new = [i for i, case_id in enumerate(ids) if case_id not in existing]
+        changed = [i for i, case_id in enumerate(ids) if case_id in existing and existing[case_id] != columns[
+            "record_hash"][i]]
+        unchanged = [i for i, case_id in enumerate(ids) if existing.get(case_id) == columns["record_hash"][i]]
+        values = [columns[name] for name in CASE_COLUMNS]
+        self.insert(CaseRow.__table__, WRITE_COLUMNS, [
+            (*(column[i] for column in values), 1, self.import_id, self.now) for i in new
+        ])
+        if changed:
+            self._update([ids[i] for i in changed], [batch.record(i) for i in changed])
+        self.remember([ids[i] for i in unchanged], source_index, [lines[i] for i in unchanged])
+        self.insert(CaseEntityRow.__table__, ["case_id", "entity", "kind"], [
+            (ids[i], entity, entity.split(":", 1)[0]) for i in new + changed for entity in columns["entities"][i]
+        ])
+        self.n_new += len(new)
+        self.n_updated += len(changed)
+        self.n_unchanged += len(unchanged)
+
+    def _update(self, ids: list[str | None], records: list[dict[str, Any]]) -> None:
+        """Keep the superseded version whole, then overwrite it and re-index its entities."""
+        cases, versions, entities = CaseRow.__table__, CaseVersionRow.__table__, CaseEntityRow.__table__
+        old = self.connection.execute(select(cases).where(cases.c.case_id.in_(ids))).mappings().all()
+        self.connection.execute(versions.insert(), [
+            {"case_id": row["case_id"], "version": row["version"], "record": _jsonable(row),
+             "record_hash": row["record_hash"], "superseded_at": self.now,
+             "superseded_by_import": self.import_id}
+            for row in old
+        ])
+        self.connection.execute(
+            update(cases).where(cases.c.case_id == bindparam("b_case_id")).values(
+                {**{name: bindparam(name) for name in CASE_COLUMNS if name != "case_id"},
+                 "version": cases.c.version + 1, "import_id": self.import_id, "updated_at": self.now}),
+            [{"b_case_id": r["case_id"], **{k: v for k, v in r.items() if k in CASE_COLUMNS and k != "case_id"}}
+             for r in records],
+        )
+        self.connection.execute(delete(entities).where(entities.c.case_id.in_(ids)))
+
+
+def _sqlite_datetime(value: datetime) -> str:
+    # SQLAlchemy's own SQLite DATETIME storage format, so comparisons with bound values agree.
+    return value.isoformat(" ", "microseconds")
+
+
+@lru_cache(maxsize=65536)
+def _json_list(value: tuple[str, ...]) -> str:
+    return json.dumps(list(value), ensure_ascii=False)
+
+
+Inserter = Callable[[Table, list[str], list[tuple[Any, ...]]], None]
+
+
+def _row_inserter(connection: Connection) -> Inserter:
+    """Insert tuples into a staging table.  On SQLite they go straight to the driver, because
+    SQLAlchemy's per-value processing would cost more than the rest of an import; values are
+    converted exactly as SQLAlchemy would store them."""
+    if connection.dialect.name == "sqlite":
+        def insert_sqlite(table: Table, names: list[str], rows: list[tuple[Any, ...]]) -> None:
+            if not rows:
+                return
+            sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+            columns = list(zip(*rows, strict=True))
+            for index, name in enumerate(names):
+                kind = table.c[name].type
+                if isinstance(kind, DateTime):
+                    columns[index] = tuple(None if v is None else _sqlite_datetime(v) for v in columns[index])
+                elif isinstance(kind, JSON):
+                    columns[index] = tuple(_json_list(tuple(v)) for v in columns[index])
+            connection.exec_driver_sql(sql, list(zip(*columns, strict=True)))
+        return insert_sqlite
+
+    def insert_generic(table: Table, names: list[str], rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            connection.execute(table.insert(), [dict(zip(names, row, strict=True)) for row in rows])
+    return insert_generic
 
 
 def _jsonable(row: Any) -> dict[str, Any]:

@@ -1,0 +1,292 @@
+"""Column-at-a-time validation and normalisation of raw case rows: the one implementation of the rules.
+
+An import is a million rows of a handful of distinct causes, places, drug lists and agencies, so the
+rules run once per *distinct* value of a column and the result is looked up for every row.  This is
+what lets ingest keep pace with the store (see BENCHMARKS.md) without a second, faster copy of the
+rules that could drift from this one.  :func:`caselink.schema.normalise_record` is this applied to
+a batch of one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from caselink import vocab
+from caselink.schema import (
+    DEFAULT_TZ,
+    HASHED_COLUMNS,
+    LIST_FIELDS,
+    TIME_FIELDS,
+    FieldError,
+    hash_values,
+    normalise_entity,
+    parse_when,
+)
+
+_VOCABS: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
+    "incident_type": (vocab.INCIDENT_TYPE_SYNONYMS, vocab.INCIDENT_TYPES),
+    "place_type": (vocab.PLACE_TYPE_SYNONYMS, vocab.PLACE_TYPES),
+    "cause": (vocab.CAUSE_SYNONYMS, vocab.CAUSES),
+    "classification": (vocab.CLASSIFICATION_SYNONYMS, vocab.CLASSIFICATIONS),
+    "substances": (vocab.SUBSTANCE_SYNONYMS, vocab.KNOWN_SUBSTANCES),
+    "mo": ({}, vocab.KNOWN_MO),
+    "victim_tags": ({}, vocab.KNOWN_VICTIM_TAGS),
+}
+_TEXT_FIELDS = ("agency", "area", "victim_ethnicity", "narrative", "series_id")
+_BOUNDED_INTS = (("location_precision_m", 0, 1_000_000), ("victim_age", 0, 120))
+_COORDS = (("lat", -90.0, 90.0), ("lon", -180.0, 180.0))
+_MISSING = object()
+
+# (value or None, error message or None, unknown vocabulary values)
+Outcome = tuple[Any, str | None, tuple[str, ...]]
+
+
+@dataclass
+class Batch:
+    """Normalised columns for a batch of rows, the errors by row index, and unknown vocabulary."""
+
+    columns: dict[str, list[Any]]
+    errors: dict[int, list[FieldError]] = field(default_factory=dict)
+    unknown: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def record(self, index: int) -> dict[str, Any]:
+        return {name: values[index] for name, values in self.columns.items()}
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip()) or (
+        isinstance(value, float) and math.isnan(value)
+    )
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return str(value).strip() or None
+
+
+def _vocab_value(name: str) -> Callable[[Any], Outcome]:
+    synonyms, known = _VOCABS[name]
+
+    def one(value: Any) -> Outcome:
+        text = _text(value)
+        if text is None:
+            return ("death" if name == "incident_type" else None), None, ()
+        folded = vocab.fold(text, synonyms)
+        return folded, None, (() if folded in known else (folded,))
+
+    return one
+
+
+def _list_value(name: str) -> Callable[[Any], Outcome]:
+    synonyms, known = _VOCABS.get(name, ({}, ()))
+
+    def one(value: Any) -> Outcome:
+        if _is_blank(value):
+            return [], None, ()
+        items = value.split(";") if isinstance(value, str) else (
+            [str(v) for v in value if not _is_blank(v)] if isinstance(value, list | tuple) else [str(value)]
+        )
+        values: list[str] = []
+        unknown: list[str] = []
+        for item in items:
+            item = item.strip()
+            if not item:
+                continue
+            if name == "entities":
+                try:
+                    folded = normalise_entity(item)
+                except ValueError as exc:
+                    return None, str(exc), ()
+                if folded.split(":", 1)[0] not in vocab.ENTITY_KINDS:
+                    unknown.append(folded.split(":", 1)[0])
+            else:
+                folded = vocab.fold(item, synonyms)
+                if folded not in known:
+                    unknown.append(folded)
+            if folded not in values:
+                values.append(folded)
+        return values, None, tuple(unknown)
+
+    return one
+
+
+def _time_value(name: str, tz: ZoneInfo) -> Callable[[Any], Outcome]:
+    def one(value: Any) -> Outcome:
+        if _is_blank(value):
+            if name == "found_at":
+                return None, "is empty; give the date (and time, if known) the death was found", ()
+            return (None, None, None), None, ()
+        try:
+            return parse_when(value, tz), None, ()
+        except ValueError as exc:
+            return None, str(exc), ()
+
+    return one
+
+
+def _coordinate(name: str, low: float, high: float) -> Callable[[Any], Outcome]:
+    def one(value: Any) -> Outcome:
+        if _is_blank(value):
+            return None, "is empty; a case needs the WGS84 coordinates where it was found", ()
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return None, f"'{value}' is not a number", ()
+        if not math.isfinite(number) or not low <= number <= high:
+            return None, f"{value} is outside {low:g}..{high:g}", ()
+        return number, None, ()
+
+    return one
+
+
+def _bounded_int(low: int, high: int) -> Callable[[Any], Outcome]:
+    def one(value: Any) -> Outcome:
+        if _is_blank(value):
+            return None, None, ()
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return None, f"'{value}' is not a whole number", ()
+        if not number.is_integer():
+            return None, f"'{value}' is not a whole number", ()
+        if not low <= number <= high:
+            return None, f"{int(number)} is outside {low}..{high}", ()
+        return int(number), None, ()
+
+    return one
+
+
+def _sex(value: Any) -> Outcome:
+    text = _text(value)
+    if text is None:
+        return None, None, ()
+    folded = vocab.SEX_SYNONYMS.get(text.lower())
+    if folded is None:
+        return None, f"'{text}' is not one of F, M, X, U", ()
+    return folded, None, ()
+
+
+def _outcome(value: Any) -> Outcome:
+    text = _text(value)
+    return (vocab.token(text) if text else None), None, ()
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, list):
+        return ("\x00list", *map(_hashable, value))
+    if isinstance(value, dict):
+        return _MISSING  # never cached
+    return value
+
+
+def _apply(column: Sequence[Any], rule: Callable[[Any], Outcome]) -> tuple[list[Outcome], bool]:
+    """Run ``rule`` once per distinct value of ``column`` and broadcast the outcomes.
+
+    Returns the outcomes and whether any of them carries an error or unknown value, so the
+    common all-clean column costs one dictionary lookup per row.
+    """
+    cache: dict[Any, Outcome] = {}
+    out: list[Outcome] = []
+    append = out.append
+    get = cache.get
+    notable = False
+    for value in column:
+        if value.__class__ is str or value is None:
+            hit = get(value)
+            if hit is None:
+                hit = rule(value)
+                if len(cache) < 200_000:
+                    cache[value] = hit
+                notable = notable or hit[1] is not None or bool(hit[2])
+        else:
+            key = _hashable(value)
+            try:
+                hit = cache.get(key) if key is not _MISSING else None
+            except TypeError:  # an unhashable oddity (e.g. a dict in a list)
+                hit, key = None, _MISSING
+            if hit is None:
+                hit = rule(value)
+                if key is not _MISSING and len(cache) < 200_000:
+                    cache[key] = hit
+                notable = notable or hit[1] is not None or bool(hit[2])
+        append(hit)
+    return out, notable
+
+
+def normalise_batch(rows: Sequence[Mapping[str, Any]], tz: ZoneInfo | None = None) -> Batch:
+    """Validate and normalise ``rows`` (raw mappings) column by column.
+
+    Every row's errors are collected (never only the first), unknown vocabulary values are counted
+    and kept, and valid rows get a ``record_hash``.
+    """
+    tz = tz or ZoneInfo(DEFAULT_TZ)
+    n = len(rows)
+    columns: dict[str, list[Any]] = {}
+    errors: dict[int, list[FieldError]] = {}
+    unknown: Counter[tuple[str, str]] = Counter()
+
+    def add_error(index: int, name: str, message: str) -> None:
+        errors.setdefault(index, []).append(FieldError(name, message))
+
+    for index, raw in enumerate(rows):
+        if "__shape__" in raw:  # set by a reader when the row itself is malformed
+            add_error(index, "row", str(raw["__shape__"]))
+        if "__geometry__" in raw:
+            add_error(index, "geometry", str(raw["__geometry__"]))
+
+    def run(name: str, rule: Callable[[Any], Outcome]) -> list[Outcome]:
+        outcomes, notable = _apply([raw.get(name) for raw in rows], rule)
+        if not notable:
+            return outcomes
+        for index, (_value, message, unknown_values) in enumerate(outcomes):
+            if message is not None:
+                add_error(index, name, message)
+            for value in unknown_values:
+                unknown[(name, value)] += 1
+        return outcomes
+
+    case_ids = [_text(raw.get("case_id")) for raw in rows]
+    for index, case_id in enumerate(case_ids):
+        if case_id is None:
+            add_error(index, "case_id", "is empty; every case needs a unique case_id")
+    columns["case_id"] = case_ids
+    for name in _TEXT_FIELDS:
+        columns[name] = [_text(raw.get(name)) for raw in rows]
+    for name in ("incident_type", "place_type", "cause", "classification"):
+        columns[name] = [o[0] for o in run(name, _vocab_value(name))]
+    for name in TIME_FIELDS:
+        parts = [o[0] or (None, None, None) for o in run(name, _time_value(name, tz))]
+        columns[name] = [p[0] for p in parts]
+        columns[f"{name}_offset_min"] = [p[1] for p in parts]
+        columns[f"{name}_precision"] = [p[2] for p in parts]
+    for index in range(n):
+        died_from, died_to = columns["died_from"][index], columns["died_to"][index]
+        if died_from is not None and died_to is not None and died_from > died_to:
+            add_error(index, "died_to", "is before died_from")
+    for name, low, high in _COORDS:
+        columns[name] = [o[0] for o in run(name, _coordinate(name, low, high))]
+    for name, low_int, high_int in _BOUNDED_INTS:
+        columns[name] = [o[0] for o in run(name, _bounded_int(low_int, high_int))]
+    columns["victim_sex"] = [o[0] for o in run("victim_sex", _sex)]
+    columns["outcome"] = [o[0] for o in run("outcome", _outcome)]
+    for name in LIST_FIELDS:
+        # Rows with the same raw value share one list object: nothing downstream mutates it, and
+        # copying a million small lists would cost more than normalising them.
+        empty: list[str] = []
+        columns[name] = [empty if o[0] is None else o[0] for o in run(name, _list_value(name))]
+
+    hashed = [columns[name] for name in HASHED_COLUMNS]
+    columns["record_hash"] = [
+        None if index in errors else hash_values([column[index] for column in hashed]) for index in range(n)
+    ]
+    return Batch(columns, errors, unknown)
