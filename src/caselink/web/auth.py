@@ -123,30 +123,37 @@ def sign_in(engine: Engine, name: str, password: str, *, lockout_failures: int =
             lockout_minutes: int = 10) -> NewSession:
     """Check a password and open a session, counting failures towards a lockout."""
     current = now_utc()
+    refusal: str | None = None
+    # The failure count must commit even though the sign-in is refused, so the refusal is raised
+    # only after the transaction ends.
     with engine.begin() as connection:
         user = connection.execute(select(USERS).where(USERS.c.name == name)).mappings().first()
         if user is None or user["password_hash"] is None:
             _verify(_DUMMY_HASH, password)
-            raise AuthError("name or password is wrong")
-        if user["locked_until"] and user["locked_until"] > current:
-            raise AuthError("this account is locked after repeated failed sign-ins; try again in "
-                            f"{lockout_minutes} minutes or ask an administrator")
-        if not _verify(user["password_hash"], password):
+            refusal = "name or password is wrong"
+        elif user["locked_until"] and user["locked_until"] > current:
+            refusal = ("this account is locked after repeated failed sign-ins; try again in "
+                       f"{lockout_minutes} minutes or ask an administrator")
+        elif not _verify(user["password_hash"], password):
             failures = int(user["failed_signins"]) + 1
-            values: dict[str, Any] = {"failed_signins": failures}
             if failures >= lockout_failures:
-                values = {"failed_signins": 0, "locked_until": current + timedelta(minutes=lockout_minutes)}
-            connection.execute(update(USERS).where(USERS.c.name == name).values(**values))
-            if "locked_until" in values:
-                raise AuthError(f"too many failed sign-ins: this account is locked for {lockout_minutes} minutes")
-            raise AuthError("name or password is wrong")
-        if user["disabled"]:
-            raise AuthError("this account is disabled; ask an administrator")
-        connection.execute(update(USERS).where(USERS.c.name == name).values(failed_signins=0, locked_until=None))
-        session_id, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-        connection.execute(SESSIONS.insert().values(
-            id_hash=digest(session_id), user_name=name, csrf_token=csrf, created_at=current,
-            last_seen=current, justified={}))
+                connection.execute(update(USERS).where(USERS.c.name == name).values(
+                    failed_signins=0, locked_until=current + timedelta(minutes=lockout_minutes)))
+                refusal = f"too many failed sign-ins: this account is locked for {lockout_minutes} minutes"
+            else:
+                connection.execute(update(USERS).where(USERS.c.name == name).values(failed_signins=failures))
+                refusal = "name or password is wrong"
+        elif user["disabled"]:
+            refusal = "this account is disabled; ask an administrator"
+        else:
+            connection.execute(update(USERS).where(USERS.c.name == name).values(failed_signins=0,
+                                                                                locked_until=None))
+            session_id, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+            connection.execute(SESSIONS.insert().values(
+                id_hash=digest(session_id), user_name=name, csrf_token=csrf, created_at=current,
+                last_seen=current, justified={}))
+    if refusal is not None or user is None:
+        raise AuthError(refusal or "name or password is wrong")
     return NewSession(session_id, csrf, Principal(name, user["role"], digest(session_id), csrf))
 
 

@@ -1,0 +1,109 @@
+"""Sign-in, lockout, idle expiry, CSRF and bearer tokens."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import update
+
+from caselink.web import auth
+from caselink.web.models import SessionRow, TokenRow, UserRow
+from tests.web.conftest import PASSWORD, browser_signin, csrf_of
+
+
+def test_passwords_are_stored_as_argon2_and_tokens_as_digests(app: Any, tokens: dict[str, str]) -> None:
+    with app.state.engine.connect() as connection:
+        hashes = connection.execute(UserRow.__table__.select()).mappings().all()
+        stored_tokens = [r.token_hash for r in connection.execute(TokenRow.__table__.select())]
+    assert all(row["password_hash"].startswith("$argon2id$") for row in hashes)
+    assert PASSWORD not in str(hashes)
+    assert all(t not in stored_tokens for t in tokens.values())
+    assert auth.digest(tokens["analyst"]) in stored_tokens
+
+
+def test_signin_sets_strict_httponly_cookie_and_lands_on_role_home(app_factory: Any) -> None:
+    app = app_factory(secure_cookies=True)
+    from fastapi.testclient import TestClient
+
+    client = TestClient(app, follow_redirects=False, base_url="https://testserver")
+    page = client.get("/signin")
+    token = page.text.split('name="signin_token" value="', 1)[1].split('"', 1)[0]
+    response = client.post("/signin", data={"name": "analyst", "password": PASSWORD, "signin_token": token})
+    assert response.status_code == 303 and response.headers["location"] == "/alerts"
+    cookie = [h for h in response.headers.get_list("set-cookie") if h.startswith("caselink_session=")][0]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Secure" in cookie
+
+
+def test_wrong_password_five_times_locks_even_the_right_one(app: Any) -> None:
+    from fastapi.testclient import TestClient
+
+    client = TestClient(app, follow_redirects=False)
+    client.get("/signin")
+
+    def attempt(password: str) -> Any:
+        # Each answer re-renders the form with a fresh token (kept in the cookie and the hidden field).
+        return client.post("/signin", data={"name": "analyst", "password": password,
+                                            "signin_token": client.cookies["caselink_signin"]})
+
+    statuses = [attempt("wrong password!").status_code for _ in range(5)]
+    assert statuses == [401, 401, 401, 401, 423]
+    locked = attempt(PASSWORD)
+    assert locked.status_code == 423 and "locked" in locked.text
+    # Ten minutes later the lock is over.
+    with app.state.engine.begin() as connection:
+        connection.execute(update(UserRow).values(locked_until=auth.now_utc() - timedelta(seconds=1)))
+    assert attempt(PASSWORD).status_code == 303
+
+
+def test_signin_without_its_form_token_is_refused(app: Any) -> None:
+    from fastapi.testclient import TestClient
+
+    client = TestClient(app, follow_redirects=False)
+    response = client.post("/signin", data={"name": "analyst", "password": PASSWORD, "signin_token": "x"})
+    assert response.status_code == 400
+
+
+def test_session_ends_after_30_idle_minutes(app: Any) -> None:
+    client = browser_signin(app, "analyst")
+    assert client.get("/api/me").status_code == 200
+    with app.state.engine.begin() as connection:
+        connection.execute(update(SessionRow).values(last_seen=auth.now_utc() - timedelta(minutes=31)))
+    assert client.get("/api/me").status_code == 401
+    assert client.get("/cases").headers["location"].startswith("/signin")
+
+
+def test_post_with_a_session_needs_the_csrf_token(app: Any) -> None:
+    client = browser_signin(app, "admin")
+    refused = client.post("/admin/users", data={"name": "newbie", "role": "analyst"})
+    assert refused.status_code == 403 and "CSRF" in refused.text
+    accepted = client.post("/admin/users", data={"name": "newbie", "role": "analyst",
+                                                 "csrf_token": csrf_of(client)})
+    assert accepted.status_code == 303
+    assert auth.get_user(app.state.engine, "newbie")["role"] == "analyst"
+
+
+def test_signout_ends_the_session(app: Any) -> None:
+    client = browser_signin(app, "analyst")
+    csrf = csrf_of(client)
+    assert client.post("/signout", data={"csrf_token": csrf}).status_code == 303
+    assert client.get("/api/me").status_code == 401
+
+
+def test_revoked_token_stops_working(app: Any, api: Any, tokens: dict[str, str]) -> None:
+    assert api("analyst").get("/api/me").json()["role"] == "analyst"
+    assert auth.revoke_tokens(app.state.engine, "analyst") == 1
+    response = api("analyst").get("/api/me")
+    assert response.status_code == 401
+    assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_role_change_ends_open_sessions(app: Any) -> None:
+    client = browser_signin(app, "analyst")
+    auth.set_role(app.state.engine, "analyst", "oversight")
+    assert client.get("/api/me").status_code == 401
+
+
+def test_disabled_token_owner_is_refused(app: Any, api: Any) -> None:
+    auth.set_disabled(app.state.engine, "analyst", True)
+    assert api("analyst").get("/api/me").status_code == 401
