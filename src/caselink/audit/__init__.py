@@ -10,8 +10,16 @@ Public interface (other areas and the web app code against these):
 """
 
 from caselink.audit.chain import (
-    ACTIONS, NEEDS_JUSTIFICATION, AuditEntry, AuditError, canonical, count_entries, head, read_entries,
-    record_event, sha256_text,
+    ACTIONS,
+    NEEDS_JUSTIFICATION,
+    AuditEntry,
+    AuditError,
+    canonical,
+    count_entries,
+    head,
+    read_entries,
+    record_event,
+    sha256_text,
 )
 from caselink.audit.checkpoint import CheckpointError, generate_key, make_checkpoint, write_key_pair
 from caselink.audit.erasure import PERSONAL_FIELDS, ErasureError, ErasureResult, erase_case

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Table, func, select
 
 from caselink.audit.models import GENESIS_HASH, AuditEntryRow, AuditHeadRow
 
-LOG = AuditEntryRow.__table__
-HEAD = AuditHeadRow.__table__
+LOG: Table = AuditEntryRow.__table__  # type: ignore[assignment]
+HEAD: Table = AuditHeadRow.__table__  # type: ignore[assignment]
 HEAD_ID = 1
 
 #: DPA 2018 s.62 operations plus caselink's own accountable events.

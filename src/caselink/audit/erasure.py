@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Table, select
 
 from caselink.audit.chain import LOG, AuditError, canonical, read_entries, record_event, sha256_text
 from caselink.schema import record_hash
@@ -23,9 +23,9 @@ from caselink.store.models import CaseEntityRow, CaseRow, CaseVersionRow
 #: Fields holding personal data about the deceased and connected people (finders, callers).
 PERSONAL_FIELDS: dict[str, Any] = {"victim_ethnicity": None, "victim_tags": [], "narrative": None, "entities": []}
 
-CASES = CaseRow.__table__
-VERSIONS = CaseVersionRow.__table__
-ENTITIES = CaseEntityRow.__table__
+CASES: Table = CaseRow.__table__  # type: ignore[assignment]
+VERSIONS: Table = CaseVersionRow.__table__  # type: ignore[assignment]
+ENTITIES: Table = CaseEntityRow.__table__  # type: ignore[assignment]
 
 
 class ErasureError(AuditError):
