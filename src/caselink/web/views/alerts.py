@@ -1,0 +1,76 @@
+"""The alerts inbox: open linkage alerts with their plain-language reasons, and their triage.
+
+A dismissal is an accountable decision: it is written to the policy file of the alert's new case
+(kind ``line_of_enquiry``) with the officer's reason, in the same transaction as the status change.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import Depends, Query
+from pydantic import BaseModel, Field
+
+from caselink.assurance import AssuranceError, decide
+from caselink.web import sources, trail
+from caselink.web.forms import Submitted, body_of, openapi_body
+from caselink.web.routing import Ctx, Redirect, Views
+
+
+class Dismissal(BaseModel):
+    rationale: str = Field(min_length=5, max_length=5000, description="Why the alert is not a series.")
+
+
+class Assignment(BaseModel):
+    officer: str = Field(min_length=1, max_length=100, description="Who should review the alert.")
+
+
+def register(views: Views) -> None:
+    @views.page("/alerts", permission="alert.read", template="alerts.html", summary="Linkage alerts inbox")
+    def alerts(ctx: Ctx, status: Literal["open", "acknowledged", "assigned", "dismissed", "all"] = "open",
+               limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=1_000_000)) -> dict[str, Any]:
+        """Alerts newest first (open ones by default), with reasons and the cases they name."""
+        rows = sources.list_alerts(ctx.engine, None if status == "all" else status, limit, offset)
+        case_ids = sorted({c for a in rows for c in a["case_ids"]})
+        if case_ids:
+            trail.record(ctx.engine, action="consultation", officer=ctx.user.name, case_ids=case_ids,
+                         justification="alerts inbox", details={"view": "alerts", "n_alerts": len(rows)})
+        return {"status": status, "alerts": rows}
+
+    @views.page("/alerts/{alert_id}/acknowledge", permission="alert.triage", template="alerts.html",
+                methods=("POST",), summary="Acknowledge an alert")
+    def acknowledge(ctx: Ctx, alert_id: int) -> Any:
+        with ctx.engine.begin() as connection:
+            alert = sources.get_alert(connection, alert_id)
+            sources.set_alert_status(connection, alert_id, "acknowledged")
+            trail.record(connection, action="alteration", officer=ctx.user.name, case_ids=alert["case_ids"],
+                         details={"object": "alert", "alert_id": alert_id, "status": "acknowledged"})
+        return Redirect({"id": alert_id, "status": "acknowledged"}, "/alerts")
+
+    @views.page("/alerts/{alert_id}/assign", permission="alert.assign", template="alerts.html",
+                methods=("POST",), openapi_extra=openapi_body(Assignment), summary="Assign an alert")
+    def assign(ctx: Ctx, alert_id: int, body: Submitted[Assignment] = Depends(body_of(Assignment))) -> Any:
+        officer = body.or_raise().officer.strip()
+        with ctx.engine.begin() as connection:
+            alert = sources.get_alert(connection, alert_id)
+            sources.set_alert_status(connection, alert_id, "assigned", assigned_to=officer)
+            trail.record(connection, action="alteration", officer=ctx.user.name, case_ids=alert["case_ids"],
+                         details={"object": "alert", "alert_id": alert_id, "status": "assigned",
+                                  "assigned_to": officer})
+        return Redirect({"id": alert_id, "status": "assigned", "assigned_to": officer}, "/alerts")
+
+    @views.page("/alerts/{alert_id}/dismiss", permission="alert.triage", template="alerts.html",
+                methods=("POST",), openapi_extra=openapi_body(Dismissal), summary="Dismiss an alert (a decision)")
+    def dismiss(ctx: Ctx, alert_id: int, body: Submitted[Dismissal] = Depends(body_of(Dismissal))) -> Any:
+        reason = body.or_raise().rationale.strip()
+        with ctx.engine.begin() as connection:
+            alert = sources.get_alert(connection, alert_id)
+            try:
+                decision_id = decide(
+                    connection, alert["new_case_id"], "line_of_enquiry",
+                    f"linkage alert {alert_id} dismissed: not part of series {alert['series_id']}",
+                    ctx.user.name, reason, alternatives=f"keep alert {alert_id} open for review")
+            except AssuranceError as exc:
+                raise sources.assurance_error(exc) from None
+            sources.set_alert_status(connection, alert_id, "dismissed")
+        return Redirect({"id": alert_id, "status": "dismissed", "decision_id": decision_id}, "/alerts")

@@ -1,0 +1,33 @@
+"""The series page: member cases on a map and a timeline, the series' reasons, each link's waterfall."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import HTTPException, Query
+
+from caselink.web import casedata, sources, trail
+from caselink.web.routing import Ctx, Views
+
+
+def register(views: Views) -> None:
+    @views.page("/series/{series_id}", permission="series.read", template="series.html",
+                summary="A series: members, reasons and links")
+    def series(ctx: Ctx, series_id: str) -> dict[str, Any]:
+        """The series with member summaries (coordinates and dates for the map and timeline) and links."""
+        detail = sources.series_detail(ctx.engine, series_id)
+        detail["cases"] = casedata.summaries(ctx.engine, detail.pop("case_ids"))
+        if detail["cases"]:
+            trail.record(ctx.engine, action="consultation", officer=ctx.user.name,
+                         case_ids=[c["case_id"] for c in detail["cases"]], justification="series review",
+                         details={"view": "series", "series_id": series_id})
+        return detail
+
+    @views.page("/series/{series_id}/explain", permission="series.read", template="series.html", html=False,
+                summary="Why two members are linked: the waterfall of comparison weights")
+    def explain(ctx: Ctx, series_id: str, case_a: str = Query(..., max_length=200),
+                case_b: str = Query(..., max_length=200)) -> dict[str, Any]:
+        detail = sources.series_detail(ctx.engine, series_id)
+        if case_a == case_b or case_a not in detail["case_ids"] or case_b not in detail["case_ids"]:
+            raise HTTPException(404, f"'{case_a}' and '{case_b}' are not two members of series '{series_id}'")
+        return sources.explain_pair(ctx.request.app.state.store, case_a, case_b)
