@@ -13,7 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from typer.testing import CliRunner
+
+# Two shared cores: generation speed varies with load, which is not what these tests are about.
+settings.register_profile("caselink", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("caselink")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("CASELINK_SHARED_DATA", REPO.parent / "shared" / "data"))

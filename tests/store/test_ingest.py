@@ -1,0 +1,168 @@
+"""Ingest: the bad-input contract, all-or-nothing, duplicates, updates that keep history."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from caselink.store import CaseStore
+
+HEADER = "case_id,found_at,lat,lon,victim_age,substances,cause\n"
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def n_cases(url: str) -> int:
+    with CaseStore.open(url) as store:
+        return store.stats()["n_cases"]
+
+
+def test_good_file_imports_and_reimport_is_a_no_op(cli, tmp_path, any_db_url):
+    data = write(tmp_path / "a.csv", HEADER + "A1,2014-06-19T04:30,51.5,0.08,23,G,drug_toxicity\n"
+                                              "A2,2014-08-28,51.53,0.07,,,\n")
+    first = cli("ingest", str(data), "--db", any_db_url, "--json")
+    assert first.exit_code == 0, first.stderr
+    assert json.loads(first.stdout)["n_new"] == 2
+    again = cli("ingest", str(data), "--db", any_db_url, "--json")
+    summary = json.loads(again.stdout)
+    assert (summary["n_new"], summary["n_updated"], summary["n_unchanged"]) == (0, 0, 2)
+    with CaseStore.open(any_db_url) as store:
+        assert store.get_case("A1").substances == ("ghb",)
+        assert store.versions("A1") == []
+
+
+def test_changed_record_is_an_update_that_keeps_the_old_version(cli, tmp_path, any_db_url):
+    cli("ingest", str(write(tmp_path / "a.csv", HEADER + "A1,2014-06-19,51.5,0.08,23,G,\n")), "--db", any_db_url)
+    result = cli("ingest", str(write(tmp_path / "b.csv", HEADER + "A1,2014-06-19,51.5,0.08,24,G,\n")),
+                 "--db", any_db_url, "--json")
+    assert json.loads(result.stdout)["n_updated"] == 1
+    with CaseStore.open(any_db_url) as store:
+        assert store.get_case("A1").victim_age == 24
+        versions = store.versions("A1")
+        assert [v["record"]["victim_age"] for v in versions] == [23]
+        assert store.get_stored("A1")["version"] == 2
+
+
+def test_errors_follow_the_contract_and_nothing_is_imported(cli, tmp_path, any_db_url):
+    data = write(tmp_path / "bad.csv", HEADER
+                 + "B1,2014-06-19,51.5,0.08,23,,\n"       # line 2: fine
+                 + "B2,2014-06-19,95,0.08,23,,\n"         # line 3: lat
+                 + ",2014-06-19,51.5,0.08,23,,\n"         # line 4: empty id
+                 + "B1,2014-06-20,51.5,0.08,23,,\n"       # line 5: repeated id
+                 + "B5,yesterday,51.5,0.08,200,,\n")      # line 6: two errors
+    result = cli("ingest", str(data), "--db", any_db_url)
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines[:-1] == [
+        f"{data}:3: lat: 95 is outside -90..90",
+        f"{data}:4: case_id: is empty; every case needs a unique case_id",
+        f"{data}:5: case_id: 'B1' repeats the case_id at line 2",
+        f"{data}:6: found_at: 'yesterday' is not an ISO 8601 date or datetime (e.g. 2014-06-19T04:30:00)",
+        f"{data}:6: victim_age: 200 is outside 0..120",
+    ]
+    assert "nothing was imported" in lines[-1]
+    assert n_cases(any_db_url) == 0
+
+
+def test_a_bad_second_file_keeps_the_first_out_too(cli, tmp_path, sqlite_url):
+    good = write(tmp_path / "good.csv", HEADER + "G1,2014-06-19,51.5,0.08,23,,\n")
+    bad = write(tmp_path / "bad.csv", HEADER + "G2,2014-06-19,51.5,0.08,abc,,\n")
+    result = cli("ingest", str(good), str(bad), "--db", sqlite_url)
+    assert result.exit_code == 2
+    assert f"{bad}:2: victim_age:" in result.stderr
+    assert n_cases(sqlite_url) == 0
+
+
+def test_duplicates_across_chunks_and_files_are_found(cli, tmp_path, sqlite_url, monkeypatch):
+    import importlib
+
+    ingest_module = importlib.import_module("caselink.store.ingest")
+
+    monkeypatch.setattr(ingest_module, "CHUNK_ROWS", 2)
+    first = write(tmp_path / "one.csv", HEADER + "".join(f"D{i},2014-06-19,51.5,0.08,,,\n" for i in range(5)))
+    second = write(tmp_path / "two.csv", HEADER + "D3,2014-06-19,51.5,0.08,,,\n")
+    result = cli("ingest", str(first), str(second), "--db", sqlite_url)
+    assert result.exit_code == 2
+    assert f"{second}:2: case_id: 'D3' repeats the case_id" in result.stderr
+    assert n_cases(sqlite_url) == 0
+
+
+def test_problem_lines_are_capped_with_a_count(cli, tmp_path, sqlite_url):
+    rows = "".join(f"E{i},2014-06-19,500,0.08,,,\n" for i in range(130))
+    result = cli("ingest", str(write(tmp_path / "many.csv", HEADER + rows)), "--db", sqlite_url)
+    lines = result.stderr.strip().splitlines()
+    assert result.exit_code == 2
+    assert len([line for line in lines if ": lat: " in line]) == 100
+    assert "... and 30 more problem(s)" in result.stderr
+
+
+def test_quoted_newlines_keep_line_numbers_honest(cli, tmp_path, sqlite_url):
+    data = write(tmp_path / "q.csv", "case_id,found_at,lat,lon,narrative\n"
+                 'Q1,2014-06-19,51.5,0.08,"two\nlines"\n'
+                 "Q2,2014-06-19,north,0.08,x\n")
+    result = cli("ingest", str(data), "--db", sqlite_url)
+    assert f"{data}:4: lat:" in result.stderr
+
+
+@pytest.mark.parametrize(("name", "content", "fragment"), [
+    ("empty.csv", "", "is empty"),
+    ("nocols.csv", "case_id,lat,lon\nX,1,2\n", "missing column(s) found_at"),
+    ("json.csv", '{"case_id": "x"}\n', "looks like JSON"),
+    ("notes.txt", "hello", "unknown file type"),
+    ("broken.jsonl", "not json at all\n", "is not JSON Lines"),
+    ("broken.geojson", '{"type": "Feature"}', "not a GeoJSON FeatureCollection"),
+    ("broken.parquet", "PAR1 but not really", "is not a Parquet file"),
+])
+def test_whole_file_problems_get_one_line_naming_the_file(cli, tmp_path, sqlite_url, name, content, fragment):
+    path = write(tmp_path / name, content)
+    result = cli("ingest", str(path), "--db", sqlite_url)
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"caselink: error: {path}:"), lines
+    assert fragment in lines[0]
+
+
+def test_missing_file(cli, tmp_path, sqlite_url):
+    result = cli("ingest", str(tmp_path / "nope.csv"), "--db", sqlite_url)
+    assert result.exit_code == 2 and "no such file" in result.stderr
+
+
+def test_jsonl_and_geojson_line_numbers(cli, tmp_path, sqlite_url):
+    jsonl = write(tmp_path / "c.jsonl", json.dumps({"case_id": "J1", "found_at": "2014-06-19", "lat": 51.5,
+                                                   "lon": 0.1}) + "\n\n" +
+                  json.dumps({"case_id": "J2", "found_at": "2014-06-19", "lat": 51.5, "lon": 0.1,
+                              "victim_age": "old"}) + "\n")
+    result = cli("ingest", str(jsonl), "--db", sqlite_url)
+    assert f"{jsonl}:3: victim_age:" in result.stderr
+    features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [0.1, 51.5]},
+                 "properties": {"case_id": f"F{i}", "found_at": "2014-06-19"}} for i in range(3)]
+    features[2]["geometry"] = {"type": "LineString", "coordinates": [[0, 0], [1, 1]]}
+    geo = write(tmp_path / "c.geojson", json.dumps({"type": "FeatureCollection", "features": features}))
+    result = cli("ingest", str(geo), "--db", sqlite_url)
+    assert f"{geo}:3: geometry: must be a Point" in result.stderr
+
+
+def test_parquet_row_numbers(cli, tmp_path, sqlite_url):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({"case_id": ["P1", "P2"], "found_at": ["2014-06-19", "2014-06-19"],
+                      "lat": [51.5, 151.5], "lon": [0.1, 0.1]})
+    path = tmp_path / "c.parquet"
+    pq.write_table(table, path)
+    result = cli("ingest", str(path), "--db", sqlite_url)
+    assert result.stderr.splitlines()[0] == f"{path}:2: lat: 151.5 is outside -90..90"
+
+
+def test_unknown_vocabulary_warns_once_and_keeps_the_value(cli, tmp_path, sqlite_url):
+    data = write(tmp_path / "v.csv", "case_id,found_at,lat,lon,place_type\n"
+                 + "".join(f"V{i},2014-06-19,51.5,0.08,Boat\n" for i in range(3)))
+    result = cli("ingest", str(data), "--db", sqlite_url)
+    assert result.exit_code == 0
+    assert result.stderr.count("place_type: unknown value 'boat'") == 1
+    assert "(3 row(s))" in result.stderr

@@ -1,0 +1,114 @@
+"""The case record's normalisation rules (DESIGN §2)."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from caselink.schema import Case, normalise_record
+
+BASE = {"case_id": "C1", "found_at": "2014-06-19T04:30:00", "lat": "51.534", "lon": "0.081"}
+
+
+def norm(**fields):
+    return normalise_record({**BASE, **fields})
+
+
+def test_minimal_record_defaults_to_death():
+    result = norm()
+    assert result.errors == []
+    assert result.record["incident_type"] == "death"
+    assert result.record["substances"] == []
+
+
+@pytest.mark.parametrize("raw", ["G", "gina", "Liquid Ecstasy", " GHB ", "gamma-hydroxybutyrate"])
+def test_ghb_synonyms_fold(raw):
+    assert norm(substances=raw).record["substances"] == ["ghb"]
+
+
+def test_gbl_stays_distinct_and_lists_split_on_semicolons():
+    assert norm(substances="GBL; alcohol;;G").record["substances"] == ["gbl", "alcohol", "ghb"]
+
+
+def test_json_arrays_are_lists_too():
+    assert normalise_record({**BASE, "mo": ["Propped Sitting", "phone_missing"]}).record["mo"] == [
+        "propped_sitting", "phone_missing"]
+
+
+def test_naive_time_is_local_to_agency_and_stored_utc_with_offset():
+    record = norm().record
+    assert record["found_at"] == datetime(2014, 6, 19, 3, 30)  # BST is UTC+1
+    assert record["found_at_offset_min"] == 60
+    assert record["found_at_precision"] == "datetime"
+
+
+def test_explicit_offset_and_other_zone():
+    record = normalise_record({**BASE, "found_at": "2014-06-19T04:30:00-05:00"}).record
+    assert record["found_at"] == datetime(2014, 6, 19, 9, 30)
+    assert record["found_at_offset_min"] == -300
+    record = normalise_record({**BASE, "found_at": "2014-01-10T12:00"}, ZoneInfo("America/New_York")).record
+    assert record["found_at"] == datetime(2014, 1, 10, 17, 0)
+
+
+def test_date_only_keeps_its_precision():
+    record = norm(found_at="2014-06-19").record
+    assert record["found_at_precision"] == "date"
+
+
+@pytest.mark.parametrize(("field", "value", "fragment"), [
+    ("lat", "91", "outside -90..90"),
+    ("lon", "abc", "not a number"),
+    ("victim_age", "121", "outside 0..120"),
+    ("victim_age", "22.5", "not a whole number"),
+    ("found_at", "19/06/2014", "not an ISO 8601"),
+    ("found_at", "", "is empty"),
+    ("case_id", "  ", "is empty"),
+    ("victim_sex", "boy", "not one of F, M, X, U"),
+    ("entities", "finder-1", "not kind:value"),
+])
+def test_errors_name_the_field(field, value, fragment):
+    result = norm(**{field: value})
+    assert result.record is None
+    assert any(e.field == field and fragment in e.message for e in result.errors), result.errors
+
+
+def test_every_error_of_a_row_is_reported():
+    result = norm(lat="x", lon="999", victim_age="-1")
+    assert {e.field for e in result.errors} == {"lat", "lon", "victim_age"}
+
+
+def test_unknown_vocabulary_is_kept_and_reported():
+    result = norm(place_type="Boat", cause="Snakebite")
+    assert result.record["place_type"] == "boat"
+    assert ("place_type", "boat") in result.unknown and ("cause", "snakebite") in result.unknown
+
+
+def test_entities_fold_so_the_same_phone_matches():
+    result = norm(entities="Phone: 07700 900-123;person: Dog  Walker")
+    assert result.record["entities"] == ["phone:07700900123", "person:dog walker"]
+
+
+def test_identical_input_hashes_identically_and_changes_do_not():
+    assert norm().record["record_hash"] == norm().record["record_hash"]
+    assert norm().record["record_hash"] != norm(victim_age="22").record["record_hash"]
+
+
+def test_case_model_validates_through_the_same_rules():
+    case = Case.model_validate({**BASE, "substances": "G", "victim_sex": "male"})
+    assert case.substances == ("ghb",) and case.victim_sex == "M"
+    assert case.found_at.utcoffset().total_seconds() == 3600
+    with pytest.raises(ValueError, match="lat"):
+        Case.model_validate({**BASE, "lat": "north"})
+
+
+@given(st.dictionaries(
+    st.sampled_from(["case_id", "found_at", "lat", "lon", "victim_age", "substances", "mo", "entities",
+                     "victim_sex", "cause", "died_from", "died_to", "location_precision_m"]),
+    st.one_of(st.none(), st.text(max_size=12), st.integers(-1000, 1000), st.floats(allow_nan=True),
+              st.lists(st.text(max_size=5), max_size=3)),
+))
+def test_any_input_gives_a_record_or_field_errors_never_an_exception(raw):
+    result = normalise_record(raw)
+    assert (result.record is None) == bool(result.errors)
