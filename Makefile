@@ -30,8 +30,8 @@ test: $(STAMP) system
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
-	$(BIN)/bandit -q -r src -c pyproject.toml
-	$(BIN)/pip-audit --progress-spinner off --skip-editable --strict || $(BIN)/pip-audit --progress-spinner off --skip-editable
+	$(BIN)/bandit -q -ll -ii -r src -c pyproject.toml
+	$(BIN)/pip-audit --progress-spinner off --skip-editable
 
 bench: $(STAMP)
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python "$$script" || exit 1; done

@@ -297,7 +297,8 @@ def _row_inserter(connection: Connection) -> Inserter:
         def insert_sqlite(table: Table, names: list[str], rows: list[tuple[Any, ...]]) -> None:
             if not rows:
                 return
-            sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+            # Table and column names come from caselink's own Table objects, never from input.
+            sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"  # nosec B608
             columns = list(zip(*rows, strict=True))
             for index, name in enumerate(names):
                 kind = table.c[name].type
