@@ -64,7 +64,7 @@ def holds(condition: Mapping[str, Any], facts: Mapping[str, Any]) -> bool:
     for name, expected in condition.items():
         actual = facts.get(name)
         many = isinstance(actual, list | tuple | set)
-        items: list[Any] = list(actual) if many else []
+        items: list[Any] = list(actual) if isinstance(actual, list | tuple | set) else []
         if isinstance(expected, dict):
             op, operand = next(iter(expected.items()))
             if op in ("gt", "gte", "lt", "lte"):

@@ -120,9 +120,12 @@ def verify(connection: Connection, checkpoint: dict[str, Any] | None = None,
     counts: dict[str, Any] = {"n_entries": n_entries, "head_seq": n_entries, "head_hash": prev,
                               "n_redacted": len(redacted), "checkpoint_seq": checkpoint_seq}
 
+    stop = problem[0] if problem is not None else n_entries + 1
     for seq, by, ids_json in redacted:
-        if problem is not None and seq >= problem[0]:
+        if seq >= stop:
             break
+        if by is not None and by >= stop:
+            continue  # its erasure entry lies beyond the break, so it cannot be judged
         erasure = erasures.get(by) if by is not None else None
         if erasure is None or by is None or by <= seq or seq not in erasure[0] \
                 or not erasure[1] & set(json.loads(ids_json)):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -27,6 +28,15 @@ cases_app = typer.Typer(help="List and show cases in the store.", no_args_is_hel
 # Hooks called as hook(store, action, case_ids, details) after a read or export; the audit area
 # registers the DPA s.62 consultation/disclosure record here.
 AFTER_READ: list = []
+
+
+def require_justification(justification: str | None, officer: str | None) -> None:
+    """DPA 2018 s.62 (issue 4): consultation and disclosure carry a justification and an identity."""
+    if not justification or not justification.strip():
+        fail("--justification TEXT is required: say why you are consulting or disclosing these records "
+             "(logged, DPA 2018 s.62)", EXIT_BAD_INPUT)
+    if not (officer or os.environ.get("CASELINK_USER", "")).strip():
+        fail("an identity is required: pass --officer NAME or set CASELINK_USER", EXIT_BAD_INPUT)
 
 
 def parse_day(value: str | None, option: str) -> datetime | None:
@@ -100,6 +110,7 @@ def show_case(
     as_json: JsonOption = False,
 ) -> None:
     """Show one case in full."""
+    require_justification(justification, officer)
     store = open_store(db)
     stored = store.get_stored(case_id)
     if stored is None:
@@ -135,14 +146,28 @@ def export_command(
         fail(f"--format: '{fmt}' is not one of {', '.join(FORMATS)}", EXIT_BAD_INPUT)
     if not out.parent.exists():
         fail(f"--out: folder {out.parent} does not exist", EXIT_BAD_INPUT)
+    require_justification(justification, officer)
     store = open_store(db)
     partial = out.with_name(out.name + ".partial")
-    count = write(store.iter_stored(), partial, fmt)
+    exported_ids: list[str] = []
+
+    def rows() -> Any:
+        for row in store.iter_stored():
+            exported_ids.append(row["case_id"])
+            yield row
+
+    count = write(rows(), partial, fmt)
+    try:
+        # Logged before the file takes its real name: no disclosure without its audit entry (issue 4).
+        for hook in AFTER_READ:
+            hook(store, "disclosure" if recipient else "consultation", exported_ids,
+                 {"justification": justification, "officer": officer, "recipient": recipient,
+                  "out": out.name, "format": fmt, "n_cases": count})
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        store.close()
+        raise
     partial.replace(out)  # never leave a half-written export under the real name
-    for hook in AFTER_READ:
-        hook(store, "disclosure" if recipient else "consultation", None,
-             {"justification": justification, "officer": officer, "recipient": recipient,
-              "out": str(out), "format": fmt, "n_cases": count})
     store.close()
     typer.echo(f"exported {count} case(s) to {out}")
 
