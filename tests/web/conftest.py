@@ -54,7 +54,40 @@ def web_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
         store.ingest([open_source(write_cases(folder / "cases.csv", CASES))])
         for role in ROLES:
             auth.add_user(store.engine, role, role, PASSWORD)
+        add_series_and_checklists(store.engine)
     return folder / "template.db"
+
+
+def add_series_and_checklists(engine: Any) -> None:
+    """A stored series S-0001 (BK-01, BK-02) with its alert, as linkage leaves them, and checklist actions.
+
+    Written through the linkage area's models rather than by running Splink, to keep the web tests
+    fast; the rows have exactly the shape ``caselink.linkage.incremental`` stores.
+    """
+    from datetime import datetime
+
+    from caselink.assurance import apply_checklists, list_actions, transition_action
+    from caselink.linkage.models import AlertRow, SeriesLinkRow, SeriesMemberRow, SeriesRow
+
+    stamp = datetime(2014, 8, 28, 9, 0)
+    reasons = ["all 2 within 0.4 km", "ghb in 2 of 2"]
+    with engine.begin() as connection:
+        connection.execute(SeriesRow.__table__.insert().values(
+            series_id="S-0001", status="active", merged_into=None, created_at=stamp, updated_at=stamp, n_cases=2,
+            score=0.97, first_found_at="2014-06-19", last_found_at="2014-08-28", reasons=reasons))
+        connection.execute(SeriesMemberRow.__table__.insert(), [
+            {"series_id": "S-0001", "case_id": "BK-01", "joined_at": stamp},
+            {"series_id": "S-0001", "case_id": "BK-02", "joined_at": stamp}])
+        connection.execute(SeriesLinkRow.__table__.insert().values(
+            case_a="BK-01", case_b="BK-02", probability=0.97, match_weight=5.0, run_id=None))
+        connection.execute(AlertRow.__table__.insert().values(
+            raised_at=stamp, at="2014-08-28", kind="formed", new_case_id="BK-02", series_id="S-0001",
+            case_ids=["BK-01", "BK-02"], probability=0.97, reasons=reasons, status="open", run_id=None,
+            details="{}"))
+        apply_checklists(connection, ["BK-01", "BK-02", "XX-03"])
+        # One BK-02 action is allocated to the investigator, so they may write on BK-02 (not on BK-01).
+        first = list_actions(connection, case_id="BK-02")[0]
+        transition_action(connection, first["id"], "allocated", "supervisor", owner="investigator")
 
 
 @pytest.fixture

@@ -44,7 +44,7 @@ def register(views: Views) -> None:
         return result
 
     @views.page("/cases/{case_id}", permission="case.read", template="case.html", summary="Read one case",
-                responses={400: {"description": "X-Justification header missing"}, 404: {"description": "unknown"}})
+                responses={422: {"description": "X-Justification header missing"}, 404: {"description": "unknown"}})
     def case_page(ctx: Ctx, case_id: str,
                   x_justification: str | None = Header(None, description="Why you read this case (logged).",
                                                        max_length=1000)) -> Any:

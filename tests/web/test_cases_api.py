@@ -1,0 +1,170 @@
+"""The API contract for cases, alerts, series, decisions and audit; reads are logged with justification."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from caselink.audit import read_entries
+from caselink.schema import SENSITIVE_FIELDS
+from tests.web.conftest import browser_signin, csrf_of
+
+WHY = {"X-Justification": "reviewing series S-0001"}
+
+
+def consultations(app: Any, case_id: str) -> list[Any]:
+    with app.state.engine.connect() as connection:
+        return [e for e in read_entries(connection, case_id=case_id, action="consultation")]
+
+
+def test_unauthenticated_is_401_problem_json(api: Any) -> None:
+    response = api(None).get("/api/cases/BK-01", headers=WHY)
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["status"] == 401 and "Traceback" not in response.text
+
+
+def test_case_read_needs_justification_and_is_logged(app: Any, api: Any) -> None:
+    client = api("analyst")
+    missing = client.get("/api/cases/BK-01")
+    assert missing.status_code == 422
+    assert missing.json()["errors"][0]["field"] == "X-Justification"
+    assert consultations(app, "BK-01") == []
+    response = client.get("/api/cases/BK-01", headers=WHY)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["case"]["case_id"] == "BK-01" and body["case"]["victim_tags"] == ["gay_bisexual_men"]
+    [entry] = consultations(app, "BK-01")
+    assert entry.officer == "analyst" and entry.justification == WHY["X-Justification"]
+
+
+def test_unknown_case_is_404_and_not_logged(app: Any, api: Any) -> None:
+    response = api("analyst").get("/api/cases/NOPE", headers=WHY)
+    assert response.status_code == 404 and response.headers["content-type"] == "application/problem+json"
+    assert consultations(app, "NOPE") == []
+
+
+def test_oversight_sees_pseudonyms_unless_configured(app_factory: Any, api: Any) -> None:
+    record = api("oversight").get("/api/cases/BK-01", headers=WHY).json()["case"]
+    assert record["victim_tags"] != ["gay_bisexual_men"] and record["victim_tags"][0].startswith("tags-")
+    assert record["narrative"] != "Found outside a block of flats." and record["victim_ethnicity"] != "White"
+    assert set(record["pseudonymised"]) == set(SENSITIVE_FIELDS)
+    other = api("oversight").get("/api/cases/BK-02", headers=WHY).json()["case"]
+    assert other["victim_tags"] == record["victim_tags"]  # equal values, equal pseudonyms
+
+
+def test_oversight_in_clear_when_configured(app_factory: Any) -> None:
+    from fastapi.testclient import TestClient
+
+    from caselink.web import auth
+
+    app = app_factory(pseudonymise_oversight=False)
+    token = auth.issue_token(app.state.engine, "oversight")[1]
+    client = TestClient(app, headers={"Authorization": f"Bearer {token}", **WHY})
+    assert client.get("/api/cases/BK-01").json()["case"]["victim_tags"] == ["gay_bisexual_men"]
+
+
+def test_case_search_filters_and_rejects_bad_dates(api: Any) -> None:
+    client = api("analyst")
+    found = client.get("/api/cases", params={"cause": "drug toxicity", "from": "2014-07-01"}).json()
+    assert [c["case_id"] for c in found["cases"]] == ["BK-02"] and found["n_matching"] == 1
+    assert "narrative" not in found["cases"][0]
+    bad = client.get("/api/cases", params={"from": "last tuesday"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "from"
+
+
+def test_alerts_and_series(api: Any) -> None:
+    client = api("analyst")
+    [alert] = client.get("/api/alerts").json()["alerts"]
+    assert alert["series_id"] == "S-0001" and alert["reasons"] == ["all 2 within 0.4 km", "ghb in 2 of 2"]
+    series = client.get("/api/series/S-0001").json()
+    assert [c["case_id"] for c in series["cases"]] == ["BK-01", "BK-02"]
+    assert series["links"][0]["case_a"] == "BK-01"
+    assert client.get("/api/series/S-9999").status_code == 404
+
+
+def test_decision_needs_rationale_and_writes_nothing_when_refused(app: Any, api: Any) -> None:
+    client = api("supervisor")
+    refused = client.post("/api/cases/BK-01/decisions", json={"kind": "classification",
+                                                                "value": "homicide", "rationale": "  "})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "rationale"
+    bad_kind = client.post("/api/cases/BK-01/decisions", json={"kind": "whim", "value": "x", "rationale": "why"})
+    assert bad_kind.status_code == 422 and "kind" in bad_kind.json()["detail"]
+    decisions = client.get("/api/cases/BK-01", headers=WHY).json()["decisions"]
+    assert decisions == []
+    made = client.post("/api/cases/BK-01/decisions", json={
+        "kind": "classification", "value": "homicide", "rationale": "linked to BK-02 by GHB and location",
+        "alternatives": ["unexpected_not_suspicious"]})
+    assert made.status_code == 201
+    [decision] = client.get("/api/cases/BK-01", headers=WHY).json()["decisions"]
+    assert decision["officer"] == "supervisor" and decision["value"] == "homicide"
+    assert client.post("/api/cases/NOPE/decisions", json={"kind": "closure", "value": "x",
+                                                           "rationale": "y"}).status_code == 404
+
+
+def test_investigator_writes_only_on_allocated_cases(api: Any) -> None:
+    body = {"kind": "line_of_enquiry", "value": "trace the phone", "rationale": "phone missing at scene"}
+    client = api("investigator")
+    assert client.post("/api/cases/BK-01/decisions", json=body).status_code == 403
+    assert client.post("/api/cases/BK-02/decisions", json=body).status_code == 201
+
+
+def test_dismissing_an_alert_is_a_decision(api: Any) -> None:
+    client = api("supervisor")
+    assert client.post("/api/alerts/1/dismiss", json={"rationale": ""}).status_code == 422
+    response = client.post("/api/alerts/1/dismiss", json={"rationale": "BK-02 death explained by toxicology"})
+    assert response.status_code == 200 and response.json()["status"] == "dismissed"
+    [decision] = client.get("/api/cases/BK-02", headers=WHY).json()["decisions"]
+    assert decision["kind"] == "line_of_enquiry" and "dismissed" in decision["value"]
+    assert client.get("/api/alerts").json()["alerts"] == []
+    assert client.post("/api/alerts/99/dismiss", json={"rationale": "no such alert"}).status_code == 404
+
+
+def test_audit_trail_of_a_case(api: Any) -> None:
+    api("analyst").get("/api/cases/BK-01", headers=WHY)
+    trail = api("oversight").get("/api/audit", params={"case_id": "BK-01"}).json()
+    assert any(e["action"] == "consultation" and e["officer"] == "analyst" for e in trail["entries"])
+    assert api("analyst").get("/api/audit", params={"case_id": "BK-01"}).status_code == 403
+
+
+def test_browser_asks_for_justification_once_per_case(app: Any) -> None:
+    client = browser_signin(app, "analyst")
+    first = client.get("/cases/BK-01")
+    assert first.status_code == 200 and 'name="justification"' in first.text
+    csrf = csrf_of(client, "/cases/BK-01")
+    short = client.post("/cases/BK-01/justify", data={"justification": "x", "csrf_token": csrf})
+    assert short.status_code == 422 and "at least 5 characters" in short.text
+    given = client.post("/cases/BK-01/justify", data={"justification": "alert review", "csrf_token": csrf})
+    assert given.status_code == 303
+    page = client.get("/cases/BK-01")
+    assert "Found outside a block of flats." in page.text and 'name="justification"' not in page.text
+    client.get("/cases/BK-01")
+    logged = consultations(app, "BK-01")
+    assert len(logged) == 2 and all(e.justification == "alert review" for e in logged)
+
+
+def test_decision_form_errors_show_beside_the_field(app: Any) -> None:
+    client = browser_signin(app, "supervisor")
+    csrf = csrf_of(client)
+    client.post("/cases/BK-01/justify", data={"justification": "supervision review", "csrf_token": csrf})
+    page = client.post("/cases/BK-01/decisions", data={"kind": "classification", "value": "homicide",
+                                                       "rationale": "", "csrf_token": csrf})
+    assert page.status_code == 422 and 'id="rationale-error"' in page.text
+
+
+def test_admin_sees_no_case_data(api: Any) -> None:
+    client = api("admin")
+    assert client.get("/api/cases").status_code == 403
+    assert client.get("/api/alerts").status_code == 403
+    assert client.get("/api/admin/users").status_code == 200
+
+
+def test_admin_api_adds_users_and_issues_tokens(api: Any) -> None:
+    client = api("admin")
+    assert client.post("/api/admin/users", json={"name": "newbie", "role": "wizard"}).status_code == 422
+    assert client.post("/api/admin/users", json={"name": "newbie", "role": "analyst"}).status_code == 201
+    assert client.post("/api/admin/users", json={"name": "newbie", "role": "analyst"}).status_code == 409
+    token = client.post("/api/admin/users/newbie/tokens", json={}).json()["token"]
+    from fastapi.testclient import TestClient
+
+    newbie = TestClient(client.app, headers={"Authorization": f"Bearer {token}"})
+    assert newbie.get("/api/me").json() == {**newbie.get("/api/me").json(), "name": "newbie", "role": "analyst"}
