@@ -147,7 +147,8 @@ def score_windows(cum_counts: np.ndarray, zones: Zones, windows: Windows, total:
         i, s, L = centre[sl], start[sl], length[sl]
         nb = zones.neighbours[i]
         c = np.cumsum(cum_counts[nb, (s + L)[:, None]] - cum_counts[nb, s[:, None]], axis=1)
-        mu = zones.cum_cases[i] * (windows.totals(s, L) / total)[:, None]
+        with np.errstate(invalid="ignore"):  # padding (inf cases) x an empty window (0) gives nan: no cylinder
+            mu = zones.cum_cases[i] * (windows.totals(s, L) / total)[:, None]
         llr = poisson_llr(c, mu, total, min_cases)
         k = llr.argmax(axis=1)
         rows = np.arange(len(k))

@@ -80,7 +80,8 @@ class BlockFilter:
             if not len(starts):
                 continue
             share = windows.totals(starts, length) / self.total
-            mu = low_cases[:, :, None] * share[None, None, :]
+            with np.errstate(invalid="ignore"):  # inf x 0 -> nan sorts last: never reachable
+                mu = low_cases[:, :, None] * share[None, None, :]
             need = np.searchsorted(mu_max, mu.ravel(), side="left").reshape(mu.shape)
             need = np.minimum(need, _NEVER).astype(np.int16)
             need[empty] = _NEVER
