@@ -32,7 +32,9 @@ def _shared(column: str) -> str:
 
 
 NARRATIVE_COSINE_SQL = (
-    "coalesce(list_sum(list_transform(list_intersect(narr_terms_l, narr_terms_r), "
+    # The weights are named outside the lambda too: Splink finds a level's input columns by parsing
+    # its SQL and does not look inside lambda bodies.
+    "(len(narr_weights_l) + len(narr_weights_r) > 0)::INT * coalesce(list_sum(list_transform(list_intersect(narr_terms_l, narr_terms_r), "
     "lambda t: narr_weights_l[list_position(narr_terms_l, t)] * narr_weights_r[list_position(narr_terms_r, t)])), 0)"
 )
 
@@ -60,20 +62,24 @@ def comparisons() -> list[dict[str, Any]]:
     return [
         _comparison("distance", "distance between where found, less location blurring", [
             _null("x_km_l IS NULL OR x_km_r IS NULL"),
-            _level(f"{d} <= 0.5", "within 0.5 km", 0.35, 0.002),
-            _level(f"{d} <= 1", "within 1 km", 0.2, 0.006),
-            _level(f"{d} <= 2.5", "within 2.5 km", 0.2, 0.03),
-            _level(f"{d} <= 5", "within 5 km", 0.15, 0.1),
-            _level(f"{d} <= 15", "within 15 km", 0.07, 0.4),
-            _else(0.03, 0.46, "more than 15 km"),
+            _level(f"{d} <= 0.25", "within 0.25 km", 0.25, 0.001),
+            _level(f"{d} <= 0.5", "within 0.5 km", 0.15, 0.002),
+            _level(f"{d} <= 1", "within 1 km", 0.15, 0.006),
+            _level(f"{d} <= 2", "within 2 km", 0.15, 0.02),
+            _level(f"{d} <= 3.5", "within 3.5 km", 0.1, 0.04),
+            _level(f"{d} <= 6", "within 6 km", 0.1, 0.1),
+            _level(f"{d} <= 15", "within 15 km", 0.07, 0.37),
+            _else(0.03, 0.461, "more than 15 km"),
         ]),
         _comparison("time_gap", "days between the deaths (windows when known)", [
             _null("t_lo_l IS NULL OR t_lo_r IS NULL"),
-            _level(f"{g} <= 7", "within a week", 0.1, 0.01),
-            _level(f"{g} <= 30", "within a month", 0.25, 0.04),
-            _level(f"{g} <= 120", "within 4 months", 0.35, 0.15),
-            _level(f"{g} <= 365", "within a year", 0.2, 0.3),
-            _else(0.1, 0.5, "more than a year"),
+            _level(f"{g} <= 3", "within 3 days", 0.08, 0.005),
+            _level(f"{g} <= 10", "within 10 days", 0.1, 0.015),
+            _level(f"{g} <= 30", "within a month", 0.2, 0.04),
+            _level(f"{g} <= 60", "within 2 months", 0.17, 0.06),
+            _level(f"{g} <= 120", "within 4 months", 0.2, 0.1),
+            _level(f"{g} <= 365", "within a year", 0.15, 0.3),
+            _else(0.1, 0.48, "more than a year"),
         ]),
         _comparison("place_type", "kind of place", [
             _null("place_type_l IS NULL OR place_type_r IS NULL"),
@@ -94,13 +100,14 @@ def comparisons() -> list[dict[str, Any]]:
         ]),
         _comparison("mo", "scene and behaviour flags, weighted by rarity", [
             _null("len(mo_l) = 0 OR len(mo_r) = 0"),
+            _level(f"{_shared('mo')} >= 3", "three or more flags shared", 0.3, 0.005),
             _level(f"{_later_has('mo_vrare', 'mo')} AND {_shared('mo')} >= 2",
-                   "rare flag and another flag shared", 0.35, 0.0005),
-            _level(_later_has("mo_vrare", "mo"), "shared rare flag (<2% of cases)", 0.2, 0.003),
-            _level(f"{_shared('mo')} >= 2", "two or more flags shared", 0.15, 0.02),
+                   "rare flag and another flag shared", 0.2, 0.0005),
+            _level(f"{_shared('mo')} >= 2", "two flags shared", 0.15, 0.02),
+            _level(_later_has("mo_vrare", "mo"), "shared rare flag (<2% of cases)", 0.1, 0.003),
             _level(_later_has("mo_rare", "mo"), "shared uncommon flag (<10% of cases)", 0.1, 0.03),
             _level(f"{_shared('mo')} > 0", "shared common flag", 0.1, 0.2),
-            _else(0.1, 0.7465, "no flag in common"),
+            _else(0.05, 0.7415, "no flag in common"),
         ]),
         _comparison("victim_sex", "sex of the victim", [
             _null("victim_sex_l IS NULL OR victim_sex_r IS NULL OR victim_sex_l = 'U' OR victim_sex_r = 'U'"),
@@ -125,7 +132,7 @@ def comparisons() -> list[dict[str, Any]]:
             _else(0.7, 0.9995, "nothing shared"),
         ]),
         _comparison("narrative", "narrative similarity (TF-IDF cosine, IDF as of the later case)", [
-            _null("len(narr_terms_l) = 0 OR len(narr_terms_r) = 0"),
+            _null("len(narr_terms_l) = 0 OR len(narr_terms_r) = 0 OR len(narr_weights_l) = 0 OR len(narr_weights_r) = 0"),
             _level(f"{NARRATIVE_COSINE_SQL} >= 0.5", "narratives very similar", 0.2, 0.005),
             _level(f"{NARRATIVE_COSINE_SQL} >= 0.3", "narratives similar", 0.3, 0.03),
             _level(f"{NARRATIVE_COSINE_SQL} >= 0.15", "narratives somewhat similar", 0.3, 0.15),
@@ -147,8 +154,8 @@ def blocking_rules() -> list[dict[str, Any]]:
     rules.append({"blocking_rule": "l.entities = r.entities", "arrays_to_explode": ["entities"]})
     rules.append({"blocking_rule": f"l.sub_vrare = r.sub_vrare AND l.region = r.region AND {near_in_time}",
                   "arrays_to_explode": ["sub_vrare"]})
-    rules.append({"blocking_rule": f"l.mo_vrare = r.mo_vrare AND l.region = r.region AND {near_in_time}",
-                  "arrays_to_explode": ["mo_vrare"]})
+    rules.append({"blocking_rule": f"l.mo_rare = r.mo_rare AND l.region = r.region AND {near_in_time}",
+                  "arrays_to_explode": ["mo_rare"]})
     return rules
 
 
@@ -162,5 +169,5 @@ def base_settings(prior: float = 1e-4) -> dict[str, Any]:
         "comparisons": comparisons(),
         "retain_matching_columns": False,
         "retain_intermediate_calculation_columns": True,
-        "additional_columns_to_retain": ["narr_weights"],
+        "additional_columns_to_retain": [],
     }

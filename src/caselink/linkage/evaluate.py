@@ -52,8 +52,10 @@ def pairwise_metrics(pairs: pd.DataFrame, labels: dict[str, str | None], unlabel
     weights = np.concatenate([np.ones(len(scores)), [max(n_pos_missing, 0), max(n_neg_missing, 0)]])
     keep = weights > 0
     all_scores, all_labels, weights = all_scores[keep], all_labels[keep], weights[keep]
-    if n_pos_total == 0 or len(set(all_labels)) < 2:
+    if n_pos_total == 0:
         raise EvaluationError("no labelled series with two or more cases: give cases a shared series_id")
+    if len(set(all_labels)) < 2:
+        raise EvaluationError("every pair is in the same series: evaluation needs unrelated cases too")
     return {
         "n_pairs": int(n_total), "n_linked": n_pos_total, "n_candidate_pairs": int(len(pairs)),
         "linked_pairs_missed_by_blocking": int(n_pos_missing),

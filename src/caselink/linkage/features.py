@@ -66,7 +66,7 @@ def _lists(values: Iterable[Any]) -> list[list[str]]:
 
 def narrative_tokens(text: str | None) -> list[str]:
     """Content words of a narrative, lower-cased, stop words dropped, crude plural folding."""
-    if not text:
+    if not isinstance(text, str) or not text:
         return []
     tokens = []
     for token in _TOKEN.findall(text.lower()):

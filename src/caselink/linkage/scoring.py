@@ -57,8 +57,17 @@ class Scorer:
         rows = self.connection.execute("SELECT count(*) FROM cl_history").fetchall()
         return int(rows[0][0]) if rows else 0
 
-    def predict_all(self, threshold: float | None = None) -> pd.DataFrame:
-        """Every blocked pair of the history, scored (``caselink link`` and evaluation)."""
+    def predict_all(self, threshold: float | None = None, exhaustive: bool = False) -> pd.DataFrame:
+        """Every blocked pair of the history, scored (``caselink link`` and evaluation).
+
+        ``exhaustive`` scores every pair regardless of blocking: only for evaluating the model on a
+        small labelled set, where the question is how well it ranks pairs, not what blocking keeps.
+        """
+        if exhaustive:
+            result = self.linker.inference.predict_within(
+                self.history, blocking_rules_to_generate_predictions=["1=1"],
+                threshold_match_probability=threshold, warning_mode="never")
+            return self._collect(result)
         result = self.linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
         return self._collect(result)
 

@@ -48,7 +48,7 @@ def train(stored: pd.DataFrame, base: LinkageModel, name: str = "trained", seed:
         scorer.close()
     settings = _smooth(fitted, base.splink_settings, n_pairs)
     n = len(stored)
-    prior = max(n_pairs / max(n * (n - 1) / 2, 1.0), 1e-9)
+    prior = min(max(n_pairs / max(n * (n - 1) / 2, 1.0), 1e-9), 0.5)
     settings["probability_two_random_records_match"] = prior
     provenance: dict[str, Any] = {
         "n_cases": n, "n_series": int((stored["series_id"].value_counts() >= 2).sum()),
@@ -70,11 +70,12 @@ def _smooth(fitted: dict[str, Any], base: dict[str, Any], n_pairs: int) -> dict[
                 continue
             prior_m = starting[index].get("m_probability", 0.1) if index < len(starting) else 0.1
             m = level.get("m_probability")
-            m = prior_m if m is None or (isinstance(m, float) and math.isnan(m)) else float(m)
+            # A level no labelled pair fell in has m = 0 before shrinkage, not the starting value.
+            m = 0.0 if m is None or (isinstance(m, float) and math.isnan(m)) else float(m)
             level["m_probability"] = (m * n_pairs + prior_m * PRIOR_PAIRS) / (n_pairs + PRIOR_PAIRS)
             u = level.get("u_probability")
-            prior_u = starting[index].get("u_probability", 0.1) if index < len(starting) else 0.1
-            u = prior_u if u is None or (isinstance(u, float) and math.isnan(u)) else float(u)
+            # u comes from up to millions of random pairs: a level none of them fell in is rare, not unknown.
+            u = U_FLOOR if u is None or (isinstance(u, float) and math.isnan(u)) else float(u)
             level["u_probability"] = max(u, U_FLOOR)
         non_null = [lv for lv in levels if not lv.get("is_null_level")]
         for key in ("m_probability", "u_probability"):
