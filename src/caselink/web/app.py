@@ -45,10 +45,11 @@ def create_app(db_url: str | None = None, settings: WebSettings | None = None) -
     assets_dir = settings.resolved_assets_dir()
     app.state.assets_available = assets_dir is not None
 
-    route_table = Views()
+    # Routes go straight onto the app's router so that app.routes lists every one of them (the
+    # route × role test walks that list).
+    route_table = Views(router=app.router)
     for module in sorted(pkgutil.iter_modules(views.__path__), key=lambda m: m.name):
         importlib.import_module(f"caselink.web.views.{module.name}").register(route_table)
-    app.include_router(route_table.router)
     app.state.route_specs = [*route_table.specs, RouteSpec("GET", "/openapi.json", PUBLIC, True)]
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
