@@ -15,9 +15,17 @@ from __future__ import annotations
 
 from caselink.demo.files import write_records_csv, write_records_geojson
 from caselink.demo.port_series import PORT_SERIES_ID, load_port_series
-from caselink.demo.scenarios import SCENARIO_CATALOGUE, SCENARIOS, build_demo_records, build_scenario
+from caselink.demo.scenarios import (
+    SCENARIO_CATALOGUE,
+    SCENARIOS,
+    Scenario,
+    build_demo_records,
+    build_from,
+    build_scenario,
+)
 
 __all__ = [
-    "PORT_SERIES_ID", "SCENARIOS", "SCENARIO_CATALOGUE", "build_demo_records", "build_scenario",
+    "PORT_SERIES_ID", "SCENARIOS", "SCENARIO_CATALOGUE", "Scenario", "build_demo_records", "build_from",
+    "build_scenario",
     "load_port_series", "write_records_csv", "write_records_geojson",
 ]

@@ -161,7 +161,8 @@ def _kind_details(ctx: Context, kind: str, record: dict[str, Any]) -> tuple[str,
         place_type = "residence" if domestic else _pick(ctx, {"street": 60, "residence": 15,
                                                                "park_open_space": 10, "vehicle": 5,
                                                                "transport": 5, "other": 5})
-        d.update(cause=cause, pool=text.HOMICIDE, hour=(1, 5), classification="homicide")
+        d.update(cause=cause, pool=text.HOMICIDE.get(cause, text.HOMICIDE["undetermined"]), hour=(1, 5),
+                 classification="homicide")
         for flag, chance in (("phone_missing", 0.1), ("property_missing", 0.15), ("body_moved", 0.05),
                              ("clothing_disturbed", 0.08), ("bedding_cover", 0.05 if domestic else 0.0),
                              ("restraint", 0.03), ("forced_entry", 0.04), ("concealed", 0.03)):
@@ -186,7 +187,8 @@ def make_death(ctx: Context, kind: str, *, day: date | None = None, at: dict[str
                site: Site | None = None, finder: tuple[str, str | None] | None = None,
                age: int | None = None, sex: str | None = None, cause: str | None = None,
                substances: list[str] | None = None, tags: tuple[str, ...] = (), mo: tuple[str, ...] = (),
-               extra: tuple[str, ...] = (), classification: str | None = None) -> dict[str, Any]:
+               extra: tuple[str, ...] = (), classification: str | None = None,
+               pool: tuple[str, ...] | None = None) -> dict[str, Any]:
     """One death of ``kind`` (see KINDS), as a raw record without a case id.
 
     The keyword arguments pin what a confounder or a planted series needs fixed (the day, the spot,
@@ -208,12 +210,17 @@ def make_death(ctx: Context, kind: str, *, day: date | None = None, at: dict[str
                                                + (["migrant"] if rng.random() < 0.04 else [])))
     record["victim_ethnicity"] = ethnicity(rng, ctx.region)
     record["cause"] = cause or d["cause"]
+    if kind == "homicide":  # the sentences must fit the method actually recorded
+        d["pool"] = text.HOMICIDE.get(record["cause"], text.HOMICIDE["undetermined"])
     record["substances"] = list(substances) if substances is not None else d["substances"]
     record["mo"] = list(dict.fromkeys(d["mo"] + list(mo)))
     if rng.random() < rates.PHONE_MISSING_BACKGROUND and "phone_missing" not in record["mo"]:
         record["mo"].append("phone_missing")
     if record["place_type"] != "residence" and rng.random() < 0.1:
         record["mo"].append("no_id")
+    if record["place_type"] != "residence":  # nobody forces entry to a street
+        record["mo"] = [flag for flag in record["mo"] if flag != "forced_entry"]
+    record["mo"] = list(dict.fromkeys(record["mo"]))
     if day is None:
         day = random_day(rng, ctx.start, ctx.end, winter_weighted=kind in ("natural", "fall", "fire"))
     found = at_hour(rng, day, *d["hour"])
@@ -229,9 +236,10 @@ def make_death(ctx: Context, kind: str, *, day: date | None = None, at: dict[str
             record["entities"].append(finder[1])
     record["classification"] = classification or d["classification"]
     record["outcome"] = outcome_for(ctx, record["classification"])
-    opening = f"{text.who(record['victim_age'], record['victim_sex'])} found by {finder_words}" \
-              f" ({record['place_type'].replace('_', ' ')}, {record['area']})."
-    record["narrative"] = text.compose(rng, opening, d["pool"], d["extra"] + list(extra),
+    opening = (f"{text.who(record['victim_age'], record['victim_sex'])} found "
+               f"{text.where(rng, record['place_type'], record['area'])} by {finder_words}.")
+    record["narrative"] = text.compose(rng, opening, pool if pool is not None else d["pool"],
+                                       d["extra"] + list(extra),
                                        k=rng.choice((1, 1, 2)))
     if rng.random() < 0.04:  # reports with no narrative at all
         record["narrative"] = None

@@ -32,16 +32,16 @@ def write_records_csv(records: Iterable[dict[str, Any]], path: str | Path) -> in
 
 
 def write_records_geojson(records: Iterable[dict[str, Any]], path: str | Path) -> int:
-    """Write raw records as an RFC 7946 FeatureCollection of Points (longitude first)."""
+    """Write raw records as an RFC 7946 FeatureCollection of Points (longitude first), one feature
+    per line so a diff of two versions is readable; empty fields are left out."""
     features = []
     for record in records:
         properties = {k: v for k, v in record.items() if k not in ("lat", "lon") and v not in (None, [])}
         features.append({"type": "Feature",
                          "geometry": {"type": "Point", "coordinates": [record["lon"], record["lat"]]},
                          "properties": properties})
-    target = Path(path)
-    target.write_text(json.dumps({"type": "FeatureCollection", "features": features}, indent=1,
-                                 ensure_ascii=False) + "\n", encoding="utf-8")
+    body = ",\n".join(json.dumps(feature, ensure_ascii=False) for feature in features)
+    Path(path).write_text('{"type": "FeatureCollection", "features": [\n' + body + "\n]}\n", encoding="utf-8")
     return len(features)
 
 

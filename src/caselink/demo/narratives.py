@@ -90,14 +90,19 @@ UNDETERMINED = (
     "Post-mortem inconclusive; toxicology awaited.",
     "No obvious cause; further enquiries with the family.",
 )
-HOMICIDE = (
-    "Stab wounds to the chest; a man was arrested nearby.",
-    "Found after a fight outside licensed premises.",
-    "Partner arrested at the scene.",
-    "Head injuries; a neighbour heard shouting in the night.",
-    "Shot from a passing vehicle, according to witnesses.",
-    "Injuries inconsistent with a fall; the flat had been searched.",
-)
+HOMICIDE = {
+    "sharp_force": ("Stab wounds to the chest; a man was arrested nearby.", "Found after a fight outside "
+                    "licensed premises.", "Single stab wound; witnesses saw a group running off."),
+    "blunt_force": ("Head injuries; a neighbour heard shouting in the night.", "Partner arrested at the scene.",
+                    "Found after a fight outside licensed premises."),
+    "gunshot": ("Shot from a passing vehicle, according to witnesses.", "Gunshot wounds; shell casings "
+                "recovered nearby."),
+    "ligature": ("Ligature marks to the neck.", "Marks to the neck; the post-mortem found strangulation."),
+    "asphyxia": ("Post-mortem found signs of compression of the neck.", "Petechial haemorrhages noted by "
+                 "the pathologist."),
+    "undetermined": ("Injuries inconsistent with a fall; the flat had been searched.", "Body concealed; "
+                     "the cause could not be established."),
+}
 FIRE = (
     "Fire brigade suspect a discarded cigarette.",
     "A portable heater was found near the seat of the fire.",
@@ -116,6 +121,28 @@ def who(age: int | None, sex: str | None) -> str:
     if age < 18:
         return f"a {age}-year-old {'boy' if sex == 'M' else 'girl' if sex == 'F' else 'child'}"
     return f"{'an' if str(age).startswith(('8', '11', '18')) else 'a'} {age}-year-old {noun}"
+
+
+PLACE_PHRASES = {
+    "residence": ("at home in {area}", "in a flat in {area}", "at an address in {area}"),
+    "hostel_hotel": ("in a room at the {area}", "at the {area}"),
+    "street": ("in the street in {area}", "on a pavement in {area}", "in an alleyway in {area}"),
+    "park_open_space": ("in {area}", "on open ground in {area}"),
+    "churchyard_cemetery": ("in {area}", "in a churchyard in {area}"),
+    "waterway": ("in the water at {area}", "on the bank at {area}"),
+    "woodland": ("in woodland near {area}",),
+    "vehicle": ("in a car in {area}", "in a parked van in {area}"),
+    "workplace": ("at work in {area}",),
+    "public_toilet": ("in a public toilet in {area}",),
+    "transport": ("at {area}", "on the railway near {area}"),
+    "other": ("at premises in {area}", "in {area}"),
+}
+
+
+def where(rng: random.Random, place_type: str | None, area: str | None) -> str:
+    """"at home in Becontree, Barking and Dagenham", "in Victoria Park", ..."""
+    phrases = PLACE_PHRASES.get(place_type or "other", PLACE_PHRASES["other"])
+    return rng.choice(phrases).format(area=area or "the area")
 
 
 def finder_phrase(rng: random.Random, role: str | None) -> str:

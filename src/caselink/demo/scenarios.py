@@ -8,7 +8,7 @@ and the count are consistent: a background is never denser than its place would 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -113,6 +113,15 @@ def _build(scenario: Scenario, seed: int, n_background: int, reserved: tuple[str
     return records
 
 
+def build_from(scenario: Scenario, seed: int, *, with_port_series: bool = False) -> list[dict[str, Any]]:
+    """Records for a scenario defined by the caller (a small example file, a custom benchmark),
+    optionally with the four Barking deaths added unchanged."""
+    port = load_port_series() if with_port_series else []
+    reserved = tuple(entity for record in port for entity in record["entities"])
+    records = _build(scenario, seed, scenario.n_background, reserved) + port
+    return assign_case_ids(records, scenario.region.id_prefix)
+
+
 def build_scenario(name: str, seed: int, *, n_background: int | None = None) -> list[dict[str, Any]]:
     """The records of scenario ``name`` (one of SCENARIOS) for ``seed``: the background (series_id
     None, hard confounders included) plus the planted series (series_id set), sorted by found_at,
@@ -133,7 +142,4 @@ DEMO = Scenario(
 def build_demo_records(seed: int = 2014, n_background: int = 5000) -> list[dict[str, Any]]:
     """The Barking demo: the four deaths of port-series.csv exactly as published (series_id
     "port") and ``n_background`` seeded East London death reports, sorted by found_at."""
-    port = load_port_series()
-    reserved = tuple(entity for record in port for entity in record["entities"])
-    records = _build(DEMO, seed, n_background, reserved) + port
-    return assign_case_ids(records, EAST_LONDON.id_prefix)
+    return build_from(replace(DEMO, n_background=n_background), seed, with_port_series=True)

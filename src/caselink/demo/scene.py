@@ -100,8 +100,9 @@ def finder(ctx: Context, place_type: str, age: int | None, site: Site | None, ta
     elif place_type == "hostel_hotel":
         options = {"hostel-staff": 75, "resident": 25}
     else:
-        options = {"passer-by": 45, "dog-walker": 15, "refuse-worker": 5, "anonymous-999-caller": 2,
-                   "paramedic": 8}
+        options = {"passer-by": 45, "refuse-worker": 5, "anonymous-999-caller": 2, "paramedic": 8}
+        if place_type in ("street", "park_open_space", "churchyard_cemetery", "woodland", "waterway"):
+            options["dog-walker"] = 15
         if "homeless" in tags:
             options["outreach-worker"] = 12
         if place_type in ("park_open_space", "churchyard_cemetery", "woodland"):

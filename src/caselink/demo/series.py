@@ -40,8 +40,9 @@ def ghb_poisoner(ctx: Context, series_id: str, size: int) -> list[dict[str, Any]
     records = []
     for index, day in enumerate(spaced_days(ctx, size, 20, 85)):
         place_type = rng.choice(("street", "park_open_space", "churchyard_cemetery", "street"))
+        role = rng.choice(("passer-by", "refuse-worker"))
         finder = (("a dog walker", repeat_finder) if index in (1, 2)
-                  else (rng.choice(("a passer-by", "a refuse worker")), ctx.entities.unique("finder-passer-by")))
+                  else (f"a {role.replace('-', ' ')}", ctx.entities.unique(f"finder-{role}")))
         record = make_death(
             ctx, "ghb", day=day, at=_spot(ctx, home, 0.35, 0.9, place_type), finder=finder, sex="M",
             age=rng.randint(19, 31), substances=["ghb"] + (["alcohol"] if rng.random() < 0.3 else []),
