@@ -11,8 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from caselink.demo import Scenario, build_from, write_records_csv, write_records_geojson
-from caselink.demo import rates
+from caselink.demo import Scenario, build_from, rates, write_records_csv, write_records_geojson
 from caselink.demo.regions import EAST_LONDON, GREATER_MANCHESTER
 
 HERE = Path(__file__).resolve().parent
