@@ -15,6 +15,7 @@ from caselink.audit.chain import (
     AuditEntry,
     AuditError,
     canonical,
+    entry_hash,
     count_entries,
     head,
     read_entries,
@@ -27,7 +28,7 @@ from caselink.audit.verify import VerifyResult, verify
 
 __all__ = [
     "ACTIONS", "NEEDS_JUSTIFICATION", "PERSONAL_FIELDS", "AuditEntry", "AuditError", "CheckpointError",
-    "ErasureError", "ErasureResult", "VerifyResult", "canonical", "count_entries", "erase_case",
+    "ErasureError", "ErasureResult", "VerifyResult", "canonical", "count_entries", "entry_hash", "erase_case",
     "generate_key", "head", "make_checkpoint", "read_entries", "record_event", "sha256_text", "verify",
     "write_key_pair",
 ]

@@ -74,10 +74,6 @@ def verify(connection: Connection, checkpoint: dict[str, Any] | None = None,
         if seq != expected:
             problem = (expected, f"entry {expected} is missing: entries {expected}..{seq - 1} were deleted")
             break
-        if prev_hash != prev:
-            problem = (seq - 1 if seq > 1 else seq,
-                       f"entry {seq} does not link to entry {seq - 1}: entry {seq - 1} was changed or replaced")
-            break
         blanked = False
         if justification is not None:
             if sha256_text(justification) != justification_sha:
@@ -94,9 +90,15 @@ def verify(connection: Connection, checkpoint: dict[str, Any] | None = None,
         if blanked or redacted_by is not None:
             redacted.append((seq, redacted_by, ids_json))
         if not isinstance(at, str) or not isinstance(action, str) or not isinstance(officer, str) \
-                or entry_hash(seq, at, action, officer, ids_json, justification_sha, details_sha, prev) \
+                or not isinstance(prev_hash, str) or not isinstance(ids_json, str) \
+                or entry_hash(seq, at, action, officer, ids_json, justification_sha, details_sha, prev_hash) \
                 != stored_hash:
-            problem = (seq, f"entry {seq} was changed: its contents no longer match its hash")
+            problem = (seq, f"entry {seq} was changed, moved or replaced: its contents no longer match its hash")
+            break
+        if prev_hash != prev:
+            # The entry is whole but does not follow its predecessor: the predecessor was rewritten
+            # (hash recomputed) after this entry was chained to it.
+            problem = (seq - 1, f"entry {seq} does not link to entry {seq - 1}: entry {seq - 1} was rewritten")
             break
         if action == "erasure" and details is not None:
             try:
