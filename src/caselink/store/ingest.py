@@ -9,8 +9,11 @@ database in a few set-based statements instead of a query per row.
 from __future__ import annotations
 
 import json
-from collections import Counter
+import multiprocessing
+import os
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -39,6 +42,7 @@ from caselink.store.models import CaseEntityRow, CaseRow, CaseVersionRow, Import
 
 MAX_REPORTED_PROBLEMS = 100
 CHUNK_ROWS = 5000
+PIPELINE_DEPTH = 2
 
 CASE_COLUMNS = [c.name for c in CaseRow.__table__.columns if c.name not in ("version", "import_id", "updated_at")]
 WRITE_COLUMNS = [*CASE_COLUMNS, "version", "import_id", "updated_at"]
@@ -141,16 +145,16 @@ def ingest(
         if len(problems) < MAX_REPORTED_PROBLEMS:
             problems.append(RowProblem(path, line, name, message))
 
-    def flush(source_index: int, path: str, chunk: list[tuple[int, dict[str, Any]]]) -> None:
+    def consume(source_index: int, chunk: list[tuple[int, dict[str, Any]]], batch: Batch) -> None:
         nonlocal n_rows
-        batch = normalise_batch([raw for _line, raw in chunk], zone)
+        path = paths[source_index]
         for (name, value), count in batch.unknown.items():
             unknown[(path, name, value)] += count
         for index, row_errors in batch.errors.items():
             for error in row_errors:
                 report(path, chunk[index][0], error.field, error.message)
         lines = [line for line, _raw in chunk]
-        repeated = merge.duplicates(batch.columns["case_id"], lines, paths)
+        repeated = merge.duplicates(batch.columns["case_id"], lines, paths, source_index)
         for index, message in repeated:
             report(path, lines[index], "case_id", message)
         if n_problems:
@@ -163,17 +167,30 @@ def ingest(
         if progress:
             progress(n_rows)
 
-    for source_index, source in enumerate(sources):
-        paths.append(source.path)
-        chunk: list[tuple[int, dict[str, Any]]] = []
-        for item in source:
-            chunk.append(item)
-            if len(chunk) >= CHUNK_ROWS:
-                flush(source_index, source.path, chunk)
-                chunk = []
-        if chunk:
-            flush(source_index, source.path, chunk)
-        warnings.extend(source.warnings())
+    def chunks() -> Iterator[tuple[int, list[tuple[int, dict[str, Any]]]]]:
+        for source_index, source in enumerate(sources):
+            paths.append(source.path)
+            chunk: list[tuple[int, dict[str, Any]]] = []
+            for item in source:
+                chunk.append(item)
+                if len(chunk) >= CHUNK_ROWS:
+                    yield source_index, chunk
+                    chunk = []
+            if chunk:
+                yield source_index, chunk
+            warnings.extend(source.warnings())
+
+    # Normalising the next chunks (another process) overlaps with writing this one (here).
+    with _Normaliser(zone) as normaliser:
+        pending: deque[tuple[int, list[tuple[int, dict[str, Any]]], Future[Batch]]] = deque()
+        for source_index, chunk in chunks():
+            pending.append((source_index, chunk, normaliser.submit([raw for _line, raw in chunk])))
+            if len(pending) > PIPELINE_DEPTH:
+                index, done, future = pending.popleft()
+                consume(index, done, future.result())
+        while pending:
+            index, done, future = pending.popleft()
+            consume(index, done, future.result())
     if n_problems:
         problems.sort(key=lambda p: (paths.index(p.path), p.line))
         raise IngestError(problems, n_problems)
@@ -186,6 +203,37 @@ def ingest(
     ))
     connection.execute(text("DROP TABLE IF EXISTS _caselink_seen"))
     return IngestResult(int(import_id), n_rows, merge.n_new, merge.n_updated, merge.n_unchanged, warnings)
+
+
+class _Normaliser:
+    """Runs :func:`normalise_batch` in one worker process once an import is larger than a chunk.
+
+    On two cores this keeps both busy: the worker validates chunk n+1 while this process writes
+    chunk n.  Small imports never start a process.  Results come back in submission order.
+    """
+
+    def __init__(self, zone: ZoneInfo) -> None:
+        self.zone = zone
+        self.pool: ProcessPoolExecutor | None = None
+        self.submitted = 0
+
+    def __enter__(self) -> _Normaliser:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def submit(self, raws: list[dict[str, Any]]) -> Future[Batch]:
+        self.submitted += 1
+        if self.submitted > 1 and self.pool is None and (os.cpu_count() or 1) > 1:
+            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+            self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context(method))
+        if self.pool is not None:
+            return self.pool.submit(normalise_batch, raws, self.zone)
+        done: Future[Batch] = Future()
+        done.set_result(normalise_batch(raws, self.zone))
+        return done
 
 
 class _Merge:
@@ -204,7 +252,8 @@ class _Merge:
             cases.c.case_id.in_(ids))
         self._seen = select(SEEN.c.case_id, SEEN.c.source, SEEN.c.line).where(SEEN.c.case_id.in_(ids))
 
-    def duplicates(self, ids: list[str | None], lines: list[int], paths: list[str]) -> list[tuple[int, str]]:
+    def duplicates(self, ids: list[str | None], lines: list[int], paths: list[str],
+                   source_index: int) -> list[tuple[int, str]]:
         """(row index, message) for each id already used earlier in this import."""
         present = [i for i in ids if i is not None]
         written = {row.case_id for row in self.connection.execute(self._existing, {"ids": present})
@@ -220,7 +269,7 @@ class _Merge:
                 where = f"line {lines[first_in_chunk[case_id]]}"
             elif case_id in remembered:
                 source, line = remembered[case_id]
-                where = f"line {line}" + ("" if source == len(paths) - 1 else f" of {paths[source]}")
+                where = f"line {line}" + ("" if source == source_index else f" of {paths[source]}")
             elif case_id in written:
                 where = "an earlier row of this import"
             else:
