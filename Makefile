@@ -20,9 +20,8 @@ system:
 	@for script in scripts/ensure_*.sh; do bash "$$script" || exit 1; done
 
 demo: $(STAMP)
-	rm -f $(DEMO_DB)
-	$(BIN)/caselink ingest examples/*.csv examples/*.geojson --db $(DEMO_DB)
-	$(BIN)/caselink stats --db $(DEMO_DB)
+	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
+	$(BIN)/caselink demo --db $(DEMO_DB)
 
 test: $(STAMP) system
 	CASELINK_REQUIRE_POSTGRES=1 $(BIN)/pytest -q -n 2 --dist loadgroup
