@@ -132,7 +132,14 @@ def test_forged_checkpoint_for_a_recomputed_chain_fails_the_signature(audited_st
 
 
 @pytest.mark.parametrize("field", ["seq", "entry_hash", "anchors"])
-def test_edited_checkpoint_fails_the_signature(audited_store: object, field: str) -> None:
+def test_edited_checkpoint_fails_the_signature(sqlite_url: str, tmp_path: object, field: str) -> None:
+    from caselink.audit import record_event
+    from caselink.store import CaseStore
+
+    audited_store = CaseStore.open(sqlite_url)
+    with audited_store.engine.begin() as connection:
+        for i in range(5):
+            record_event(connection, action="decision", officer="DI A", case_ids=["x"], details={"i": i})
     checkpoint, public_key = _checkpoint(audited_store)
     edited = dict(checkpoint)
     if field == "seq":

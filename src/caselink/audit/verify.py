@@ -71,8 +71,14 @@ def verify(connection: Connection, checkpoint: dict[str, Any] | None = None,
     problem: tuple[int, str] | None = None
     for (seq, at, action, officer, ids_json, justification, justification_sha, details, details_sha,
          prev_hash, stored_hash, redacted_by) in rows:
+        if not isinstance(seq, int) or seq < expected:
+            problem = (expected, f"entry {expected} was changed: its number is no longer {expected}")
+            break
         if seq != expected:
             problem = (expected, f"entry {expected} is missing: entries {expected}..{seq - 1} were deleted")
+            break
+        if redacted_by is not None and (not isinstance(redacted_by, int) or isinstance(redacted_by, bool)):
+            problem = (seq, f"entry {seq} was changed: its erasure mark is not an entry number")
             break
         blanked = False
         if justification is not None:
@@ -126,7 +132,7 @@ def verify(connection: Connection, checkpoint: dict[str, Any] | None = None,
     for seq, by, ids_json in redacted:
         if seq >= stop:
             break
-        if by is not None and by >= stop:
+        if problem is not None and by is not None and by >= stop:
             continue  # its erasure entry lies beyond the break, so it cannot be judged
         erasure = erasures.get(by) if by is not None else None
         if erasure is None or by is None or by <= seq or seq not in erasure[0] \
