@@ -132,9 +132,13 @@ def location_cumsum(location: np.ndarray, interval: np.ndarray, n_loc: int, n_in
 
 
 def score_windows(cum_counts: np.ndarray, zones: Zones, windows: Windows, total: int, min_cases: int,
-                  centre: np.ndarray, start: np.ndarray, length: np.ndarray
+                  centre: np.ndarray, start: np.ndarray, length: np.ndarray, mu_max: np.ndarray | None = None
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Best zone for each (centre, start, length): returns llr, zone index k, observed, expected."""
+    """Best zone for each (centre, start, length): returns llr, zone index k, observed, expected.
+
+    Logarithms are taken only for cells that can score: at least ``min_cases`` and more than
+    expected, and, given ``mu_max`` (see :func:`min_count_table`), able to reach its threshold.
+    """
     n = len(centre)
     best = np.zeros(n)
     best_k = np.zeros(n, dtype=np.int64)
@@ -149,7 +153,11 @@ def score_windows(cum_counts: np.ndarray, zones: Zones, windows: Windows, total:
         c = np.cumsum(cum_counts[nb, (s + L)[:, None]] - cum_counts[nb, s[:, None]], axis=1)
         with np.errstate(invalid="ignore"):  # padding (inf cases) x an empty window (0) gives nan: no cylinder
             mu = zones.cum_cases[i] * (windows.totals(s, L) / total)[:, None]
-        llr = poisson_llr(c, mu, total, min_cases)
+            live = (c >= min_cases) & (c > mu)
+            if mu_max is not None:
+                live &= mu <= mu_max[np.minimum(c, len(mu_max) - 1)]
+        llr = np.zeros(c.shape)
+        llr[live] = poisson_llr(c[live], mu[live], total, min_cases)
         k = llr.argmax(axis=1)
         rows = np.arange(len(k))
         best[sl], best_k[sl] = llr[rows, k], k
@@ -158,11 +166,17 @@ def score_windows(cum_counts: np.ndarray, zones: Zones, windows: Windows, total:
 
 
 def all_windows(zones: Zones, windows: Windows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every (centre, start, length) triple scanned, as three flat arrays."""
+    """Every (centre, start, length) worth scoring, as three flat arrays.
+
+    Only windows whose first and last intervals hold cases: trimming empty intervals off a window
+    changes neither its count nor its expected count, so no maximum is lost.
+    """
     parts = []
     n_c = len(zones.size)
+    busy = np.diff(windows.cum_interval_cases) > 0
     for length in range(1, windows.max_length + 1):
         st = windows.starts(length)
+        st = st[busy[st] & busy[st + length - 1]]
         if len(st):
             parts.append((np.repeat(np.arange(n_c), len(st)), np.tile(st, n_c), np.full(n_c * len(st), length)))
     if not parts:

@@ -222,7 +222,8 @@ class SpaceTimePermutationScan:
             if threshold == 0.0:
                 return _per_centre_best(prep, cum, total, self.min_cases, *all_windows(prep.zones, prep.windows))
             block.set_threshold(threshold)
-            best = _per_centre_best(prep, cum, total, self.min_cases, *block.survivors(prep.case_interval))
+            best = _per_centre_best(prep, cum, total, self.min_cases, *block.survivors(prep.case_interval),
+                                    mu_max=block.mu_max)
             best[best[:, 0] < threshold, 0] = 0.0
             if len(self._secondary(prep, best)) >= self.max_clusters:
                 return best
@@ -290,17 +291,19 @@ class _ReplicateScorer:
         assert windows is not None
         if not len(windows[0]):
             return 0.0
-        llr = score_windows(cum, prep.zones, prep.windows, self.total, self.min_cases, *windows)[0]
+        gate = None if self.block is None else self.block.mu_max
+        llr = score_windows(cum, prep.zones, prep.windows, self.total, self.min_cases, *windows, mu_max=gate)[0]
         return float(llr.max())
 
 
 def _per_centre_best(prep: _Prepared, cum: np.ndarray, total: int, min_cases: int, centre: np.ndarray,
-                     start: np.ndarray, length: np.ndarray) -> np.ndarray:
+                     start: np.ndarray, length: np.ndarray, mu_max: np.ndarray | None = None) -> np.ndarray:
     """Rows per centre: llr, zone index, start, length, observed, expected (zeros where nothing)."""
     out = np.zeros((len(prep.zones.size), 6))
     if not len(centre):
         return out
-    llr, k, obs, exp = score_windows(cum, prep.zones, prep.windows, total, min_cases, centre, start, length)
+    llr, k, obs, exp = score_windows(cum, prep.zones, prep.windows, total, min_cases, centre, start, length,
+                                     mu_max)
     # first maximum per centre in (length, start) order, as SaTScan keeps the first best it meets
     order = np.lexsort((start, length, -llr, centre))
     first = np.ones(len(order), dtype=bool)

@@ -34,6 +34,7 @@ class BlockFilter:
         self._entries(case_location)
         self.thresholds: dict[int, np.ndarray] = {}
         self.threshold = np.nan
+        self.mu_max = np.zeros(0)
 
     def _entries(self, case_location: np.ndarray) -> None:
         """One entry per (case, centre whose circles reach it): the block the case's location joins."""
