@@ -106,6 +106,7 @@ def _blank(value: Any) -> bool:
 
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
 
 
 def parse_when(value: Any, tz: ZoneInfo) -> tuple[datetime, int, Literal["date", "datetime"]]:
@@ -125,7 +126,9 @@ def parse_when(value: Any, tz: ZoneInfo) -> tuple[datetime, int, Literal["date",
                 parsed, precision = datetime.fromisoformat(text), "date"
             else:
                 parsed, precision = datetime.fromisoformat(text), "datetime"
-        except ValueError:
+        except ValueError as exc:
+            if _ISO_SHAPE.match(text):  # the right shape but an impossible date or time
+                raise ValueError(f"'{text}' is not a valid date or time ({exc})") from None
             raise ValueError(f"'{text}' is not an ISO 8601 date or datetime (e.g. 2014-06-19T04:30:00)") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)

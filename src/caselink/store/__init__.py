@@ -84,7 +84,9 @@ class CaseStore:
             migrate(engine)
         except Exception as exc:
             engine.dispose()
-            raise StoreError(f"cannot open store {safe_url(url)}: {exc.__class__.__name__}: {exc}") from exc
+            # One line: drivers put hints and links on later lines.
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise StoreError(f"cannot open store {safe_url(url)}: {reason}") from exc
         return cls(engine, url)
 
     def close(self) -> None:
