@@ -80,7 +80,8 @@ def clearance_clusters(cases: pd.DataFrame, threshold: float = 0.33, min_cases: 
     for key, rows in frame.groupby(list(group_by), sort=True):
         n, solved = len(rows), int(rows["solved"].sum())
         if n >= min_cases and solved / n <= threshold + 1e-12:
-            values = dict(zip(group_by, key if isinstance(key, tuple) else (key,), strict=True))
+            values = {name: str(v) for name, v in
+                      zip(group_by, key if isinstance(key, tuple) else (key,), strict=True)}
             groups.append(ClearanceGroup(
                 area=values.get("area", ""), victim_sex=values.get("victim_sex", ""),
                 cause=values.get("cause", ""), cases=n, solved=solved, clearance_rate=solved / n,
