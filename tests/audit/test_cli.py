@@ -1,0 +1,119 @@
+"""The audit commands and the DPA s.62 access log, through the CLI as a user runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import text
+
+from caselink.audit import read_entries
+from caselink.store import CaseStore
+from tests.audit.conftest import CASES_CSV, write_cases
+
+
+def _ingested(cli: object, tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    result = cli("ingest", str(write_cases(tmp_path)), "--db", url, "--officer", "PC Ingest")  # type: ignore[operator]
+    assert result.exit_code == 0, result.stderr
+    return url
+
+
+def _entries(url: str, **filters: str) -> list:
+    with CaseStore.open(url) as store, store.engine.connect() as connection:
+        return list(read_entries(connection, **filters))
+
+
+def test_ingest_logs_collection_then_alteration(cli: object, tmp_path: Path) -> None:
+    url = _ingested(cli, tmp_path)
+    collection = _entries(url, action="collection")
+    assert len(collection) == 1
+    assert collection[0].officer == "PC Ingest" and collection[0].case_ids == ["a1", "a2", "a3"]
+    changed = CASES_CSV.replace("found by a friend", "found by a neighbour")
+    result = cli("ingest", str(write_cases(tmp_path, changed, "v2.csv")), "--db", url,  # type: ignore[operator]
+                 "--officer", "PC Two")
+    assert result.exit_code == 0, result.stderr
+    alteration = _entries(url, action="alteration")
+    assert len(alteration) == 1 and alteration[0].case_ids == ["a1"]
+    assert alteration[0].details["changes"]["a1"]["fields"] == ["narrative"]
+    assert "neighbour" not in json.dumps(alteration[0].details)  # field names and hashes, never values
+
+
+def test_refused_ingest_logs_nothing(cli: object, tmp_path: Path) -> None:
+    url = _ingested(cli, tmp_path)
+    before = len(_entries(url))
+    bad = write_cases(tmp_path, "case_id,found_at,lat,lon\nz1,not a date,51.5,0.1\n", "bad.csv")
+    assert cli("ingest", str(bad), "--db", url).exit_code == 2  # type: ignore[operator]
+    assert len(_entries(url)) == before
+
+
+def test_show_requires_justification_and_logs_consultation(cli: object, tmp_path: Path) -> None:
+    url = _ingested(cli, tmp_path)
+    refused = cli("cases", "show", "a1", "--db", url, "--officer", "DS A")  # type: ignore[operator]
+    assert refused.exit_code == 2 and "--justification" in refused.stderr and refused.stdout == ""
+    anonymous = cli("cases", "show", "a1", "--db", url, "--justification", "x",  # type: ignore[operator]
+                    env={"CASELINK_USER": ""})
+    assert anonymous.exit_code == 2 and "--officer" in anonymous.stderr
+    ok = cli("cases", "show", "a1", "--db", url, "--justification", "series review",  # type: ignore[operator]
+             env={"CASELINK_USER": "DS Env"})
+    assert ok.exit_code == 0, ok.stderr
+    consultation = _entries(url, action="consultation")
+    assert [(e.officer, e.justification, e.case_ids) for e in consultation] == [("DS Env", "series review", ["a1"])]
+
+
+def test_export_to_a_recipient_is_a_logged_disclosure(cli: object, tmp_path: Path) -> None:
+    url = _ingested(cli, tmp_path)
+    out = tmp_path / "out.csv"
+    refused = cli("export", "--out", str(out), "--db", url, "--officer", "DS A")  # type: ignore[operator]
+    assert refused.exit_code == 2 and not out.exists()
+    ok = cli("export", "--out", str(out), "--db", url, "--officer", "DS A",  # type: ignore[operator]
+             "--justification", "file for the CPS", "--recipient", "CPS London")
+    assert ok.exit_code == 0, ok.stderr
+    disclosure = _entries(url, action="disclosure")
+    assert len(disclosure) == 1
+    assert disclosure[0].details["recipient"] == "CPS London" and disclosure[0].case_ids == ["a1", "a2", "a3"]
+
+
+def test_keygen_checkpoint_verify_round_trip_and_exit_codes(cli: object, tmp_path: Path) -> None:
+    url = _ingested(cli, tmp_path)
+    key = tmp_path / "audit.key"
+    assert cli("audit", "keygen", "--out", str(key)).exit_code == 0  # type: ignore[operator]
+    assert (key.stat().st_mode & 0o777) == 0o600
+    again = cli("audit", "keygen", "--out", str(key))  # type: ignore[operator]
+    assert again.exit_code == 2 and "already exists" in again.stderr
+    head = tmp_path / "head.json"
+    made = cli("audit", "checkpoint", "--key", str(key), "--out", str(head), "--db", url)  # type: ignore[operator]
+    assert made.exit_code == 0, made.stderr
+    args = ("audit", "verify", "--db", url, "--checkpoint", str(head), "--pubkey", str(key) + ".pub")
+    ok = cli(*args, "--json")  # type: ignore[operator]
+    assert ok.exit_code == 0 and json.loads(ok.stdout)["ok"] is True
+    with CaseStore.open(url) as store, store.engine.begin() as connection:
+        connection.execute(text("UPDATE audit_log SET officer = 'someone else' WHERE seq = 1"))
+    bad = cli(*args)  # type: ignore[operator]
+    assert bad.exit_code == 1 and "entry 1" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_verify_bad_input(cli: object, tmp_path: Path) -> None:
+    url = _ingested(cli, tmp_path)
+    lonely = cli("audit", "verify", "--db", url, "--checkpoint", str(tmp_path / "x.json"))  # type: ignore[operator]
+    assert lonely.exit_code == 2 and "--pubkey" in lonely.stderr
+    not_json = tmp_path / "head.json"
+    not_json.write_text("{oops")
+    pub = tmp_path / "k.pub"
+    pub.write_text("not a key")
+    result = cli("audit", "verify", "--db", url, "--checkpoint", str(not_json), "--pubkey", str(pub))  # type: ignore[operator]
+    assert result.exit_code == 2 and "not JSON" in result.stderr
+    key = tmp_path / "k"
+    cli("audit", "keygen", "--out", str(key))  # type: ignore[operator]
+    wrong = cli("audit", "checkpoint", "--key", str(pub), "--out", str(tmp_path / "h.json"), "--db", url)  # type: ignore[operator]
+    assert wrong.exit_code == 2 and "--key" in wrong.stderr and not (tmp_path / "h.json").exists()
+
+
+def test_checkpoint_refuses_a_broken_chain(cli: object, tmp_path: Path) -> None:
+    url = _ingested(cli, tmp_path)
+    key = tmp_path / "k"
+    cli("audit", "keygen", "--out", str(key))  # type: ignore[operator]
+    with CaseStore.open(url) as store, store.engine.begin() as connection:
+        connection.execute(text("UPDATE audit_log SET action = 'decision' WHERE seq = 1"))
+    result = cli("audit", "checkpoint", "--key", str(key), "--out", str(tmp_path / "h.json"), "--db", url)  # type: ignore[operator]
+    assert result.exit_code == 1 and "broken chain" in result.stderr and not (tmp_path / "h.json").exists()
