@@ -19,6 +19,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, delete, func, select, update
 
+from caselink.web.db import writing
 from caselink.web.models import SecretRow, SessionRow, TokenRow, UserRow
 from caselink.web.permissions import ROLES, Principal
 
@@ -64,7 +65,7 @@ def add_user(engine: Engine, name: str, role: str, password: str | None) -> None
         raise AuthError(f"role: '{role}' is not one of {', '.join(ROLES)}")
     if password is not None:
         check_password_rules(password)
-    with engine.begin() as connection:
+    with writing(engine) as connection:
         if connection.execute(select(USERS.c.name).where(USERS.c.name == name)).first():
             raise AuthError(f"name: user '{name}' already exists; use `caselink users role` to change the role")
         connection.execute(USERS.insert().values(
@@ -75,7 +76,7 @@ def add_user(engine: Engine, name: str, role: str, password: str | None) -> None
 def set_role(engine: Engine, name: str, role: str) -> None:
     if role not in ROLES:
         raise AuthError(f"role: '{role}' is not one of {', '.join(ROLES)}")
-    with engine.begin() as connection:
+    with writing(engine) as connection:
         if connection.execute(update(USERS).where(USERS.c.name == name).values(role=role)).rowcount == 0:
             raise AuthError(f"name: no user '{name}'")
         # A role change ends existing sessions so the new permissions apply at once.
@@ -83,7 +84,7 @@ def set_role(engine: Engine, name: str, role: str) -> None:
 
 
 def set_disabled(engine: Engine, name: str, disabled: bool) -> None:
-    with engine.begin() as connection:
+    with writing(engine) as connection:
         if connection.execute(update(USERS).where(USERS.c.name == name).values(disabled=disabled)).rowcount == 0:
             raise AuthError(f"name: no user '{name}'")
         if disabled:
@@ -126,7 +127,7 @@ def sign_in(engine: Engine, name: str, password: str, *, lockout_failures: int =
     refusal: str | None = None
     # The failure count must commit even though the sign-in is refused, so the refusal is raised
     # only after the transaction ends.
-    with engine.begin() as connection:
+    with writing(engine) as connection:
         user = connection.execute(select(USERS).where(USERS.c.name == name)).mappings().first()
         if user is None or user["password_hash"] is None:
             _verify(_DUMMY_HASH, password)
@@ -180,13 +181,13 @@ def session_principal(engine: Engine, session_id: str, *, idle_minutes: int = 30
         end_session(engine, session_id)
         return None
     if current - last_seen > TOUCH_EVERY:
-        with engine.begin() as connection:
+        with writing(engine) as connection:
             connection.execute(update(SESSIONS).where(SESSIONS.c.id_hash == id_hash).values(last_seen=current))
     return Principal(name, role, id_hash, csrf)
 
 
 def end_session(engine: Engine, session_id: str) -> None:
-    with engine.begin() as connection:
+    with writing(engine) as connection:
         connection.execute(delete(SESSIONS).where(SESSIONS.c.id_hash == digest(session_id)))
 
 
@@ -199,7 +200,7 @@ def session_justification(engine: Engine, id_hash: str, case_id: str) -> str | N
 
 
 def remember_justification(engine: Engine, id_hash: str, case_id: str, justification: str) -> None:
-    with engine.begin() as connection:
+    with writing(engine) as connection:
         justified = connection.execute(
             select(SESSIONS.c.justified).where(SESSIONS.c.id_hash == id_hash)).scalar_one_or_none()
         if justified is None:
@@ -212,7 +213,7 @@ def remember_justification(engine: Engine, id_hash: str, case_id: str, justifica
 def issue_token(engine: Engine, name: str, label: str | None = None) -> tuple[int, str]:
     """A new bearer token for ``name``: (token id, the token).  The token is shown once, stored hashed."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    with engine.begin() as connection:
+    with writing(engine) as connection:
         if not connection.execute(select(USERS.c.name).where(USERS.c.name == name)).first():
             raise AuthError(f"name: no user '{name}'; add it first with `caselink users add`")
         token_id = connection.execute(TOKENS.insert().values(
@@ -225,7 +226,7 @@ def revoke_tokens(engine: Engine, name: str, token_id: int | None = None) -> int
     query = update(TOKENS).where(TOKENS.c.user_name == name, TOKENS.c.revoked_at.is_(None))
     if token_id is not None:
         query = query.where(TOKENS.c.id == token_id)
-    with engine.begin() as connection:
+    with writing(engine) as connection:
         return int(connection.execute(query.values(revoked_at=now_utc())).rowcount)
 
 
@@ -260,7 +261,7 @@ def server_secret(engine: Engine, name: str) -> str:
         return str(value)
     candidate = secrets.token_hex(32)
     try:
-        with engine.begin() as connection:
+        with writing(engine) as connection:
             connection.execute(SECRETS.insert().values(name=name, value=candidate))
         return candidate
     except Exception:  # noqa: BLE001 - another process created it first; use theirs

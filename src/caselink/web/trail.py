@@ -13,6 +13,8 @@ from typing import Any
 from fastapi import HTTPException
 from sqlalchemy import Connection, Engine
 
+from caselink.web.db import writing
+
 
 def _recorder() -> Any:
     try:
@@ -33,6 +35,6 @@ def record(target: Engine | Connection, *, action: str, officer: str, case_ids: 
         record_event(target, action=action, officer=officer, case_ids=ids, justification=justification,
                      details=details)
         return
-    with target.begin() as connection:
+    with writing(target) as connection:
         record_event(connection, action=action, officer=officer, case_ids=ids, justification=justification,
                      details=details)

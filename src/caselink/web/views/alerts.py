@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from caselink.assurance import AssuranceError, decide
 from caselink.web import sources, trail
+from caselink.web.db import writing
 from caselink.web.forms import Submitted, body_of, openapi_body
 from caselink.web.routing import Ctx, Redirect, Views
 
@@ -40,7 +41,7 @@ def register(views: Views) -> None:
     @views.page("/alerts/{alert_id}/acknowledge", permission="alert.triage", template="alerts.html",
                 methods=("POST",), summary="Acknowledge an alert")
     def acknowledge(ctx: Ctx, alert_id: int) -> Any:
-        with ctx.engine.begin() as connection:
+        with writing(ctx.engine) as connection:
             alert = sources.get_alert(connection, alert_id)
             sources.set_alert_status(connection, alert_id, "acknowledged")
             trail.record(connection, action="alteration", officer=ctx.user.name, case_ids=alert["case_ids"],
@@ -51,7 +52,7 @@ def register(views: Views) -> None:
                 methods=("POST",), openapi_extra=openapi_body(Assignment), summary="Assign an alert")
     def assign(ctx: Ctx, alert_id: int, body: Submitted[Assignment] = Depends(body_of(Assignment))) -> Any:
         officer = body.or_raise().officer.strip()
-        with ctx.engine.begin() as connection:
+        with writing(ctx.engine) as connection:
             alert = sources.get_alert(connection, alert_id)
             sources.set_alert_status(connection, alert_id, "assigned", assigned_to=officer)
             trail.record(connection, action="alteration", officer=ctx.user.name, case_ids=alert["case_ids"],
@@ -63,7 +64,7 @@ def register(views: Views) -> None:
                 methods=("POST",), openapi_extra=openapi_body(Dismissal), summary="Dismiss an alert (a decision)")
     def dismiss(ctx: Ctx, alert_id: int, body: Submitted[Dismissal] = Depends(body_of(Dismissal))) -> Any:
         reason = body.or_raise().rationale.strip()
-        with ctx.engine.begin() as connection:
+        with writing(ctx.engine) as connection:
             alert = sources.get_alert(connection, alert_id)
             try:
                 decision_id = decide(

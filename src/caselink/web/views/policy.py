@@ -16,6 +16,7 @@ from sqlalchemy import select
 from caselink.assurance import AssuranceError, decide, signoff, transition_action
 from caselink.assurance.models import DecisionRow
 from caselink.web import casedata, sources
+from caselink.web.db import writing
 from caselink.web.forms import Submitted, body_of, openapi_body
 from caselink.web.routing import Ctx, Page, Redirect, Views, require_allocation
 
@@ -61,7 +62,7 @@ def register(views: Views) -> None:
             return _case_with_form_errors(ctx, record, body.errors, body.raw)
         decision = body.or_raise()
         try:
-            with ctx.engine.begin() as connection:
+            with writing(ctx.engine) as connection:
                 decision_id = decide(connection, case_id, decision.kind, decision.value, ctx.user.name,
                                      decision.rationale, alternatives=decision.alternatives_text(),
                                      supersedes=decision.supersedes)
@@ -81,7 +82,7 @@ def register(views: Views) -> None:
         casedata.full_record(ctx, case_id)
         owner = change.owner if ctx.user.role == "supervisor" else None
         try:
-            with ctx.engine.begin() as connection:
+            with writing(ctx.engine) as connection:
                 if sources.action_case(connection, action_id) != case_id:
                     raise sources.assurance_error(AssuranceError(
                         f"action {action_id} does not belong to case '{case_id}'"))
@@ -96,7 +97,7 @@ def register(views: Views) -> None:
                 methods=("POST",), status_code=201, summary="Sign off a decision")
     def sign(ctx: Ctx, decision_id: int) -> Any:
         try:
-            with ctx.engine.begin() as connection:
+            with writing(ctx.engine) as connection:
                 signoff_id = signoff(connection, decision_id, ctx.user.name)
                 case_id = connection.execute(
                     select(DecisionRow.case_id).where(DecisionRow.id == decision_id)).scalar_one()

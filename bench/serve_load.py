@@ -1,0 +1,184 @@
+"""Load test of the web API on loopback: concurrent clients against a large store, bounded in time.
+
+    .venv/bin/python bench/serve_load.py          # quick: 10,000 cases, 50 clients, 10 s
+    .venv/bin/python bench/serve_load.py --full   # the issue's size: 100,000 cases, 50 clients, 60 s
+
+Each client loops over the three pages an analyst lives in - the alerts inbox (GET /api/alerts), a
+case page (GET /api/cases/{id}, which also appends a justified consultation to the hash-chained
+audit log) and the series page (GET /api/series/{id}) - and the p50/p99 latency of each is
+reported.  The server runs in its own process (uvicorn, one worker) on 127.0.0.1 only; the clients
+stop after the time limit.  Target (issue 6): p99 <= 300 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import os
+import platform
+import random
+import socket
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "bench" / "out"
+PAGES = ("alerts", "case", "series")
+
+
+def build_store(db_path: Path, n_cases: int, seed: int = 7) -> None:
+    """A store of ``n_cases`` synthetic deaths across Greater London, 30 open alerts and series."""
+    from caselink.io import open_source
+    from caselink.linkage.models import AlertRow, SeriesLinkRow, SeriesMemberRow, SeriesRow
+    from caselink.store import CaseStore
+    from caselink.web import auth
+
+    rng = np.random.default_rng(seed)
+    csv_path = db_path.with_suffix(".csv")
+    start = datetime(2010, 1, 1)
+    causes = ["drug_toxicity", "natural", "hanging", "fall", "drowning", "undetermined", "blunt_force"]
+    places = ["residence", "street", "park_open_space", "hostel_hotel", "waterway", "churchyard_cemetery"]
+    with csv_path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["case_id", "agency", "found_at", "lat", "lon", "place_type", "area", "victim_age",
+                         "victim_sex", "cause", "substances", "narrative", "classification"])
+        for i in range(n_cases):
+            found = start + timedelta(minutes=int(rng.integers(0, 14 * 365 * 24 * 60)))
+            writer.writerow([f"C{i:07d}", "Met", found.isoformat(timespec="minutes"),
+                             round(51.3 + rng.random() * 0.4, 5), round(-0.5 + rng.random() * 0.7, 5),
+                             places[i % len(places)], f"area {i % 32}", int(rng.integers(16, 95)),
+                             "M" if rng.random() < 0.6 else "F", causes[i % len(causes)],
+                             "ghb;alcohol" if i % 50 == 0 else "", f"synthetic case {i}", "expected"])
+    with CaseStore.open(f"sqlite:///{db_path}") as store:
+        store.ingest([open_source(csv_path)], officer="bench")
+        auth.add_user(store.engine, "bench", "analyst", None)
+        stamp = datetime(2024, 1, 1)
+        with store.engine.begin() as connection:
+            for s in range(1, 31):
+                members = [f"C{(s * 997 + k * 13) % n_cases:07d}" for k in range(4)]
+                sid = f"S-{s:04d}"
+                connection.execute(SeriesRow.__table__.insert().values(
+                    series_id=sid, status="active", merged_into=None, created_at=stamp, updated_at=stamp,
+                    n_cases=4, score=0.9, first_found_at="2014-01-01", last_found_at="2014-06-01",
+                    reasons=["all 4 within 1 km", "ghb in 4 of 4"]))
+                connection.execute(SeriesMemberRow.__table__.insert(), [
+                    {"series_id": sid, "case_id": c, "joined_at": stamp} for c in members])
+                connection.execute(SeriesLinkRow.__table__.insert(), [
+                    {"case_a": a, "case_b": b, "probability": 0.95, "match_weight": 6.0, "run_id": None}
+                    for a, b in zip(members, members[1:], strict=False)])
+                connection.execute(AlertRow.__table__.insert().values(
+                    raised_at=stamp, at="2014-06-01", kind="formed", new_case_id=members[-1], series_id=sid,
+                    case_ids=members, probability=0.95, reasons=["all 4 within 1 km"], status="open",
+                    run_id=None, details="{}"))
+    csv_path.unlink()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(db_path: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
+    """uvicorn in its own process group serving caselink.web.asgi:app on loopback."""
+    env = {**os.environ, "CASELINK_DB": f"sqlite:///{db_path}", "CASELINK_WEB_INSECURE_COOKIES": "1"}
+    return subprocess.Popen([sys.executable, "-m", "uvicorn", "caselink.web.asgi:app", "--host", "127.0.0.1",
+                             "--port", str(port), "--workers", str(workers), "--log-level", "warning"], env=env)
+
+
+async def run_clients(base: str, token: str, n_clients: int, seconds: float, n_cases: int,
+                      ) -> dict[str, list[float]]:
+    import httpx
+
+    latencies: dict[str, list[float]] = {page: [] for page in PAGES}
+    errors: dict[str, int] = {page: 0 for page in PAGES}
+    deadline = time.monotonic() + seconds
+    headers = {"Authorization": f"Bearer {token}", "X-Justification": "load test"}
+    limits = httpx.Limits(max_connections=n_clients, max_keepalive_connections=n_clients)
+
+    async def client(index: int) -> None:
+        rng = random.Random(index)
+        async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30, limits=limits) as http:
+            step = index
+            while time.monotonic() < deadline:
+                page = PAGES[step % len(PAGES)]
+                step += 1
+                url = {"alerts": "/api/alerts",
+                       "case": f"/api/cases/C{rng.randrange(n_cases):07d}",
+                       "series": f"/api/series/S-{rng.randrange(1, 31):04d}"}[page]
+                began = time.perf_counter()
+                response = await http.get(url)
+                elapsed = time.perf_counter() - began
+                if response.status_code == 200:
+                    latencies[page].append(elapsed)
+                else:
+                    errors[page] += 1
+
+    await asyncio.gather(*(client(i) for i in range(n_clients)))
+    latencies["errors"] = [float(errors[p]) for p in PAGES]
+    return latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--full", action="store_true", help="100,000 cases for 60 s (the issue's size)")
+    parser.add_argument("--cases", type=int, help="store size (default 10,000; 100,000 with --full)")
+    parser.add_argument("--seconds", type=float, help="duration (default 10; 60 with --full)")
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    args = parser.parse_args()
+    n_cases = args.cases or (100_000 if args.full else 10_000)
+    seconds = args.seconds or (60.0 if args.full else 10.0)
+    OUT.mkdir(parents=True, exist_ok=True)
+    db_path = OUT / f"serve_load_{n_cases}.db"
+    if not db_path.exists():
+        began = time.perf_counter()
+        build_store(db_path, n_cases)
+        print(f"built {n_cases:,}-case store in {time.perf_counter() - began:.1f} s: {db_path}")
+    from caselink.store import CaseStore
+    from caselink.web import auth
+
+    with CaseStore.open(f"sqlite:///{db_path}") as store:
+        token = auth.issue_token(store.engine, "bench", "serve_load")[1]
+    port = free_port()
+    server = start_server(db_path, port, args.workers)
+    try:
+        import httpx
+
+        for _ in range(200):
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            raise SystemExit("the server did not start")
+        result = asyncio.run(run_clients(f"http://127.0.0.1:{port}", token, args.clients, seconds, n_cases))
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    errors = dict(zip(PAGES, result.pop("errors"), strict=True))
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    print(f"machine: {cpu}, {os.cpu_count()} cores; python {platform.python_version()}; "
+          f"{datetime.now().date()}")
+    print(f"store: {n_cases:,} cases (SQLite); {args.clients} clients for {seconds:.0f} s on loopback; "
+          f"{args.workers} uvicorn worker(s)")
+    print(f"{'page':<8} {'requests':>9} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    for page in PAGES:
+        values = np.array(result[page]) * 1000
+        if len(values) == 0:
+            print(f"{page:<8} {0:>9} {'-':>7} {'-':>8} {'-':>8} {int(errors[page]):>7}")
+            continue
+        print(f"{page:<8} {len(values):>9} {len(values) / seconds:>7.1f} {np.percentile(values, 50):>8.1f} "
+              f"{np.percentile(values, 99):>8.1f} {int(errors[page]):>7}")
+
+
+if __name__ == "__main__":
+    main()
