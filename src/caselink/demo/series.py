@@ -117,6 +117,7 @@ def spiking_robber(ctx: Context, series_id: str, size: int) -> list[dict[str, An
             mo=_flags(ctx, {"property_missing": 0.8, "phone_missing": 0.6}), tags=(),
             extra=(rng.choice(("Wallet and bank cards not found.", "Seen drinking with a younger man.",
                                "Bank account emptied the next morning.")),))
+        record["victim_tags"] = []  # housed men with no recorded vulnerability: nothing to tag
         records.append(record)
     return _label(partial_records(ctx, records), series_id)
 
