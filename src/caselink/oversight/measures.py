@@ -51,8 +51,8 @@ class Period:
 
     def describe(self) -> str:
         first = self.start.date().isoformat() if self.start else "the first case"
-        last = self.end.date().isoformat() if self.end else "the last case"
-        return f"{first} to {last}"
+        last = f"before {self.end.date().isoformat()}" if self.end else "the last case"
+        return f"from {first} to {last}"
 
     def conditions(self, column: Any) -> list[Any]:
         found = []
