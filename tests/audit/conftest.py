@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 CASES_CSV = (
     "case_id,found_at,lat,lon,classification,mo,entities,narrative,victim_ethnicity\n"
@@ -23,15 +23,25 @@ def write_cases(folder: Path, body: str = CASES_CSV, name: str = "cases.csv") ->
     return path
 
 
-@pytest.fixture
-def audited_store(any_db_url: str, tmp_path: Path) -> Iterator[object]:
-    """A store (SQLite or PostgreSQL) holding three cases and a dozen audit entries."""
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def audited_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A store (SQLite or PostgreSQL) holding three cases and eleven audit entries, built once per module.
+
+    Tests attack it inside a transaction that :func:`audited_store` rolls back, so each starts clean.
+    """
+    import uuid
+
     from caselink.audit import record_event
     from caselink.io import open_source
     from caselink.store import CaseStore
 
-    store = CaseStore.open(any_db_url)
-    store.ingest([open_source(write_cases(tmp_path))], officer="PC Ingest")
+    folder = tmp_path_factory.mktemp("audited")
+    if request.param == "sqlite":
+        url = f"sqlite:///{folder / 'audited.db'}"
+    else:
+        url = request.getfixturevalue("pg_server").create_database("a_" + uuid.uuid4().hex[:12])
+    store = CaseStore.open(url)
+    store.ingest([open_source(write_cases(folder))], officer="PC Ingest")
     with store.engine.begin() as connection:
         for i in range(10):
             record_event(connection, action="consultation", officer=f"DS {i}", case_ids=["a1"],
@@ -40,14 +50,31 @@ def audited_store(any_db_url: str, tmp_path: Path) -> Iterator[object]:
     store.close()
 
 
-def attack(store: object, sql: str, **params: object) -> None:
+class InTransaction:
+    """The store seen through one connection whose changes are rolled back after the test."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def begin(self) -> Connection:
+        return self.connection
+
+
+@pytest.fixture
+def audited_store(audited_db: object) -> Iterator[Connection]:
+    """One connection in an open transaction on the module's audited store; rolled back afterwards."""
+    with audited_db.engine.connect() as connection:  # type: ignore[attr-defined]
+        connection.begin()
+        yield connection
+        connection.rollback()
+
+
+def attack(connection: Connection, sql: str, **params: object) -> None:
     """Edit the database directly, bypassing caselink, as an attacker with database access would."""
-    with store.engine.begin() as connection:  # type: ignore[attr-defined]
-        connection.execute(text(sql), params)
+    connection.execute(text(sql), params)
 
 
-def verify_store(store: object, checkpoint: dict | None = None, public_key: bytes | None = None):
+def verify_store(connection: Connection, checkpoint: dict | None = None, public_key: bytes | None = None):
     from caselink.audit import verify
 
-    with store.engine.connect() as connection:  # type: ignore[attr-defined]
-        return verify(connection, checkpoint, public_key)
+    return verify(connection, checkpoint, public_key)

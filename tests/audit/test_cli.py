@@ -13,9 +13,12 @@ from tests.audit.conftest import CASES_CSV, write_cases
 
 
 def _ingested(cli: object, tmp_path: Path) -> str:
+    """A store with three cases, ingested through the store API (the CLI ingest also runs linkage)."""
+    from caselink.io import open_source
+
     url = f"sqlite:///{tmp_path / 'cli.db'}"
-    result = cli("ingest", str(write_cases(tmp_path)), "--db", url, "--officer", "PC Ingest")  # type: ignore[operator]
-    assert result.exit_code == 0, result.stderr
+    with CaseStore.open(url) as store:
+        store.ingest([open_source(write_cases(tmp_path))], officer="PC Ingest")
     return url
 
 
@@ -30,9 +33,10 @@ def test_ingest_logs_collection_then_alteration(cli: object, tmp_path: Path) -> 
     assert len(collection) == 1
     assert collection[0].officer == "PC Ingest" and collection[0].case_ids == ["a1", "a2", "a3"]
     changed = CASES_CSV.replace("found by a friend", "found by a neighbour")
-    result = cli("ingest", str(write_cases(tmp_path, changed, "v2.csv")), "--db", url,  # type: ignore[operator]
-                 "--officer", "PC Two")
-    assert result.exit_code == 0, result.stderr
+    from caselink.io import open_source
+
+    with CaseStore.open(url) as store:
+        store.ingest([open_source(write_cases(tmp_path, changed, "v2.csv"))], officer="PC Two")
     alteration = _entries(url, action="alteration")
     assert len(alteration) == 1 and alteration[0].case_ids == ["a1"]
     assert alteration[0].details["changes"]["a1"]["fields"] == ["narrative"]

@@ -5,24 +5,23 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from caselink.audit import ErasureError, erase_case, generate_key, make_checkpoint, read_entries
 from tests.audit.conftest import attack, verify_store
 
 
-def test_erasure_removes_personal_data_and_keeps_the_log_verifiable(audited_store: object) -> None:
+def test_erasure_removes_personal_data_and_keeps_the_log_verifiable(audited_store: Connection) -> None:
     private_pem, public_pem = generate_key()
-    with audited_store.engine.begin() as connection:  # type: ignore[attr-defined]
-        checkpoint = make_checkpoint(connection, private_pem)
-        result = erase_case(connection, "a1", "DPO Patel", "retention schedule rule 7")
+    connection = audited_store
+    checkpoint = make_checkpoint(connection, private_pem)
+    result = erase_case(connection, "a1", "DPO Patel", "retention schedule rule 7")
     assert result.erased_fields == ["entities", "narrative", "victim_ethnicity"]
     assert result.n_redacted_entries == 11  # the collection entry and ten consultations
-    with audited_store.engine.connect() as connection:  # type: ignore[attr-defined]
-        row = connection.execute(text("SELECT narrative, victim_ethnicity, entities FROM cases "
-                                      "WHERE case_id = 'a1'")).one()
-        entities = connection.execute(text("SELECT COUNT(*) FROM case_entities WHERE case_id = 'a1'")).scalar()
-        dump = json.dumps([e.as_dict() for e in read_entries(connection)])
+    row = connection.execute(text("SELECT narrative, victim_ethnicity, entities FROM cases "
+                                  "WHERE case_id = 'a1'")).one()
+    entities = connection.execute(text("SELECT COUNT(*) FROM case_entities WHERE case_id = 'a1'")).scalar()
+    dump = json.dumps([e.as_dict() for e in read_entries(connection)])
     entities_kept = json.loads(row[2]) if isinstance(row[2], str) else row[2]
     assert row[0] is None and row[1] is None and entities_kept == []
     assert entities == 0
@@ -32,33 +31,34 @@ def test_erasure_removes_personal_data_and_keeps_the_log_verifiable(audited_stor
     assert verify_store(audited_store).n_redacted == 11
 
 
-def test_blanking_an_entry_without_an_erasure_is_detected(audited_store: object) -> None:
+def test_blanking_an_entry_without_an_erasure_is_detected(audited_store: Connection) -> None:
     attack(audited_store, "UPDATE audit_log SET justification = NULL, details = NULL WHERE seq = 4")
     result = verify_store(audited_store)
     assert not result.ok and result.first_bad_seq == 4
 
 
-def test_pointing_a_blanked_entry_at_an_unrelated_erasure_is_detected(audited_store: object) -> None:
-    with audited_store.engine.begin() as connection:  # type: ignore[attr-defined]
-        erasure = erase_case(connection, "a3", "DPO Patel", "retention")
+def test_pointing_a_blanked_entry_at_an_unrelated_erasure_is_detected(audited_store: Connection) -> None:
+    erasure = erase_case(audited_store, "a3", "DPO Patel", "retention")
     attack(audited_store, "UPDATE audit_log SET justification = NULL, details = NULL, redacted_by = :e "
                           "WHERE seq = 4", e=erasure.audit_seq)
     result = verify_store(audited_store)
     assert not result.ok and result.first_bad_seq == 4
 
 
-def test_erasure_bad_input_writes_nothing(audited_store: object) -> None:
-    with audited_store.engine.begin() as connection:  # type: ignore[attr-defined]
-        for args in (("nope", "DPO", "r"), ("a1", "", "r"), ("a1", "DPO", " ")):
-            with pytest.raises(ErasureError):
-                erase_case(connection, *args)
+def test_erasure_bad_input_writes_nothing(audited_store: Connection) -> None:
+    for args in (("nope", "DPO", "r"), ("a1", "", "r"), ("a1", "DPO", " ")):
+        with pytest.raises(ErasureError):
+            erase_case(audited_store, *args)
     assert verify_store(audited_store).n_redacted == 0
 
 
 def test_erase_cli(cli: object, tmp_path: object, sqlite_url: str) -> None:
+    from caselink.io import open_source
+    from caselink.store import CaseStore
     from tests.audit.conftest import write_cases
 
-    cli("ingest", str(write_cases(tmp_path)), "--db", sqlite_url)  # type: ignore[operator,arg-type]
+    with CaseStore.open(sqlite_url) as store:
+        store.ingest([open_source(write_cases(tmp_path))])  # type: ignore[arg-type]
     missing = cli("erase", "a1", "--db", sqlite_url, "--officer", "DPO")  # type: ignore[operator]
     assert missing.exit_code == 2 and "--rationale" in missing.stderr
     unknown = cli("erase", "zz", "--db", sqlite_url, "--officer", "DPO", "--rationale", "r")  # type: ignore[operator]

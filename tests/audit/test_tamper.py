@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import Connection, text
 
 from caselink.audit import entry_hash, generate_key, make_checkpoint
 from tests.audit.conftest import attack, verify_store
 
 
-def _checkpoint(store: object) -> tuple[dict, bytes]:
+def _checkpoint(connection: Connection) -> tuple[dict, bytes]:
     private_pem, public_pem = generate_key()
-    with store.engine.connect() as connection:  # type: ignore[attr-defined]
-        return make_checkpoint(connection, private_pem), public_pem
+    return make_checkpoint(connection, private_pem), public_pem
 
 
-def test_untouched_log_verifies(audited_store: object) -> None:
+def test_untouched_log_verifies(audited_store: Connection) -> None:
     checkpoint, public_key = _checkpoint(audited_store)
     result = verify_store(audited_store, checkpoint, public_key)
     assert result.ok, result.message
@@ -22,14 +22,14 @@ def test_untouched_log_verifies(audited_store: object) -> None:
     assert result.first_bad_seq is None
 
 
-def test_changed_payload_is_named(audited_store: object) -> None:
+def test_changed_payload_is_named(audited_store: Connection) -> None:
     attack(audited_store, "UPDATE audit_log SET details = :d WHERE seq = 5", d='{"n":99}')
     result = verify_store(audited_store)
     assert not result.ok and result.first_bad_seq == 5
     assert "entry 5" in result.message
 
 
-def test_changed_payload_with_its_hash_recomputed_is_named(audited_store: object) -> None:
+def test_changed_payload_with_its_hash_recomputed_is_named(audited_store: Connection) -> None:
     from caselink.audit import sha256_text
 
     forged = '{"n":99}'
@@ -39,33 +39,33 @@ def test_changed_payload_with_its_hash_recomputed_is_named(audited_store: object
     assert not result.ok and result.first_bad_seq == 5
 
 
-def test_changed_justification_is_named(audited_store: object) -> None:
+def test_changed_justification_is_named(audited_store: Connection) -> None:
     attack(audited_store, "UPDATE audit_log SET justification = 'nothing to see' WHERE seq = 4")
     result = verify_store(audited_store)
     assert not result.ok and result.first_bad_seq == 4
 
 
-def test_changed_officer_is_named(audited_store: object) -> None:
+def test_changed_officer_is_named(audited_store: Connection) -> None:
     attack(audited_store, "UPDATE audit_log SET officer = 'DS Nobody' WHERE seq = 7")
     result = verify_store(audited_store)
     assert not result.ok and result.first_bad_seq == 7
 
 
-def test_deleted_entry_is_named(audited_store: object) -> None:
+def test_deleted_entry_is_named(audited_store: Connection) -> None:
     attack(audited_store, "DELETE FROM audit_log WHERE seq = 6")
     result = verify_store(audited_store)
     assert not result.ok and result.first_bad_seq == 6
     assert "missing" in result.message
 
 
-def test_deleted_entry_with_renumbering_is_named(audited_store: object) -> None:
+def test_deleted_entry_with_renumbering_is_named(audited_store: Connection) -> None:
     attack(audited_store, "DELETE FROM audit_log WHERE seq = 6")
     attack(audited_store, "UPDATE audit_log SET seq = seq - 1 WHERE seq > 6")
     result = verify_store(audited_store)
     assert not result.ok and result.first_bad_seq in (5, 6)
 
 
-def test_reordered_entries_are_named(audited_store: object) -> None:
+def test_reordered_entries_are_named(audited_store: Connection) -> None:
     attack(audited_store, "UPDATE audit_log SET seq = -1 WHERE seq = 3")
     attack(audited_store, "UPDATE audit_log SET seq = 3 WHERE seq = 8")
     attack(audited_store, "UPDATE audit_log SET seq = 8 WHERE seq = -1")
@@ -73,7 +73,7 @@ def test_reordered_entries_are_named(audited_store: object) -> None:
     assert not result.ok and result.first_bad_seq == 3
 
 
-def test_truncated_tail_is_caught_by_the_checkpoint(audited_store: object) -> None:
+def test_truncated_tail_is_caught_by_the_checkpoint(audited_store: Connection) -> None:
     checkpoint, public_key = _checkpoint(audited_store)
     # A careful attacker removes the tail and rewinds the head row too, so the chain itself is clean.
     attack(audited_store, "DELETE FROM audit_log WHERE seq > 8")
@@ -85,34 +85,31 @@ def test_truncated_tail_is_caught_by_the_checkpoint(audited_store: object) -> No
     assert "removed" in result.message
 
 
-def test_truncated_tail_without_rewinding_the_head_is_caught(audited_store: object) -> None:
+def test_truncated_tail_without_rewinding_the_head_is_caught(audited_store: Connection) -> None:
     attack(audited_store, "DELETE FROM audit_log WHERE seq > 8")
     result = verify_store(audited_store)
     assert not result.ok and result.first_bad_seq == 9
 
 
-def _rewrite_chain_from(store: object, start: int) -> None:
+def _rewrite_chain_from(connection: Connection, start: int) -> None:
     """Recompute every hash from ``start`` on, as an attacker without the signing key can."""
-    from sqlalchemy import text
-
-    with store.engine.begin() as connection:  # type: ignore[attr-defined]
-        rows = connection.execute(text(
-            "SELECT seq, at, action, officer, case_ids, justification_sha256, details_sha256 "
-            "FROM audit_log ORDER BY seq")).all()
-        prev = "0" * 64
-        for seq, at, action, officer, ids, justification_sha, details_sha in rows:
-            if seq >= start:
-                digest = entry_hash(seq, at, action, officer, ids, justification_sha, details_sha, prev)
-                connection.execute(text("UPDATE audit_log SET prev_hash = :p, entry_hash = :h WHERE seq = :s"),
-                                   {"p": prev, "h": digest, "s": seq})
-                prev = digest
-            else:
-                prev = connection.execute(text("SELECT entry_hash FROM audit_log WHERE seq = :s"),
-                                          {"s": seq}).scalar_one()
-        connection.execute(text("UPDATE audit_head SET entry_hash = :h"), {"h": prev})
+    rows = connection.execute(text(
+        "SELECT seq, at, action, officer, case_ids, justification_sha256, details_sha256 "
+        "FROM audit_log ORDER BY seq")).all()
+    prev = "0" * 64
+    for seq, at, action, officer, ids, justification_sha, details_sha in rows:
+        if seq >= start:
+            digest = entry_hash(seq, at, action, officer, ids, justification_sha, details_sha, prev)
+            connection.execute(text("UPDATE audit_log SET prev_hash = :p, entry_hash = :h WHERE seq = :s"),
+                               {"p": prev, "h": digest, "s": seq})
+            prev = digest
+        else:
+            prev = connection.execute(text("SELECT entry_hash FROM audit_log WHERE seq = :s"),
+                                      {"s": seq}).scalar_one()
+    connection.execute(text("UPDATE audit_head SET entry_hash = :h"), {"h": prev})
 
 
-def test_recomputed_chain_is_caught_by_the_signed_checkpoint(audited_store: object) -> None:
+def test_recomputed_chain_is_caught_by_the_signed_checkpoint(audited_store: Connection) -> None:
     checkpoint, public_key = _checkpoint(audited_store)
     attack(audited_store, "UPDATE audit_log SET officer = 'DS Nobody' WHERE seq = 4")
     _rewrite_chain_from(audited_store, 4)
@@ -121,7 +118,7 @@ def test_recomputed_chain_is_caught_by_the_signed_checkpoint(audited_store: obje
     assert not result.ok and result.first_bad_seq == 4
 
 
-def test_forged_checkpoint_for_a_recomputed_chain_fails_the_signature(audited_store: object) -> None:
+def test_forged_checkpoint_for_a_recomputed_chain_fails_the_signature(audited_store: Connection) -> None:
     _, genuine_public = _checkpoint(audited_store)
     attack(audited_store, "UPDATE audit_log SET officer = 'DS Nobody' WHERE seq = 4")
     _rewrite_chain_from(audited_store, 4)
@@ -136,11 +133,11 @@ def test_edited_checkpoint_fails_the_signature(sqlite_url: str, tmp_path: object
     from caselink.audit import record_event
     from caselink.store import CaseStore
 
-    audited_store = CaseStore.open(sqlite_url)
-    with audited_store.engine.begin() as connection:
+    store = CaseStore.open(sqlite_url)
+    with store.engine.begin() as audited_store:
         for i in range(5):
-            record_event(connection, action="decision", officer="DI A", case_ids=["x"], details={"i": i})
-    checkpoint, public_key = _checkpoint(audited_store)
+            record_event(audited_store, action="decision", officer="DI A", case_ids=["x"], details={"i": i})
+        checkpoint, public_key = _checkpoint(audited_store)
     edited = dict(checkpoint)
     if field == "seq":
         edited["seq"] = checkpoint["seq"] + 5
@@ -148,5 +145,7 @@ def test_edited_checkpoint_fails_the_signature(sqlite_url: str, tmp_path: object
         edited["entry_hash"] = "f" * 64
     else:
         edited["anchors"] = edited["anchors"][:-1]
-    result = verify_store(audited_store, edited, public_key)
+    with store.engine.connect() as connection:
+        result = verify_store(connection, edited, public_key)
+    store.close()
     assert not result.ok and "signature" in result.message
