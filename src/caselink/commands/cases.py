@@ -140,8 +140,15 @@ def export_command(
         "--justification", help="Why the data leaves the store (logged, DPA 2018 s.62).")] = None,
     recipient: Annotated[str | None, typer.Option("--recipient", help="Who receives the export.")] = None,
     officer: Annotated[str | None, typer.Option("--officer", help="Who exports (default $CASELINK_USER).")] = None,
+    pseudonymise: Annotated[bool, typer.Option("--pseudonymise", help="Research export: keyed-hash ids, weeks, "
+                                               "grid cells, no free text, small cells suppressed.")] = False,
 ) -> None:
-    """Write every case to a file that re-imports to identical records."""
+    """Write every case to a file that re-imports to identical records (or, pseudonymised, that cannot)."""
+    from caselink.oversight import pseudonymise as pseudonymised
+
+    if pseudonymise and (fmt not in pseudonymised.FORMATS or not (recipient or "").strip()):
+        fail(f"--pseudonymise needs --recipient NAME (it is a disclosure) and --format one of "
+             f"{', '.join(pseudonymised.FORMATS)}", EXIT_BAD_INPUT)
     if fmt not in FORMATS:
         fail(f"--format: '{fmt}' is not one of {', '.join(FORMATS)}", EXIT_BAD_INPUT)
     if not out.parent.exists():
@@ -156,13 +163,16 @@ def export_command(
             exported_ids.append(row["case_id"])
             yield row
 
-    count = write(rows(), partial, fmt)
+    if pseudonymise:
+        count = pseudonymised.write_pseudonymised(store.engine, rows(), partial, fmt, recipient or "")
+    else:
+        count = write(rows(), partial, fmt)
     try:
         # Logged before the file takes its real name: no disclosure without its audit entry (issue 4).
         for hook in AFTER_READ:
             hook(store, "disclosure" if recipient else "consultation", exported_ids,
                  {"justification": justification, "officer": officer, "recipient": recipient,
-                  "out": out.name, "format": fmt, "n_cases": count})
+                  "out": out.name, "format": fmt, "n_cases": count, "pseudonymised": pseudonymise})
     except BaseException:
         partial.unlink(missing_ok=True)
         store.close()
