@@ -77,7 +77,7 @@ def full_record(ctx: Ctx, case_id: str) -> dict[str, Any]:
         stored = connection.execute(select(CASES).where(CASES.c.case_id == case_id)).mappings().first()
     if stored is None:
         raise HTTPException(404, f"no case '{case_id}'; search with GET /api/cases")
-    record = stored_to_raw(stored)
+    record = stored_to_raw(dict(stored))
     record["version"] = stored["version"]
     if ctx.user.role == "oversight" and ctx.settings.pseudonymise_oversight:
         record = pseudonymise(record, auth.server_secret(ctx.engine, "pseudonym_key"))

@@ -15,18 +15,19 @@ class WebSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    secure_cookies: bool = Field(True, description="Mark cookies Secure; turn off only for http://localhost.")
-    idle_minutes: int = Field(30, ge=1, description="A session ends after this many idle minutes.")
-    lockout_failures: int = Field(5, ge=1, description="Failed sign-ins that lock an account.")
-    lockout_minutes: int = Field(10, ge=1, description="How long a locked account stays locked.")
+    secure_cookies: bool = Field(default=True,
+                                 description="Mark cookies Secure; turn off only for http://localhost.")
+    idle_minutes: int = Field(default=30, ge=1, description="A session ends after this many idle minutes.")
+    lockout_failures: int = Field(default=5, ge=1, description="Failed sign-ins that lock an account.")
+    lockout_minutes: int = Field(default=10, ge=1, description="How long a locked account stays locked.")
     pseudonymise_oversight: bool = Field(
-        True, description="Show oversight users pseudonyms instead of victim tags, ethnicity and narrative."
+        default=True, description="Show oversight users pseudonyms instead of victim tags, ethnicity and narrative."
     )
     tile_url: str | None = Field(
-        None, description="Map tile URL template ({z}/{x}/{y}); none by default so locations never leave.")
+        default=None, description="Map tile URL template ({z}/{x}/{y}); none by default so locations never leave.")
     assets_dir: Path | None = Field(
-        None, description="Folder holding the npm-installed front-end packages (web/node_modules).")
-    page_size: int = Field(50, ge=1, le=500, description="Rows per page in lists.")
+        default=None, description="Folder holding the npm-installed front-end packages (web/node_modules).")
+    page_size: int = Field(default=50, ge=1, le=500, description="Rows per page in lists.")
 
     @classmethod
     def from_env(cls, **overrides: object) -> WebSettings:

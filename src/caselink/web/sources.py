@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from typing import Any
+from typing import Any, cast
 
 from fastapi import HTTPException
-from sqlalchemy import Connection, Engine, and_, select
+from sqlalchemy import Connection, Engine, Table, and_, select
 
 from caselink.assurance import (
     AssuranceError,
@@ -29,10 +29,10 @@ from caselink.assurance.decisions import KINDS as DECISION_KINDS
 from caselink.assurance.rules import list_escalations
 from caselink.linkage.models import AlertRow, SeriesLinkRow, SeriesMemberRow, SeriesRow
 
-ALERTS = AlertRow.__table__
-SERIES = SeriesRow.__table__
-MEMBERS = SeriesMemberRow.__table__
-LINKS = SeriesLinkRow.__table__
+ALERTS = cast(Table, AlertRow.__table__)
+SERIES = cast(Table, SeriesRow.__table__)
+MEMBERS = cast(Table, SeriesMemberRow.__table__)
+LINKS = cast(Table, SeriesLinkRow.__table__)
 
 __all__ = ["DECISION_KINDS", "assurance_error", "case_alerts", "case_assurance", "explain_pair", "list_alerts",
            "series_detail"]
