@@ -1,0 +1,93 @@
+"""The policy file: decisions with officer and rationale, superseded never edited, signed off by another."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import Connection
+
+from caselink.assurance import (
+    AssuranceError, MissingField, UnknownCase, UnknownDecision, decide, list_decisions, signoff,
+)
+from caselink.audit import read_entries
+from tests.assurance.alerts import open_alert
+
+
+def test_decision_is_recorded_and_logged(connection: Connection) -> None:
+    decision_id = decide(connection, "d2", "classification", "Homicide", "DI Grey", "two linked deaths",
+                         alternatives="not suspicious: rejected, the scene was posed")
+    (decision,) = list_decisions(connection, "d2")
+    assert decision["id"] == decision_id and decision["value"] == "homicide" and decision["status"] == "final"
+    assert decision["alternatives"].startswith("not suspicious")
+    (entry,) = read_entries(connection, action="decision")
+    assert entry.officer == "DI Grey" and entry.case_ids == ["d2"] and entry.details["decision_id"] == decision_id
+
+
+def test_supersede_never_edits(connection: Connection) -> None:
+    first = decide(connection, "d2", "line_of_enquiry", "trace the finder", "DS A", "finder knew both")
+    second = decide(connection, "d2", "closure", "finder traced and eliminated", "DS A", "alibi", supersedes=first)
+    decisions = {d["id"]: d for d in list_decisions(connection, "d2")}
+    assert decisions[first]["status"] == "superseded" and decisions[first]["superseded_by"] == second
+    assert decisions[first]["value"] == "trace the finder"  # untouched
+    with pytest.raises(AssuranceError, match="already superseded by decision"):
+        decide(connection, "d2", "closure", "x", "DS A", "y", supersedes=first)
+    other = decide(connection, "d3", "referral", "homicide team", "DS A", "y")
+    with pytest.raises(AssuranceError, match="belongs to case 'd3'"):
+        decide(connection, "d2", "closure", "x", "DS A", "y", supersedes=other)
+    with pytest.raises(UnknownDecision):
+        decide(connection, "d2", "closure", "x", "DS A", "y", supersedes=999)
+
+
+@pytest.mark.parametrize(("args", "error", "words"), [
+    (("zz", "classification", "homicide", "DI A", "r"), UnknownCase, "no case 'zz'"),
+    (("d1", "hunch", "x", "DI A", "r"), AssuranceError, "--kind"),
+    (("d1", "classification", "probably fine", "DI A", "r"), AssuranceError, "is not a classification"),
+    (("d1", "classification", "homicide", "", "r"), MissingField, "officer"),
+    (("d1", "classification", "homicide", "DI A", " "), MissingField, "rationale"),
+])
+def test_bad_decisions_write_nothing(connection: Connection, args: tuple, error: type, words: str) -> None:
+    with pytest.raises(error, match=words):
+        decide(connection, *args)
+    assert list(read_entries(connection, action="decision")) == []
+
+
+def test_not_suspicious_in_open_alert_is_pending_until_signed_off(connection: Connection) -> None:
+    open_alert(connection, ["d1", "d2"])
+    decision_id = decide(connection, "d1", "classification", "unexpected_not_suspicious", "DS Quick",
+                         "no third party involvement seen")
+    assert list_decisions(connection, "d1")[0]["status"] == "pending_signoff"
+    with pytest.raises(AssuranceError, match="a different officer"):
+        signoff(connection, decision_id, "ds quick")
+    signoff(connection, decision_id, "DI Super")
+    decision = list_decisions(connection, "d1")[0]
+    assert decision["status"] == "signed_off" and decision["signed_off_by"] == "DI Super"
+    with pytest.raises(AssuranceError, match="already signed off"):
+        signoff(connection, decision_id, "DCI Other")
+    with pytest.raises(UnknownDecision):
+        signoff(connection, 4242, "DI Super")
+
+
+def test_not_suspicious_without_an_alert_is_final(connection: Connection) -> None:
+    decide(connection, "d1", "classification", "unexpected_not_suspicious", "DS Quick", "no third party")
+    assert list_decisions(connection, "d1")[0]["status"] == "final"
+
+
+def test_cli_decide_contract(cli: object, assurance_db: object) -> None:
+    url = assurance_db.url  # type: ignore[attr-defined]
+    made = cli("decide", "d3", "--kind", "referral", "--value", "homicide team", "--officer", "DS A",  # type: ignore[operator]
+               "--rationale", "posed body", "--alternatives", "none", "--db", url, "--json")
+    assert made.exit_code == 0, made.stderr
+    decision = json.loads(made.stdout)
+    assert decision["kind"] == "referral" and decision["status"] == "final"
+    no_rationale = cli("decide", "d3", "--kind", "closure", "--value", "x", "--officer", "DS A", "--db", url)  # type: ignore[operator]
+    assert no_rationale.exit_code == 2 and "--rationale" in no_rationale.stderr
+    no_officer = cli("decide", "d3", "--kind", "closure", "--value", "x", "--rationale", "r", "--db", url,  # type: ignore[operator]
+                     env={"CASELINK_USER": ""})
+    assert no_officer.exit_code == 2 and "--officer" in no_officer.stderr
+    policy = cli("decisions", "d3", "--db", url, "--json")  # type: ignore[operator]
+    assert len(json.loads(policy.stdout)["decisions"]) == 1
+    own = cli("signoff", str(decision["id"]), "--officer", "DS A", "--db", url)  # type: ignore[operator]
+    assert own.exit_code == 2 and "different officer" in own.stderr
+    signed = cli("signoff", str(decision["id"]), "--officer", "DI B", "--db", url)  # type: ignore[operator]
+    assert signed.exit_code == 0
