@@ -218,7 +218,7 @@ class SpaceTimePermutationScan:
         lowest cluster that will be reported."""
         if block is None:
             return _per_centre_best(prep, cum, total, self.min_cases, *all_windows(prep.zones, prep.windows))
-        for threshold in (16.0, 8.0, 4.0, 2.0, 0.0):
+        for threshold in (8.0, 4.0, 2.0, 0.0):
             if threshold == 0.0:
                 return _per_centre_best(prep, cum, total, self.min_cases, *all_windows(prep.zones, prep.windows))
             block.set_threshold(threshold)

@@ -35,6 +35,8 @@ class BlockFilter:
         self.thresholds: dict[int, np.ndarray] = {}
         self.threshold = np.nan
         self.mu_max = np.zeros(0)
+        self._counts: np.ndarray | None = None
+        self._window = np.zeros(0, dtype=np.int16)
 
     def _entries(self, case_location: np.ndarray) -> None:
         """One entry per (case, centre whose circles reach it): the block the case's location joins."""
@@ -93,16 +95,25 @@ class BlockFilter:
         """(centre, start, length) of the windows that may hold a cylinder at or above the threshold."""
         windows = self.windows
         n_int, n_c, n_b = windows.n_intervals, self.n_centres, self.n_blocks
-        keys = self.entry_block * n_int + case_interval[self.entry_case]
-        # int16 sums may wrap only on data far larger than one window can hold
-        counts = np.bincount(keys, minlength=n_b * n_c * n_int).astype(np.int16).reshape(n_b, n_c, n_int)
+        keys = np.sort(self.entry_block * n_int + case_interval[self.entry_case])
+        # counting by sorting into a reused 16-bit buffer beats bincount's fresh 64-bit array
+        if self._counts is None:
+            self._counts = np.zeros(n_b * n_c * n_int, dtype=np.int16)
+            self._window = np.zeros((n_b, n_c, n_int), dtype=np.int16)
+        flat = self._counts
+        flat[:] = 0
+        edge = np.flatnonzero(np.diff(keys)) + 1
+        first = np.concatenate([[0], edge])
+        flat[keys[first]] = np.diff(np.concatenate([first, [len(keys)]]))
+        counts = flat.reshape(n_b, n_c, n_int)
         for b in range(1, n_b):  # counts of the nested zone ending at each breakpoint
             counts[b] += counts[b - 1]
         out_c, out_s, out_l = [], [], []
         if windows.prospective:
             # windows all end at the last interval: running sums backwards from it
             tail = np.cumsum(counts[:, :, ::-1], axis=2, dtype=np.int16)
-        window = counts.copy()  # counts in windows of the current length, by start
+        window = self._window  # counts in windows of the current length, by start
+        np.copyto(window, counts)
         flag = np.empty((n_c, n_int), dtype=bool)
         for length in range(1, windows.max_length + 1):
             if length > 1 and not windows.prospective:
