@@ -124,6 +124,7 @@ def test_audit_trail_of_a_case(api: Any) -> None:
     trail = api("oversight").get("/api/audit", params={"case_id": "BK-01"}).json()
     assert any(e["action"] == "consultation" and e["officer"] == "analyst" for e in trail["entries"])
     assert api("analyst").get("/api/audit", params={"case_id": "BK-01"}).status_code == 403
+    assert api("oversight").get("/api/audit", params={"case_id": "NOPE"}).status_code == 404
 
 
 def test_browser_asks_for_justification_once_per_case(app: Any) -> None:

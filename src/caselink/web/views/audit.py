@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import HTTPException, Query
+from sqlalchemy import select
 
+from caselink.store.models import CaseRow
 from caselink.web.routing import Ctx, Views
 
 
@@ -20,4 +22,7 @@ def register(views: Views) -> None:
             raise HTTPException(503, "the audit module is not installed") from None
         with ctx.engine.connect() as connection:
             entries = [e.as_dict() for e in read_entries(connection, case_id=case_id, limit=None)]
+            known = connection.execute(select(CaseRow.case_id).where(CaseRow.case_id == case_id)).first()
+        if not entries and known is None:
+            raise HTTPException(404, f"no case '{case_id}' and nothing logged about it")
         return {"case_id": case_id, "n_entries": len(entries), "entries": entries[-limit:]}
