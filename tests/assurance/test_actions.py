@@ -8,8 +8,15 @@ import pytest
 from sqlalchemy import Connection
 
 from caselink.assurance import (
-    STATES, TRANSITIONS, IllegalTransition, MissingField, UnknownAction, action_history, apply_checklists,
-    list_actions, transition_action,
+    STATES,
+    TRANSITIONS,
+    IllegalTransition,
+    MissingField,
+    UnknownAction,
+    action_history,
+    apply_checklists,
+    list_actions,
+    transition_action,
 )
 from caselink.audit import read_entries, verify
 

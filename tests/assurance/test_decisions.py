@@ -8,7 +8,13 @@ import pytest
 from sqlalchemy import Connection
 
 from caselink.assurance import (
-    AssuranceError, MissingField, UnknownCase, UnknownDecision, decide, list_decisions, signoff,
+    AssuranceError,
+    MissingField,
+    UnknownCase,
+    UnknownDecision,
+    decide,
+    list_decisions,
+    signoff,
 )
 from caselink.audit import read_entries
 from tests.assurance.alerts import open_alert

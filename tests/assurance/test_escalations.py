@@ -10,8 +10,15 @@ import pytest
 from sqlalchemy import Connection
 
 from caselink.assurance import (
-    ConfigFileError, apply_checklists, decide, evaluate_escalations, list_actions, list_decisions, parse_rules,
-    signoff, transition_action,
+    ConfigFileError,
+    apply_checklists,
+    decide,
+    evaluate_escalations,
+    list_actions,
+    list_decisions,
+    parse_rules,
+    signoff,
+    transition_action,
 )
 from caselink.audit import read_entries, verify
 from tests.assurance.alerts import close_alerts, open_alert
