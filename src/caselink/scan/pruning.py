@@ -19,16 +19,17 @@ from caselink.scan.cylinders import Windows, Zones, min_count_table
 __all__ = ["BlockFilter"]
 
 _NEVER = np.iinfo(np.int16).max
+_BLOCKS = 8  # blocks per centre: eight booleans are one uint64, so "any block hot" is one comparison
 
 
 class BlockFilter:
     """Per-replicate survivors of the block bound for one data set and one threshold."""
 
     def __init__(self, zones: Zones, windows: Windows, case_location: np.ndarray, total: int,
-                 min_cases: int, ratio: float = 2.0) -> None:
+                 min_cases: int) -> None:
         self.zones, self.windows, self.total, self.min_cases = zones, windows, total, min_cases
         n_c = len(zones.size)
-        self.breaks, self.lows = _breakpoints(zones, ratio)
+        self.breaks, self.lows = _breakpoints(zones, _BLOCKS)
         self.n_blocks = self.breaks.shape[1]
         self.n_centres = n_c
         self._entries(case_location)
@@ -36,6 +37,7 @@ class BlockFilter:
         self.threshold = np.nan
         self.mu_max = np.zeros(0)
         self._counts: np.ndarray | None = None
+        self._key_base: tuple[int, np.ndarray] | None = None
         self._window = np.zeros(0, dtype=np.int16)
 
     def _entries(self, case_location: np.ndarray) -> None:
@@ -48,7 +50,7 @@ class BlockFilter:
         loc = zones.neighbours[centre, k]
         block = (self.breaks[centre] < k[:, None]).sum(axis=1)  # first breakpoint >= k
         order = np.argsort(loc, kind="stable")
-        inc_loc, inc_block = loc[order], (block * len(zones.size) + centre)[order]
+        inc_loc, inc_block = loc[order], (centre * _BLOCKS + block)[order]
         n_loc = zones.neighbours.max() + 1
         per_loc = np.bincount(inc_loc, minlength=n_loc)
         offset = np.concatenate([[0], np.cumsum(per_loc)])
@@ -88,47 +90,52 @@ class BlockFilter:
             need = np.searchsorted(mu_max, mu.ravel(), side="left").reshape(mu.shape)
             need = np.minimum(need, _NEVER).astype(np.int16)
             need[empty] = _NEVER
-            self.thresholds[length] = np.ascontiguousarray(need.transpose(1, 0, 2))  # (B, n_c, n_s)
+            self.thresholds[length] = np.ascontiguousarray(need.transpose(0, 2, 1))  # (n_c, n_s, B)
         self.threshold = threshold
 
     def survivors(self, case_interval: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(centre, start, length) of the windows that may hold a cylinder at or above the threshold."""
         windows = self.windows
         n_int, n_c, n_b = windows.n_intervals, self.n_centres, self.n_blocks
-        keys = np.sort(self.entry_block * n_int + case_interval[self.entry_case])
+        if self._key_base is None or self._key_base[0] != n_int:
+            centre_of, block_of = np.divmod(self.entry_block, _BLOCKS)
+            small = n_c * n_int * _BLOCKS < np.iinfo(np.int32).max  # 32-bit keys sort twice as fast
+            self._key_base = (n_int, (centre_of * n_int * _BLOCKS + block_of).astype(
+                np.int32 if small else np.int64))
+        base = self._key_base[1]
+        keys = base + case_interval[self.entry_case].astype(base.dtype) * _BLOCKS
+        keys.sort()
         # counting by sorting into a reused 16-bit buffer beats bincount's fresh 64-bit array
         if self._counts is None:
-            self._counts = np.zeros(n_b * n_c * n_int, dtype=np.int16)
-            self._window = np.zeros((n_b, n_c, n_int), dtype=np.int16)
+            self._counts = np.zeros(n_c * n_int * n_b, dtype=np.int16)
+            self._window = np.zeros((n_c, n_int, n_b), dtype=np.int16)
+            self._flags = np.zeros((n_c, n_int, n_b), dtype=bool)
         flat = self._counts
         flat[:] = 0
-        edge = np.flatnonzero(np.diff(keys)) + 1
-        first = np.concatenate([[0], edge])
-        flat[keys[first]] = np.diff(np.concatenate([first, [len(keys)]]))
-        counts = flat.reshape(n_b, n_c, n_int)
+        first = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
+        flat[keys[first]] = np.diff(np.append(first, len(keys)))
+        counts = flat.reshape(n_c, n_int, n_b)
         for b in range(1, n_b):  # counts of the nested zone ending at each breakpoint
-            counts[b] += counts[b - 1]
+            counts[:, :, b] += counts[:, :, b - 1]
         out_c, out_s, out_l = [], [], []
         if windows.prospective:
             # windows all end at the last interval: running sums backwards from it
-            tail = np.cumsum(counts[:, :, ::-1], axis=2, dtype=np.int16)
+            tail = np.cumsum(counts[:, ::-1, :], axis=1, dtype=np.int16)
         window = self._window  # counts in windows of the current length, by start
         np.copyto(window, counts)
-        flag = np.empty((n_c, n_int), dtype=bool)
         for length in range(1, windows.max_length + 1):
             if length > 1 and not windows.prospective:
                 valid = n_int - length + 1
-                np.add(window[:, :, :valid], counts[:, :, length - 1:], out=window[:, :, :valid])
+                np.add(window[:, :valid], counts[:, length - 1:], out=window[:, :valid])
             need = self.thresholds.get(length)
             if need is None:
                 continue
             starts = windows.starts(length)
             n_s = len(starts)
-            view = tail[:, :, length - 1:length] if windows.prospective else window[:, :, :n_s]
-            hot = np.zeros((n_c, n_s), dtype=bool)
-            for b in range(n_b):
-                np.greater_equal(view[b], need[b], out=flag[:, :n_s])
-                hot |= flag[:, :n_s]
+            view = tail[:, length - 1:length] if windows.prospective else window[:, :n_s]
+            flags = self._flags[:, :n_s]
+            np.greater_equal(view, need, out=flags)
+            hot = flags.view(np.uint64)[..., 0] != 0  # any of the eight blocks
             centre, idx = np.nonzero(hot)
             out_c.append(centre)
             out_s.append(starts[idx])
@@ -139,23 +146,24 @@ class BlockFilter:
         return np.concatenate(out_c), np.concatenate(out_s), np.concatenate(out_l)
 
 
-def _breakpoints(zones: Zones, ratio: float) -> tuple[np.ndarray, np.ndarray]:
-    """Block ends (zone indices) per centre: 0, 1, 2, then where the case total last halves."""
-    n_c = len(zones.size)
+def _breakpoints(zones: Zones, n_blocks: int) -> tuple[np.ndarray, np.ndarray]:
+    """Block ends (zone indices) per centre: zones 1, 2, 3, then geometric steps of the case total up to
+    the whole circle, so each block's smallest and largest zones differ by a similar factor."""
+    n_c, k_max = len(zones.size), zones.neighbours.shape[1]
     last = np.maximum(zones.size - 1, 0)
-    total = np.take_along_axis(zones.cum_cases, last[:, None], axis=1)[:, 0]
+    cum = np.where(np.isfinite(zones.cum_cases), zones.cum_cases, np.inf)
+    total = np.take_along_axis(cum, last[:, None], axis=1)[:, 0]
+    third = np.minimum(2, last)
+    base = np.maximum(np.take_along_axis(cum, third[:, None], axis=1)[:, 0], 1.0)
+    steps = n_blocks - 3
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(total > base, (total / base) ** (1.0 / steps), 1.0)
     cols = [np.minimum(k, last) for k in (0, 1, 2)]
-    q = 1
-    finite = np.where(np.isfinite(zones.cum_cases), zones.cum_cases, np.inf)
-    while True:
-        target = total / ratio**q
-        if np.all(target <= np.take_along_axis(finite, cols[2][:, None], axis=1)[:, 0]) or q > 40:
-            break
-        # last zone whose total stays below target
-        k = (finite < target[:, None]).sum(axis=1) - 1
-        cols.append(np.clip(k, cols[2], last))
-        q += 1
+    for j in range(1, steps):
+        target = base * ratio**j
+        k = (cum <= target[:, None]).sum(axis=1) - 1  # last zone whose total stays within target
+        cols.append(np.clip(k, third, last))
     cols.append(last)
-    breaks = np.sort(np.column_stack(cols), axis=1)
-    lows = np.concatenate([np.zeros((n_c, 1), dtype=breaks.dtype), breaks[:, :-1] + 1], axis=1)
-    return breaks.astype(np.int64), np.minimum(lows, zones.neighbours.shape[1] - 1).astype(np.int64)
+    breaks = np.sort(np.column_stack(cols), axis=1).astype(np.int64)
+    lows = np.concatenate([np.zeros((n_c, 1), dtype=np.int64), breaks[:, :-1] + 1], axis=1)
+    return breaks, np.minimum(lows, k_max - 1)
