@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 from sqlalchemy import Connection, Table, func, select
@@ -31,6 +32,8 @@ ACTIONS = (
 NEEDS_JUSTIFICATION = ("consultation", "disclosure")
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+#: The (C-accelerated) string encoder _CANONICAL itself uses for str values with ensure_ascii=False.
+_quote = encode_basestring
 
 
 class AuditError(Exception):
@@ -56,14 +59,28 @@ def entry_hash(seq: int, at: str, action: str, officer: str, case_ids_json: str,
     Written out by hand (keys in sorted order) rather than through ``json.dumps`` of a dict because
     verification calls this a million times; ``tests/audit`` pins it equal to the canonical form.
     """
-    dumps = _CANONICAL.encode
     body = (
-        '{"action":' + dumps(action) + ',"at":' + dumps(at) + ',"case_ids":' + case_ids_json
-        + ',"details_sha256":' + dumps(details_sha256)
-        + ',"justification_sha256":' + dumps(justification_sha256)
-        + ',"officer":' + dumps(officer) + ',"prev_hash":' + dumps(prev_hash) + ',"seq":' + str(seq) + "}"
+        '{"action":' + _quote(action) + ',"at":' + _quote(at) + ',"case_ids":' + case_ids_json
+        + ',"details_sha256":' + _quote(details_sha256)
+        + ',"justification_sha256":' + ("null" if justification_sha256 is None else _quote(justification_sha256))
+        + ',"officer":' + _quote(officer) + ',"prev_hash":' + _quote(prev_hash) + ',"seq":' + str(seq) + "}"
     )
     return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _driver_sql(connection: Connection, sql: str) -> str:
+    """``sql`` with ``?`` placeholders rewritten to the driver's own (psycopg uses ``%s``)."""
+    return sql if connection.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
+
+
+# Appends are the hot path (every read of a case is logged), so they go to the driver directly with
+# fixed SQL instead of through statement compilation: ~5x faster per entry.
+_LOCK_SQL = f"UPDATE audit_head SET seq = seq + 1 WHERE id = {HEAD_ID} RETURNING seq, entry_hash"
+_INSERT_SQL = (
+    "INSERT INTO audit_log (seq, at, action, officer, case_ids, justification, justification_sha256, details, "
+    "details_sha256, prev_hash, entry_hash, redacted_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)"
+)
+_SET_HEAD_SQL = f"UPDATE audit_head SET entry_hash = ? WHERE id = {HEAD_ID}"
 
 
 def _lock_head(connection: Connection) -> tuple[int, str]:
@@ -73,10 +90,7 @@ def _lock_head(connection: Connection) -> tuple[int, str]:
     and SQLite takes its one writer lock, so two writers can never read the same head and fork
     the chain.  The primary key on ``seq`` is the backstop.
     """
-    row = connection.execute(
-        HEAD.update().where(HEAD.c.id == HEAD_ID).values(seq=HEAD.c.seq + 1)
-        .returning(HEAD.c.seq, HEAD.c.entry_hash)
-    ).first()
+    row = connection.exec_driver_sql(_LOCK_SQL).first()
     if row is not None:
         return int(row[0]), str(row[1])
     # No head row (a table created outside the migration): rebuild it from the log itself.
@@ -114,12 +128,11 @@ def record_event(
     officer = str(officer).strip()
     seq, prev = _lock_head(connection)
     digest = entry_hash(seq, at, action, officer, ids_json, justification_sha, details_sha, prev)
-    connection.execute(LOG.insert().values(
-        seq=seq, at=at, action=action, officer=officer, case_ids=ids_json, justification=justification,
-        justification_sha256=justification_sha, details=details_json, details_sha256=details_sha,
-        prev_hash=prev, entry_hash=digest, redacted_by=None,
+    connection.exec_driver_sql(_driver_sql(connection, _INSERT_SQL), (
+        seq, at, action, officer, ids_json, justification, justification_sha, details_json, details_sha, prev,
+        digest,
     ))
-    connection.execute(HEAD.update().where(HEAD.c.id == HEAD_ID).values(entry_hash=digest))
+    connection.exec_driver_sql(_driver_sql(connection, _SET_HEAD_SQL), (digest,))
     return seq
 
 

@@ -97,6 +97,7 @@ def verify(connection: Connection, checkpoint: dict[str, Any] | None = None,
             redacted.append((seq, redacted_by, ids_json))
         if not isinstance(at, str) or not isinstance(action, str) or not isinstance(officer, str) \
                 or not isinstance(prev_hash, str) or not isinstance(ids_json, str) \
+                or not isinstance(details_sha, str) or not isinstance(justification_sha, str | None) \
                 or entry_hash(seq, at, action, officer, ids_json, justification_sha, details_sha, prev_hash) \
                 != stored_hash:
             problem = (seq, f"entry {seq} was changed, moved or replaced: its contents no longer match its hash")
