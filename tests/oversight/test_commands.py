@@ -1,0 +1,141 @@
+"""The oversight commands over a store with a real history (SQLite copies; one run on PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from caselink.assurance.models import DecisionRow
+from caselink.audit.models import AuditEntryRow
+from caselink.store import CaseStore
+from tests.oversight.conftest import BARKING, build_history
+
+NOW = "2016-01-01T00:00:00"
+
+
+def _count(url: str, table: Any) -> int:
+    with CaseStore.open(url) as store, store.engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def test_timeline_orders_every_kind_of_event(history: dict[str, Any], cli: Any) -> None:
+    result = cli("oversight", "timeline", BARKING, "--db", history["url"], "--officer", "Inspector Grey",
+                 "--now", NOW, "--json")
+    assert result.exit_code == 0, result.stderr
+    timeline = json.loads(result.stdout)
+    kinds = [event["kind"] for event in timeline["events"]]
+    for kind in ("found", "ingest", "action_created", "action_transition", "decision", "signoff", "alert",
+                 "consultation", "step_missed"):
+        assert kind in kinds, kind
+    times = [event["at"] for event in timeline["events"]]
+    assert times == sorted(times)
+    assert kinds[0] == "found"
+    consultation = next(e for e in timeline["events"] if e["kind"] == "consultation")
+    assert consultation["officer"] == "Inspector Grey"
+    assert consultation["details"]["justification"] == "IOPC review of case 2"
+    signed = next(e for e in timeline["events"] if e["kind"] == "signoff")
+    assert signed["officer"] == "DI Jones" and signed["at"] == "2014-08-28T15:00:00Z"
+    historic = [e for e in timeline["events"] if e["kind"] == "decision" and e["officer"] == "DS Smith"]
+    assert len(historic) == 2  # the imported one at its historic time, and the live one
+    # Looking at the timeline is itself a consultation, logged for the next reader.
+    again = json.loads(cli("oversight", "timeline", BARKING, "--db", history["url"], "--json").stdout)
+    assert sum(e["kind"] == "consultation" for e in again["events"]) == 2
+
+
+def test_missed_steps_by_step_team_and_officer(history: dict[str, Any], cli: Any) -> None:
+    result = cli("oversight", "missed", "--db", history["url"], "--now", NOW, "--json")
+    assert result.exit_code == 0, result.stderr
+    missed = json.loads(result.stdout)
+    totals = missed["totals"]
+    assert totals["n_missed"] == totals["n_not_done"] + totals["n_late"]
+    assert sum(row["n_missed"] for row in missed["by_step"]) == totals["n_missed"]
+    assert sum(row["n_missed"] for row in missed["by_team"]) == totals["n_missed"]
+    assert sum(row["n_missed"] for row in missed["by_officer"]) == totals["n_missed"]
+    assert sum(case["n_missed"] for case in missed["cases"]) == totals["n_missed"]
+    s01 = next(row for row in missed["by_step"] if row["step_id"] == "S01_CLASSIFY")
+    assert s01["n_missed"] == s01["n_due"] - 1  # only the Barking case's S01 was done (in time)
+    barking = next(case for case in missed["cases"] if case["case_id"] == BARKING)
+    assert "S01_CLASSIFY" not in {step["step_id"] for step in barking["steps"]}
+    officers = {row["officer"] for row in missed["by_officer"]}
+    assert "unallocated" in officers and "PC Brown" in officers
+    teams = history["tmp"] / "teams.csv"
+    teams.write_text("officer,team\nPC Brown,Family liaison\n", encoding="utf-8")
+    by_team = json.loads(cli("oversight", "missed", "--db", history["url"], "--now", NOW, "--teams", str(teams),
+                             "--json").stdout)
+    assert "Family liaison" in {row["team"] for row in by_team["by_team"]}
+
+
+def test_disparity_flags_the_planted_next_of_kin_delay(history: dict[str, Any], cli: Any) -> None:
+    result = cli("oversight", "disparity", "--db", history["url"], "--now", NOW, "--json")
+    assert result.exit_code == 0, result.stderr
+    rows = json.loads(result.stdout)["metrics"]
+    assert rows and set(rows[0]) >= {"metric", "group", "reference", "n_group", "n_reference", "value_group",
+                                     "value_reference", "ratio", "ci", "p_value", "q_value", "adjusted_ratio", "flag"}
+    nok = next(r for r in rows if r["metric"] == "hours_to_next_of_kin" and r["group"] == "gay_bisexual_men")
+    assert nok["flag"] and nok["ratio"] > 2 and nok["reference"] == "none"
+    assert all(r["n_group"] >= 5 for r in rows)
+    text = cli("oversight", "disparity", "--db", history["url"], "--now", NOW, "--by", "victim_sex")
+    assert text.exit_code == 0 and "Median hours from report to informing the next of kin" in text.stdout
+
+
+def test_decisions_import_is_all_or_nothing_and_logged(history: dict[str, Any], cli: Any) -> None:
+    url = history["url"]
+    # The fixture imported the file once: every entry has its own audit entry by the importer.
+    with CaseStore.open(url) as store, store.engine.connect() as connection:
+        by_importer = connection.execute(select(func.count()).select_from(AuditEntryRow).where(
+            AuditEntryRow.officer == "archivist")).scalar_one()
+    assert by_importer == history["n_legacy"]
+    n_decisions, n_audit = _count(url, DecisionRow), _count(url, AuditEntryRow)
+    again = cli("decisions", "import", str(history["legacy"]), "--db", url, "--json")
+    assert again.exit_code == 0 and json.loads(again.stdout)["n_unchanged"] == history["n_legacy"]
+    bad = history["tmp"] / "bad.csv"
+    lines = history["legacy"].read_text(encoding="utf-8").splitlines()
+    lines[3] = lines[3].replace("DS Smith", "DS Smith").replace(",classification,", ",classificashun,", 1) \
+        if ",classification," in lines[3] else lines[3].replace("completed", "done", 1)
+    bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    refused = cli("decisions", "import", str(bad), "--db", url)
+    assert refused.exit_code == 2
+    assert refused.stderr.startswith(f"caselink: error: {bad}:4: ")
+    assert "nothing was imported" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+    unknown = history["tmp"] / "unknown.jsonl"
+    unknown.write_text(json.dumps({"case_id": "NOPE-1", "kind": "closure", "value": "closed", "officer": "x",
+                                   "rationale": "r", "decided_at": "2015-01-01"}) + "\n", encoding="utf-8")
+    refused = cli("decisions", "import", str(unknown), "--db", url)
+    assert refused.exit_code == 2 and f"{unknown}:1: case_id: no case 'NOPE-1'" in refused.stderr
+    assert (_count(url, DecisionRow), _count(url, AuditEntryRow)) == (n_decisions, n_audit)
+    # The assurance area's `decisions CASE_ID` still shows the policy file.
+    shown = cli("decisions", BARKING, "--db", url, "--json")
+    assert shown.exit_code == 0 and len(json.loads(shown.stdout)["decisions"]) >= 2
+
+
+def test_bad_requests_are_one_line_errors(history: dict[str, Any], cli: Any) -> None:
+    url, out = history["url"], history["tmp"] / "empty.html"
+    for args in (("oversight", "disparity", "--by", "shoe_size"),
+                 ("oversight", "disparity", "--reference", "astronauts"),
+                 ("oversight", "disparity", "--from", "2030-01-01"),
+                 ("oversight", "missed", "--from", "2030-01-01"),
+                 ("oversight", "timeline", "NOPE-1"),
+                 ("oversight", "missed", "--from", "yesterday"),
+                 ("oversight", "report", "--from", "2030-01-01", "--out", str(out))):
+        result = cli(*args, "--db", url)
+        assert result.exit_code == 2, args
+        assert result.stderr.startswith("caselink: error: ") and len(result.stderr.strip().splitlines()) == 1, args
+        assert "Traceback" not in result.stderr
+    assert not out.exists()
+
+
+@pytest.mark.postgres
+def test_the_same_history_on_postgresql(pg_url: str, tmp_path: Any, cli: Any) -> None:
+    history = build_history(pg_url, tmp_path)
+    timeline = json.loads(cli("oversight", "timeline", BARKING, "--db", pg_url, "--now", NOW, "--json").stdout)
+    assert {"found", "decision", "signoff", "alert", "consultation", "action_transition"} <= \
+        {e["kind"] for e in timeline["events"]}
+    missed = json.loads(cli("oversight", "missed", "--db", pg_url, "--now", NOW, "--json").stdout)
+    assert missed["totals"]["n_missed"] == sum(c["n_missed"] for c in missed["cases"]) > 0
+    rows = json.loads(cli("oversight", "disparity", "--db", pg_url, "--now", NOW, "--json").stdout)["metrics"]
+    assert any(r["flag"] and r["metric"] == "hours_to_next_of_kin" for r in rows)
+    again = cli("decisions", "import", str(history["legacy"]), "--db", pg_url, "--json")
+    assert json.loads(again.stdout)["n_unchanged"] == history["n_legacy"]
