@@ -133,3 +133,15 @@ def test_mixes_differ_where_the_place_differs() -> None:
 def test_unknown_scenario_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="unknown scenario 'atlantis'; choose one of east_london"):
         build_scenario("atlantis", seed=1)
+
+
+def test_long_series_fit_a_short_window_on_distinct_days() -> None:
+    from dataclasses import replace
+
+    from caselink.demo import SCENARIO_CATALOGUE, build_from
+
+    short = replace(SCENARIO_CATALOGUE["glasgow_opioid"], n_background=200, series=(("care_poisoner", 6),))
+    members = [r for r in build_from(short, seed=1) if r["series_id"]]
+    days = [r["found_at"][:10] for r in members]
+    assert len(set(days)) == 6 and days == sorted(days)
+    assert short.start <= days[0] and days[-1] <= short.end

@@ -142,12 +142,17 @@ def area_of_point(ctx: Context, lat: float, lon: float) -> str:
 
 
 def spaced_days(ctx: Context, count: int, min_gap: int, max_gap: int) -> list[date]:
-    """``count`` days in the window with gaps drawn in [min_gap, max_gap], starting at random."""
-    total = max_gap * (count - 1)
-    latest_start = ctx.end - timedelta(days=min(total, (ctx.end - ctx.start).days))
-    day = random_day(ctx.rng, ctx.start, max(ctx.start, latest_start))
+    """``count`` distinct days in the window, gaps drawn in [min_gap, max_gap] and the first day at
+    random among those that leave room for the rest.  Gaps that cannot fit the window (a long
+    series in a short scenario) are shrunk in proportion, never piled up on the last day."""
+    span = (ctx.end - ctx.start).days
+    gaps = [ctx.rng.randint(min_gap, max_gap) for _ in range(count - 1)]
+    if sum(gaps) > span * 0.9:
+        factor = span * 0.9 / sum(gaps)
+        gaps = [max(1, int(gap * factor)) for gap in gaps]
+    day = random_day(ctx.rng, ctx.start, ctx.end - timedelta(days=sum(gaps)))
     days = [day]
-    for _ in range(count - 1):
-        day = min(ctx.end, day + timedelta(days=ctx.rng.randint(min_gap, max_gap)))
+    for gap in gaps:
+        day += timedelta(days=gap)
         days.append(day)
     return days
