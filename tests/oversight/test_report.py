@@ -1,0 +1,47 @@
+"""The inspection report: self-contained, small numbers suppressed, and its printed pages looked at."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+NOW = "2016-01-01T00:00:00"
+
+
+def test_report_is_self_contained_and_suppresses_small_numbers(history: dict[str, Any], cli: Any) -> None:
+    out = history["tmp"] / "report.html"
+    result = cli("oversight", "report", "--db", history["url"], "--now", NOW, "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    html = out.read_text(encoding="utf-8")
+    for heading in ("1. Volumes", "2. Classifications", "3. Basic investigative steps missed",
+                    "4. Linkage alerts", "5. Does investigative effort differ"):
+        assert heading in html
+    assert html.count("<svg") >= 4
+    assert not re.search(r"<(script|link|img|iframe)\b", html)
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)
+    cells = re.findall(r'<td class="n">([^<]*)</td>', html)
+    assert cells and "&lt;5" in cells
+    assert not [c for c in cells if c.strip() in ("1", "2", "3", "4")]
+    assert "gay_bisexual_men" in html  # 20 cases: published
+    assert "sex_worker" not in html    # 1 case: suppressed, never printed
+    assert not list(history["tmp"].glob("*.partial"))
+
+
+@pytest.mark.skipif(not (Path("/usr/bin/chromium").exists() and shutil.which("pdftoppm")),
+                    reason="needs Chromium and poppler-utils (scripts/ensure_chromium.sh, scripts/ensure_poppler.sh)")
+def test_pdf_pages_render(history: dict[str, Any], cli: Any) -> None:
+    out = history["tmp"] / "report.html"
+    result = cli("oversight", "report", "--db", history["url"], "--now", NOW, "--out", str(out), "--pdf")
+    assert result.exit_code == 0, result.stderr
+    pdf = out.with_suffix(".pdf")
+    assert pdf.read_bytes().startswith(b"%PDF")
+    subprocess.run(["pdftoppm", "-r", "30", "-png", str(pdf), str(history["tmp"] / "page")], check=True)
+    pages = sorted(history["tmp"].glob("page-*.png"))
+    assert len(pages) >= 3 and all(p.stat().st_size > 2000 for p in pages)
+    text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    assert "Inspection report" in text and "Benjamini" in text
