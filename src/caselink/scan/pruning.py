@@ -78,19 +78,22 @@ class BlockFilter:
                 break
             c_max *= 2
         self.mu_max = mu_max
-        empty = self.lows > self.breaks
+        # zone totals repeat across centres: solve once per distinct (total, window) and gather
+        never = (self.lows > self.breaks) | ~np.isfinite(low_cases)
+        distinct, which = np.unique(np.where(never, 0.0, low_cases), return_inverse=True)
+        which = which.reshape(low_cases.shape)
         self.thresholds = {}
         for length in range(1, windows.max_length + 1):
             starts = windows.starts(length)
             if not len(starts):
                 continue
             share = windows.totals(starts, length) / self.total
-            with np.errstate(invalid="ignore"):  # inf x 0 -> nan sorts last: never reachable
-                mu = low_cases[:, :, None] * share[None, None, :]
-            need = np.searchsorted(mu_max, mu.ravel(), side="left").reshape(mu.shape)
-            need = np.minimum(need, _NEVER).astype(np.int16)
-            need[empty] = _NEVER
-            self.thresholds[length] = np.ascontiguousarray(need.transpose(0, 2, 1))  # (n_c, n_s, B)
+            mu = distinct[:, None] * share[None, :]
+            table = np.minimum(np.searchsorted(mu_max, mu, side="left"), _NEVER).astype(np.int16)
+            table[:, share == 0] = _NEVER  # an empty window holds nothing
+            need = table[which[:, None, :], np.arange(len(starts))[None, :, None]]  # (n_c, n_s, B)
+            need[np.broadcast_to(never[:, None, :], need.shape)] = _NEVER
+            self.thresholds[length] = need
         self.threshold = threshold
 
     def survivors(self, case_interval: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
