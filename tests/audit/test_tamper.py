@@ -149,3 +149,9 @@ def test_edited_checkpoint_fails_the_signature(sqlite_url: str, tmp_path: object
         result = verify_store(connection, edited, public_key)
     store.close()
     assert not result.ok and "signature" in result.message
+
+
+def test_deleting_every_entry_is_caught_by_the_head_row(audited_store: Connection) -> None:
+    attack(audited_store, "DELETE FROM audit_log")
+    result = verify_store(audited_store)
+    assert not result.ok and result.first_bad_seq == 1

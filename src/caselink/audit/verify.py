@@ -148,8 +148,8 @@ def verify(connection: Connection, checkpoint: dict[str, Any] | None = None,
                                    f"{checkpoint_seq}: entries {n_entries + 1}..{checkpoint_seq} were removed",
                     **counts)
     head_row = connection.execute(select(HEAD.c.seq, HEAD.c.entry_hash).where(HEAD.c.id == HEAD_ID)).first()
-    if head_row is not None and (int(head_row[0]), str(head_row[1])) != (n_entries, prev) and n_entries > 0:
-        if int(head_row[0]) > n_entries:
+    if head_row is not None and (head_row[0], head_row[1]) != (n_entries, prev):
+        if isinstance(head_row[0], int) and head_row[0] > n_entries:
             return _bad(n_entries + 1, f"the log ends at entry {n_entries} but its head records entry "
                                        f"{head_row[0]}: the tail was removed", **counts)
         return _bad(n_entries, f"the head record does not match entry {n_entries}", **counts)

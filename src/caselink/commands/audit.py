@@ -22,6 +22,7 @@ from caselink.commands.common import (
     JsonOption,
     OfficerOption,
     fail,
+    officer_name,
     open_store,
     print_json,
 )
@@ -57,9 +58,13 @@ def checkpoint_command(
     key: Annotated[Path, typer.Option("--key", help="The private key from `caselink audit keygen`.")],
     out: Annotated[Path, typer.Option("--out", help="Where to write the signed checkpoint (JSON).")],
     db: DbOption = None,
+    officer: OfficerOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Verify the chain, then sign its head; refuses to sign a broken chain."""
+    """Verify the chain, log the checkpoint, then sign the head (which includes that entry).
+
+    Refuses to sign a broken chain.
+    """
     private_pem = _read_bytes(key, "--key")
     try:
         audit.checkpoint.load_private_key(private_pem)
@@ -71,8 +76,11 @@ def checkpoint_command(
     try:
         with store.engine.connect() as connection:
             result = audit.verify(connection)
-            if not result.ok:
-                fail(f"not signing a broken chain: {result.message}", EXIT_FAILURE)
+        if not result.ok:
+            fail(f"not signing a broken chain: {result.message}", EXIT_FAILURE)
+        with store.engine.begin() as connection:
+            audit.record_event(connection, action="checkpoint", officer=officer_name(officer),
+                               details={"verified_entries": result.n_entries, "out": out.name})
             signed = audit.make_checkpoint(connection, private_pem)
     finally:
         store.close()
