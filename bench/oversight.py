@@ -74,8 +74,9 @@ def populate(store: CaseStore, cases: pd.DataFrame, rng: np.random.Generator) ->
         for i in range(n):
             done = not undone[i]
             actions.append({"case_id": cases["case_id"].iat[i], "checklist": "unexplained_death", "step_id": step.id,
-                            "title": step.title, "owner": f"officer-{i % 50}", "state": "completed" if done else
-                            "allocated", "due_at": due.iat[i].to_pydatetime(), "created_at": found.iat[i].to_pydatetime(),
+                            "title": step.title, "owner": f"officer-{i % 50}",
+                            "state": "completed" if done else "allocated", "due_at": due.iat[i].to_pydatetime(),
+                            "created_at": found.iat[i].to_pydatetime(),
                             "updated_at": NOW, "completed_at": completed.iat[i].to_pydatetime() if done else None,
                             "note": None})
     first_ns = rng.random(n) < np.where(target, 0.8, 0.55)

@@ -22,14 +22,16 @@ MUTED = "#9aa7b4"
 
 def _svg(figure: plt.Figure) -> str:
     buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", bbox_inches="tight")
+    # Text stays text (not glyph paths): several times faster to write, smaller, and searchable in the PDF.
+    with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": "caselink"}):
+        figure.savefig(buffer, format="svg", bbox_inches="tight")
     plt.close(figure)
     text = buffer.getvalue()
     return text[text.index("<svg"):]
 
 
 def _figure(width: float, height: float) -> tuple[plt.Figure, plt.Axes]:
-    with plt.rc_context({"svg.fonttype": "path", "font.size": 8, "axes.spines.top": False,
+    with plt.rc_context({"font.family": "DejaVu Sans", "font.size": 8, "axes.spines.top": False,
                          "axes.spines.right": False}):
         figure, axes = plt.subplots(figsize=(width, height))
     return figure, axes
@@ -70,7 +72,7 @@ def forest_plot(rows: Sequence[dict[str, object]], title: str) -> str:
     figure, axes = _figure(6.8, max(1.6, 0.24 * len(rows) + 0.8))
     for i, row in enumerate(rows):
         ratio, ci = row.get("ratio"), row.get("ci")
-        if ratio is None or not isinstance(ci, list | tuple):
+        if not isinstance(ratio, float) or not isinstance(ci, list | tuple):
             axes.text(1.0, i, "no ratio", ha="center", va="center", fontsize=6, color=MUTED)
             continue
         colour = ALERT if row.get("flag") else INK
@@ -79,8 +81,12 @@ def forest_plot(rows: Sequence[dict[str, object]], title: str) -> str:
     axes.axvline(1.0, color=MUTED, linewidth=0.8, linestyle="--")
     axes.set_xscale("log")
     axes.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-    values = [v for row in rows for v in ([row.get("ratio")] + list(row.get("ci") or [])) if isinstance(v, float)
-              and v > 0]
+    values: list[float] = []
+    for row in rows:
+        ci = row.get("ci")
+        for value in [row.get("ratio"), *(ci if isinstance(ci, list | tuple) else [])]:
+            if isinstance(value, float) and value > 0:
+                values.append(value)
     if values:
         low, high = min(values + [1.0]), max(values + [1.0])
         axes.set_xlim(low / 1.3, high * 1.3)

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Table, select
 
 from caselink import vocab
 from caselink.assurance import KINDS, STATES, load_checklists
@@ -38,10 +38,10 @@ from caselink.oversight.errors import OversightError
 from caselink.schema import DEFAULT_TZ, parse_when
 from caselink.store.models import CaseRow
 
-CASES = CaseRow.__table__
-ACTIONS = ActionRow.__table__
-EVENTS = ActionEventRow.__table__
-DECISIONS = DecisionRow.__table__
+CASES: Table = CaseRow.__table__  # type: ignore[assignment]
+ACTIONS: Table = ActionRow.__table__  # type: ignore[assignment]
+EVENTS: Table = ActionEventRow.__table__  # type: ignore[assignment]
+DECISIONS: Table = DecisionRow.__table__  # type: ignore[assignment]
 ACTION_KIND = "action"
 DEFAULT_CHECKLIST = "unexplained_death"
 DONE_STATES = ("completed", "resulted", "filed")
@@ -96,7 +96,7 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             try:
                 value = json.loads(line)
             except ValueError as exc:
-                raise OversightError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+                raise OversightError(f"{path}:{number}: not valid JSON ({exc})") from None
             if not isinstance(value, dict):
                 raise OversightError(f"{path}:{number}: each line must be a JSON object")
             yield number, {k: v for k, v in value.items() if v is not None and str(v).strip() != ""}
@@ -242,7 +242,7 @@ def _write_action(connection: Connection, entry: LegacyEntry, found_at: datetime
                   importer: str, source: dict[str, Any], summary: ImportSummary) -> None:
     v = entry.values
     step = steps.get((v["checklist"], v["step_id"]))
-    due_at = v.get("due_at") or found_at + timedelta(hours=step.due_hours)
+    due_at = v.get("due_at") or found_at + timedelta(hours=step.due_hours if step else 0)
     completed_at = v.get("completed_at") if v["state"] in DONE_STATES else None
     recorded_at = v.get("decided_at") or completed_at or v.get("allocated_at") or due_at
     owner = v["owner"] or (entry.officer if v["state"] != "for_allocation" else None)

@@ -81,12 +81,12 @@ def missed_steps(engine: Engine, period: Period, now: datetime | None = None, te
             select(ACTIONS.c.step_id, func.min(ACTIONS.c.title), CASES.c.agency, ACTIONS.c.owner, *columns)
             .where(in_period).group_by(ACTIONS.c.step_id, CASES.c.agency, ACTIONS.c.owner)
         ).all(), columns=["step_id", "title", "agency", "owner", *COUNTS])
-        detail = []
+        detail: list[Any] = []
         if include_cases:
-            detail = connection.execute(
+            detail = list(connection.execute(
                 select(ACTIONS.c.case_id, ACTIONS.c.step_id, ACTIONS.c.state, ACTIONS.c.owner, ACTIONS.c.due_at,
                        ACTIONS.c.completed_at)
-                .where(in_period, conditions["n_missed"]).order_by(ACTIONS.c.case_id, ACTIONS.c.due_at)).all()
+                .where(in_period, conditions["n_missed"]).order_by(ACTIONS.c.case_id, ACTIONS.c.due_at)).all())
     grouped[list(COUNTS)] = grouped[list(COUNTS)].fillna(0).astype(int)
     grouped["officer"] = grouped["owner"].fillna(UNALLOCATED)
     team_of = teams or {}
@@ -111,7 +111,7 @@ def _breakdown(grouped: pd.DataFrame, keys: list[str], sort_key: str) -> list[di
     table = table.sort_values(["n_missed", sort_key], ascending=[False, True])
     rows = []
     for record in table.to_dict("records"):
-        row = {k: (int(v) if k in COUNTS else v) for k, v in record.items()}
+        row = {str(k): (int(v) if k in COUNTS else v) for k, v in record.items()}
         row["missed_share"] = round(row["n_missed"] / row["n_due"], 4) if row["n_due"] else None
         rows.append(row)
     return rows

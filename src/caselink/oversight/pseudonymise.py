@@ -31,11 +31,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Table, select
 
 from caselink.oversight.models import PseudonymSecretRow
 
-SECRETS = PseudonymSecretRow.__table__
+SECRETS: Table = PseudonymSecretRow.__table__  # type: ignore[assignment]
 SECRET_NAME = "research_export"
 FORMATS = ("csv", "jsonl", "parquet")
 GRID_M = 1000

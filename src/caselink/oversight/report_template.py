@@ -34,7 +34,8 @@ TEMPLATE = """<!DOCTYPE html>
 </head>
 <body>
 <h1>Inspection report: how unexpected deaths were investigated</h1>
-<p class="lead">Period (date each death was reported): {{ period }}. Generated {{ generated_at }} by caselink. Counts from 1 to 4 are shown as
+<p class="lead">Period (date each death was reported): {{ period }}. Generated {{ generated_at }} by caselink.
+Counts from 1 to 4 are shown as
 &ldquo;&lt;5&rdquo; and groups with fewer than five cases are left out, so that no individual can be identified.</p>
 
 <h2>1. Volumes</h2>
@@ -44,11 +45,13 @@ expected), the population the rest of this report examines.</p>
 <div class="grid">
 <div><h3>By incident type</h3>
 <table><tr><th>type</th><th class="n">cases</th><th class="n">share</th></tr>
-{% for row in by_type %}<tr><td>{{ row.label }}</td><td class="n">{{ row.n }}</td><td class="n">{{ row.share }}</td></tr>
+{% for row in by_type %}<tr><td>{{ row.label }}</td><td class="n">{{ row.n }}</td>
+<td class="n">{{ row.share }}</td></tr>
 {% endfor %}</table></div>
 <div><h3>By cause of death</h3>
 <table><tr><th>cause</th><th class="n">cases</th><th class="n">share</th></tr>
-{% for row in by_cause %}<tr><td>{{ row.label }}</td><td class="n">{{ row.n }}</td><td class="n">{{ row.share }}</td></tr>
+{% for row in by_cause %}<tr><td>{{ row.label }}</td><td class="n">{{ row.n }}</td>
+<td class="n">{{ row.share }}</td></tr>
 {% endfor %}</table></div>
 </div>
 
@@ -105,14 +108,16 @@ fewer than five cases were suppressed.{% endif %}</p>
 {% for section in disparity_sections %}
 <div class="keep">
 <h3>{{ section.label }}</h3>
-<table><tr><th>group</th><th class="n">n</th><th class="n">in group</th><th class="n">in reference</th><th class="n">ratio</th>
+<table><tr><th>group</th><th class="n">n</th><th class="n">in group</th><th class="n">in reference</th>
+<th class="n">ratio</th>
 <th class="n">95% CI</th><th class="n">p</th><th class="n">q</th><th class="n">adjusted</th><th></th></tr>
 {% for row in section.rows %}<tr class="{{ 'flag' if row.flag else '' }}"><td>{{ row.group }}</td>
 <td class="n">{{ row.n_group }}</td><td class="n">{{ row.value_group | num(3) }}</td>
 <td class="n">{{ row.value_reference | num(3) }}</td><td class="n">{{ row.ratio | num }}</td>
 <td class="n">{% if row.ci %}{{ row.ci[0] | num }}&ndash;{{ row.ci[1] | num }}{% else %}-{% endif %}</td>
 <td class="n">{{ row.p_value | pval }}</td><td class="n">{{ row.q_value | pval }}</td>
-<td class="n">{{ row.adjusted_ratio | num }}</td><td>{% if row.flag %}<span class="flag-mark">flag</span>{% endif %}</td>
+<td class="n">{{ row.adjusted_ratio | num }}</td>
+<td>{% if row.flag %}<span class="flag-mark">flag</span>{% endif %}</td>
 </tr>{% endfor %}</table>
 <div class="figure">{{ section.chart | safe }}</div>
 </div>
@@ -121,8 +126,8 @@ fewer than five cases were suppressed.{% endif %}</p>
 {% endfor %}
 
 <h2>About these figures</h2>
-<p class="note">Source: the caselink store (cases, checklist actions, the policy file of decisions, linkage alerts and the
-hash-chained audit log). A flag is a prompt for review, not a finding: differences may reflect circumstances the
+<p class="note">Source: the caselink store (cases, checklist actions, the policy file of decisions, linkage alerts
+and the hash-chained audit log). A flag is a prompt for review, not a finding: differences may reflect circumstances the
 regression does not capture. Times are measured from when each death was reported.</p>
 </body>
 </html>

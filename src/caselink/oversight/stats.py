@@ -52,7 +52,7 @@ def compare_rates(events_group: int, n_group: int, events_reference: int, n_refe
     if rate_r == 0 and rate_g == 0:
         return Comparison(rate_g, rate_r, None, None, p_value)
     # Katz log interval; with a zero cell add 0.5 to every cell (Haldane) so the interval exists.
-    a, b, c, d = events_group, n_group, events_reference, n_reference
+    a, b, c, d = float(events_group), float(n_group), float(events_reference), float(n_reference)
     if a == 0 or c == 0:
         a, b, c, d = a + 0.5, b + 1.0, c + 0.5, d + 1.0
     log_ratio = math.log((a / b) / (c / d))
