@@ -265,7 +265,7 @@ class DecisionsGroup(TyperGroup):
     a first argument that is not a sub-command is a case id for ``show``."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        if args and not args[0].startswith("-") and args[0] not in self.commands:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
             args = ["show", *args]
         return super().parse_args(ctx, args)
 
