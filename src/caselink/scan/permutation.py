@@ -193,7 +193,8 @@ class SpaceTimePermutationScan:
         prep = self._prepare(cases, lat, lon, day, x, y, case_id, centres, start, end)
         total = len(prep.case_location)
         cum = location_cumsum(prep.case_location, prep.case_interval, len(prep.coords), prep.windows.n_intervals)
-        small = _cells(prep) <= _SMALL
+        # the filter counts in 16 bits: a window holding 32,767+ cases anywhere needs full scoring
+        small = _cells(prep) <= _SMALL or _busiest_window(prep) >= np.iinfo(np.int16).max
         block = None if small else BlockFilter(prep.zones, prep.windows, prep.case_location, total,
                                                self.min_cases)
         best = self._observed(prep, cum, total, block)
@@ -311,6 +312,11 @@ def _per_centre_best(prep: _Prepared, cum: np.ndarray, total: int, min_cases: in
     pick = order[first]
     out[centre[pick]] = np.column_stack([llr[pick], k[pick], start[pick], length[pick], obs[pick], exp[pick]])
     return out
+
+
+def _busiest_window(prep: _Prepared) -> int:
+    w = prep.windows
+    return max(int(w.totals(w.starts(n), n).max(initial=0)) for n in range(1, w.max_length + 1))
 
 
 def _cells(prep: _Prepared) -> int:
