@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -26,6 +27,8 @@ from caselink.web.settings import WebSettings
 
 SESSION_COOKIE = "caselink_session"
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# Integer ids are 32-bit columns on PostgreSQL; larger ones are rejected as input (422), not a 500.
+MAX_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,9 @@ def guard(permission: str, api: bool) -> Callable[..., Any]:
     """A dependency that authenticates, checks ``permission`` and CSRF, and builds the :class:`Ctx`."""
 
     async def dependency(request: Request) -> Ctx:
+        if "\x00" in unquote(request.url.path + "?" + request.url.query):
+            # PostgreSQL text cannot hold NUL; refuse it as input rather than fail in the driver.
+            raise HTTPException(400, "the URL contains a NUL character")
         engine: Engine = request.app.state.engine
         settings: WebSettings = request.app.state.settings
         principal = _principal(request, engine, settings)

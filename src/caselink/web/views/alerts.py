@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import Depends, Query
+from fastapi import Depends, Path, Query
 from pydantic import BaseModel, Field
 
 from caselink.assurance import AssuranceError, decide
 from caselink.web import sources, trail
 from caselink.web.db import writing
 from caselink.web.forms import Submitted, body_of, openapi_body
-from caselink.web.routing import Ctx, Redirect, Views
+from caselink.web.routing import MAX_ID, Ctx, Redirect, Views
 
 
 class Dismissal(BaseModel):
@@ -40,7 +40,7 @@ def register(views: Views) -> None:
 
     @views.page("/alerts/{alert_id}/acknowledge", permission="alert.triage", template="alerts.html",
                 methods=("POST",), summary="Acknowledge an alert")
-    def acknowledge(ctx: Ctx, alert_id: int) -> Any:
+    def acknowledge(ctx: Ctx, alert_id: int = Path(ge=1, le=MAX_ID)) -> Any:
         with writing(ctx.engine) as connection:
             alert = sources.get_alert(connection, alert_id)
             sources.set_alert_status(connection, alert_id, "acknowledged")
@@ -50,7 +50,8 @@ def register(views: Views) -> None:
 
     @views.page("/alerts/{alert_id}/assign", permission="alert.assign", template="alerts.html",
                 methods=("POST",), openapi_extra=openapi_body(Assignment), summary="Assign an alert")
-    def assign(ctx: Ctx, alert_id: int, body: Submitted[Assignment] = Depends(body_of(Assignment))) -> Any:
+    def assign(ctx: Ctx, alert_id: int = Path(ge=1, le=MAX_ID),
+               body: Submitted[Assignment] = Depends(body_of(Assignment))) -> Any:
         officer = body.or_raise().officer.strip()
         with writing(ctx.engine) as connection:
             alert = sources.get_alert(connection, alert_id)
@@ -62,7 +63,8 @@ def register(views: Views) -> None:
 
     @views.page("/alerts/{alert_id}/dismiss", permission="alert.triage", template="alerts.html",
                 methods=("POST",), openapi_extra=openapi_body(Dismissal), summary="Dismiss an alert (a decision)")
-    def dismiss(ctx: Ctx, alert_id: int, body: Submitted[Dismissal] = Depends(body_of(Dismissal))) -> Any:
+    def dismiss(ctx: Ctx, alert_id: int = Path(ge=1, le=MAX_ID),
+                body: Submitted[Dismissal] = Depends(body_of(Dismissal))) -> Any:
         reason = body.or_raise().rationale.strip()
         with writing(ctx.engine) as connection:
             alert = sources.get_alert(connection, alert_id)

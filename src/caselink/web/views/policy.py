@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Depends
+from fastapi import Depends, Path
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 
@@ -18,7 +18,7 @@ from caselink.assurance.models import DecisionRow
 from caselink.web import casedata, sources
 from caselink.web.db import writing
 from caselink.web.forms import Submitted, body_of, openapi_body
-from caselink.web.routing import Ctx, Page, Redirect, Views, require_allocation
+from caselink.web.routing import MAX_ID, Ctx, Page, Redirect, Views, require_allocation
 
 
 class DecisionIn(BaseModel):
@@ -28,7 +28,7 @@ class DecisionIn(BaseModel):
     value: str = Field(min_length=1, max_length=2000, description="The decision, e.g. a classification.")
     rationale: str = Field(min_length=1, max_length=10000, description="Why: required, never empty.")
     alternatives: str | list[str] | None = Field(None, description="Alternatives considered.")
-    supersedes: int | None = Field(None, ge=1, description="The decision this one replaces.")
+    supersedes: int | None = Field(None, ge=1, le=MAX_ID, description="The decision this one replaces.")
 
     @field_validator("rationale", "value")
     @classmethod
@@ -76,7 +76,7 @@ def register(views: Views) -> None:
     @views.page("/cases/{case_id}/actions/{action_id}/transition", permission="action.transition",
                 template="case.html", methods=("POST",), openapi_extra=openapi_body(TransitionIn),
                 summary="Move a checklist action to its next state")
-    def transition(ctx: Ctx, case_id: str, action_id: int,
+    def transition(ctx: Ctx, case_id: str, action_id: int = Path(ge=1, le=MAX_ID),
                    body: Submitted[TransitionIn] = Depends(body_of(TransitionIn))) -> Any:
         change = body.or_raise()
         casedata.full_record(ctx, case_id)
@@ -95,7 +95,7 @@ def register(views: Views) -> None:
 
     @views.page("/decisions/{decision_id}/signoff", permission="decision.signoff", template="case.html",
                 methods=("POST",), status_code=201, summary="Sign off a decision")
-    def sign(ctx: Ctx, decision_id: int) -> Any:
+    def sign(ctx: Ctx, decision_id: int = Path(ge=1, le=MAX_ID)) -> Any:
         try:
             with writing(ctx.engine) as connection:
                 signoff_id = signoff(connection, decision_id, ctx.user.name)
