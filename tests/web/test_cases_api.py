@@ -41,6 +41,8 @@ def test_unknown_case_is_404_and_not_logged(app: Any, api: Any) -> None:
     response = api("analyst").get("/api/cases/NOPE", headers=WHY)
     assert response.status_code == 404 and response.headers["content-type"] == "application/problem+json"
     assert consultations(app, "NOPE") == []
+    assert api("analyst").get("/api/cases/a%00b", headers=WHY).status_code == 400
+    assert api("supervisor").post(f"/api/decisions/{2**40}/signoff").status_code == 422
 
 
 def test_oversight_sees_pseudonyms_unless_configured(app_factory: Any, api: Any) -> None:
