@@ -73,24 +73,24 @@ def _driver_sql(connection: Connection, sql: str) -> str:
     return sql if connection.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
 
 
-# Appends are the hot path (every read of a case is logged), so they go to the driver directly with
-# fixed SQL instead of through statement compilation: ~5x faster per entry.
-_LOCK_SQL = f"UPDATE audit_head SET seq = seq + 1 WHERE id = {HEAD_ID} RETURNING seq, entry_hash"
+# Fixed SQL for the append path, run on the driver's cursor.
+_LOCK_SQL = "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, entry_hash"  # id 1 is HEAD_ID
 _INSERT_SQL = (
     "INSERT INTO audit_log (seq, at, action, officer, case_ids, justification, justification_sha256, details, "
     "details_sha256, prev_hash, entry_hash, redacted_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)"
 )
-_SET_HEAD_SQL = f"UPDATE audit_head SET entry_hash = ? WHERE id = {HEAD_ID}"
+_SET_HEAD_SQL = "UPDATE audit_head SET entry_hash = ? WHERE id = 1"  # id 1 is HEAD_ID
 
 
-def _lock_head(connection: Connection) -> tuple[int, str]:
+def _lock_head(connection: Connection, cursor: Any) -> tuple[int, str]:
     """Take the append lock and reserve the next sequence number.
 
     The first statement is a write to the single head row: PostgreSQL row-locks it until commit
     and SQLite takes its one writer lock, so two writers can never read the same head and fork
     the chain.  The primary key on ``seq`` is the backstop.
     """
-    row = connection.exec_driver_sql(_LOCK_SQL).first()
+    cursor.execute(_LOCK_SQL)
+    row = cursor.fetchone()
     if row is not None:
         return int(row[0]), str(row[1])
     # No head row (a table created outside the migration): rebuild it from the log itself.
@@ -126,13 +126,21 @@ def record_event(
     justification_sha = sha256_text(justification) if justification is not None else None
     at = datetime.now(UTC).isoformat(timespec="microseconds")
     officer = str(officer).strip()
-    seq, prev = _lock_head(connection)
-    digest = entry_hash(seq, at, action, officer, ids_json, justification_sha, details_sha, prev)
-    connection.exec_driver_sql(_driver_sql(connection, _INSERT_SQL), (
-        seq, at, action, officer, ids_json, justification, justification_sha, details_json, details_sha, prev,
-        digest,
-    ))
-    connection.exec_driver_sql(_driver_sql(connection, _SET_HEAD_SQL), (digest,))
+    if not connection.in_transaction():
+        connection.begin()  # what SQLAlchemy's autobegin would do; the caller commits
+    # The DB-API cursor of the caller's own connection: same transaction, none of the statement
+    # machinery (appends are the hot path: every read of a case is logged).
+    cursor = connection.connection.cursor()
+    try:
+        seq, prev = _lock_head(connection, cursor)
+        digest = entry_hash(seq, at, action, officer, ids_json, justification_sha, details_sha, prev)
+        cursor.execute(_driver_sql(connection, _INSERT_SQL), (
+            seq, at, action, officer, ids_json, justification, justification_sha, details_json, details_sha, prev,
+            digest,
+        ))
+        cursor.execute(_driver_sql(connection, _SET_HEAD_SQL), (digest,))
+    finally:
+        cursor.close()
     return seq
 
 
