@@ -230,13 +230,14 @@ def checklists_list(checklists: ChecklistsOption = None, as_json: JsonOption = F
 @checklists_app.command("check")
 def checklists_check(path: Annotated[Path, typer.Argument(help="A checklist or escalation-rule YAML file.")]) -> None:
     """Validate a checklist or rule file; errors name the line."""
+    from caselink.assurance.yamlfile import load_located
+
     try:
-        if "rules" in path.read_text(encoding="utf-8").split(":", 1)[0]:
+        document = load_located(path).data
+        if isinstance(document, dict) and "rules" in document:
             found = f"{len(assurance.parse_rules(path))} rule(s)"
         else:
             found = f"{len(assurance.parse_checklist(path).steps)} step(s)"
-    except OSError as exc:
-        fail(f"{path}: cannot read ({exc.strerror})", EXIT_BAD_INPUT)
     except assurance.ConfigFileError as exc:
         fail(str(exc), EXIT_BAD_INPUT)
     typer.echo(f"{path}: ok, {found}")
