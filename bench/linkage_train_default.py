@@ -17,9 +17,10 @@ import pandas as pd
 
 from caselink.demo import build_demo_records, build_scenario
 from caselink.linkage.comparisons import base_settings
-from caselink.linkage.evaluate import evaluate
-from caselink.linkage.features import records_to_frame
+from caselink.linkage.evaluate import pairwise_metrics, series_timing
+from caselink.linkage.features import build_features, records_to_frame
 from caselink.linkage.model import LinkageModel
+from caselink.linkage.scoring import Scorer
 from caselink.linkage.training import train
 
 TRAIN = [("london_2022", 1), ("manchester_chemsex", 1), ("glasgow_opioid", 1)]
@@ -40,6 +41,7 @@ def fit(threshold: float) -> LinkageModel:
     start = LinkageModel(name="starting-values", series_threshold=threshold, splink_settings=base_settings())
     frames = [scenario_frame(n, s) for n, s in TRAIN]
     u_model = train(frames[0], start, name="u")
+    print("fitted u", flush=True)
     m_model = train(pd.concat(frames, ignore_index=True), start, name="m")
     settings = m_model.splink_settings
     u_levels = {c["output_column_name"]: c["comparison_levels"] for c in u_model.splink_settings["comparisons"]}
@@ -60,27 +62,38 @@ def fit(threshold: float) -> LinkageModel:
                     "recipe": "bench/linkage_train_default.py"})
 
 
-def report(model: LinkageModel) -> None:
+def report(model: LinkageModel, thresholds: list[float]) -> None:
     held = [(f"{n} seed {s}", scenario_frame(n, s)) for n, s in HELD_OUT]
     held.append(("east_london demo seed 2014", records_to_frame(build_demo_records())))
     for name, frame in held:
-        r = evaluate(frame, model)
+        features = build_features(frame)
+        scorer = Scorer(model, features)
+        pairs = scorer.predict_all()
+        scorer.close()
+        labels = {c: (None if pd.isna(s) else str(s)) for c, s in zip(features["unique_id"], features["series_id"],
+                                                                     strict=True)}
+        pairwise = pairwise_metrics(pairs, labels)
         n_background = int(frame["series_id"].isna().sum())
-        late = [s for s in r["series"] if not s["alerted_at_member"] or s["alerted_at_member"] > 3]
-        print(f"{name}: {r['n_cases']} cases; AUC {r['pairwise']['roc_auc']:.3f} TPR@5% "
-              f"{r['pairwise']['tpr_at_5pct_fpr']:.3f}; false series {r['false_series']} "
-              f"({1000 * r['false_series'] / max(n_background, 1):.2f} per 1,000 background); series "
-              f"{len(r['series'])}, alerted by 3rd: {len(r['series']) - len(late)}; "
-              + ", ".join(f"{s['label']}@{s['alerted_at_member']}" for s in r["series"]))
+        print(f"{name}: {len(frame)} cases, {n_background} background; pairwise AUC {pairwise['roc_auc']:.3f}, "
+              f"TPR@5% {pairwise['tpr_at_5pct_fpr']:.3f}, linked pairs missed by blocking "
+              f"{pairwise['linked_pairs_missed_by_blocking']}/{pairwise['n_linked']}")
+        for threshold in thresholds:
+            rows, false_series = series_timing(features, pairs, threshold)
+            by_third = sum(1 for r in rows if r["alerted_at_member"] and r["alerted_at_member"] <= 3)
+            print(f"  threshold {threshold}: false series {false_series} "
+                  f"({1000 * false_series / max(n_background, 1):.2f} per 1,000 background); planted series "
+                  f"alerted by 3rd case {by_third}/{len(rows)}: "
+                  + ", ".join(f"{r['label'].split('-')[-2]}@{r['alerted_at_member']}" for r in rows))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--write", action="store_true")
-    parser.add_argument("--threshold", type=float, default=0.9)
+    parser.add_argument("--threshold", type=float, default=0.9, help="threshold written into the model")
+    parser.add_argument("--try", dest="thresholds", type=float, nargs="*", default=[0.9, 0.5, 0.1, 0.01])
     args = parser.parse_args()
     model = fit(args.threshold)
-    report(model)
+    report(model, args.thresholds)
     if args.write:
         model.save(OUT)
         print(f"wrote {OUT}")

@@ -37,6 +37,7 @@ class Scorer:
         self._run("SET threads TO 2")
         self.api = DuckDBAPI(connection=self.connection)
         self._counter = 0
+        self._compiled: list[str] | None = None
         self._create("cl_history", history, keep_labels)
         self.history = self.api.register("cl_history", table_name="cl_history_in")
         self.linker = Linker(self.history, model.splink_settings, log_level=None, validate_settings=False)
@@ -91,6 +92,47 @@ class Scorer:
         self._run(f"DROP TABLE IF EXISTS {name}")
         frames = [f for f in frames if not f.empty]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=PAIR_COLUMNS)
+
+    def score_live(self, new: pd.DataFrame) -> pd.DataFrame:
+        """Score new cases against the history by re-running Splink's own SQL for this model.
+
+        The first call goes through Splink (``predict_between``) while the SQL it executes is
+        recorded; later calls execute the same statements against a fresh ``cl_live`` table.  The
+        SQL is Splink's, generated from the model's settings, so the scores are identical; what is
+        saved is Splink's per-call planning and Python overhead, which dominates a one-row query.
+        """
+        self._create("cl_live", new)
+        if self._compiled is None:
+            live = self.api.register("cl_live", table_name="cl_live_in")
+            statements: list[str] = []
+            original = self.api._execute_sql_against_backend
+
+            def record(sql: str, *args: Any, **kwargs: Any) -> Any:
+                if "information_schema" not in sql:
+                    statements.append(sql)
+                return original(sql, *args, **kwargs)
+
+            self.api._execute_sql_against_backend = record  # type: ignore[method-assign]
+            try:
+                result = self.linker.inference.predict_between(self.history, live, warning_mode="never")
+                frame = result.as_pandas_dataframe()
+                result.drop_table_from_database_and_remove_from_cache()
+            finally:
+                self.api._execute_sql_against_backend = original  # type: ignore[method-assign]
+            self._compiled = statements
+            return self._trim(frame)
+        frame = pd.DataFrame()
+        for sql in self._compiled:
+            if sql.lstrip().lower().startswith("select * from"):
+                frame = self.connection.execute(sql).fetchdf()
+            else:
+                self._run(sql)
+        return self._trim(frame)
+
+    @staticmethod
+    def _trim(frame: pd.DataFrame) -> pd.DataFrame:
+        keep = [c for c in frame.columns if c in PAIR_COLUMNS or c.startswith(("mw_", "gamma_"))]
+        return frame[keep]
 
     def add_to_history(self, new: pd.DataFrame) -> None:
         """Append scored cases so the next case is compared with them too."""
