@@ -149,3 +149,18 @@ def test_hard_confounders_are_in_the_background(demo: list[dict]) -> None:
 def test_background_never_reuses_a_barking_entity(demo: list[dict]) -> None:
     barking = {e for r in load_port_series() for e in r["entities"] if e != "person:anonymous-999-caller"}
     assert not any(set(r["entities"]) & barking for r in _background(demo))
+
+
+def test_same_records_in_another_process_with_another_hash_seed() -> None:
+    import hashlib
+    import json
+    import os
+    import subprocess
+    import sys
+
+    script = ("import hashlib, json; from caselink.demo import build_demo_records; "
+              "print(hashlib.sha256(json.dumps(build_demo_records(seed=3, n_background=300)).encode()).hexdigest())")
+    digests = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": seed}).stdout.strip() for seed in ("1", "2")}
+    here = hashlib.sha256(json.dumps(build_demo_records(seed=3, n_background=300)).encode()).hexdigest()
+    assert digests == {here}
