@@ -100,11 +100,12 @@ def _space_time(cases: Any, max_radius_km: float, max_days: int, permutations: i
     clusters = [c.to_dict() for c in estimator.clusters_]
     for c in clusters:
         c.pop("n_locations", None)
+    why = f"no space-time cluster: no cylinder holds more cases than expected ({len(located)} cases)"
     if as_json:
-        print_json({"clusters": clusters})
+        print_json({"clusters": clusters, "n_cases": len(located), **({} if clusters else {"reason": why})})
         return
     if not clusters:
-        typer.echo(f"no space-time cluster: no cylinder holds more cases than expected ({len(located)} cases)")
+        typer.echo(why)
     for rank, c in enumerate(clusters, start=1):
         p = "n/a" if c["p_value"] is None else f"{c['p_value']:.3g}"
         typer.echo(f"{rank}. {c['start']}..{c['end']} within {c['radius_km']:.2f} km of "
