@@ -97,29 +97,29 @@ def load_measures(engine: Engine, period: Period, now: datetime | None = None) -
     with engine.connect() as connection:
         rows = connection.execute(select(*[CASES.c[c] for c in CASE_COLUMNS]).where(population)
                                   .order_by(CASES.c.found_at, CASES.c.case_id)).all()
-        cases = pd.DataFrame(rows, columns=CASE_COLUMNS)
+        cases = pd.DataFrame([tuple(row) for row in rows], columns=CASE_COLUMNS)
         if cases.empty:
             raise OversightError(f"no unexpected deaths were found in the period {period.describe()}; "
                                  "widen --from/--to or check `caselink stats`")
         in_period = select(CASES.c.case_id).where(population)
-        decisions = pd.DataFrame(connection.execute(
+        decisions = pd.DataFrame([tuple(row) for row in connection.execute(
             select(DECISIONS.c.case_id, DECISIONS.c.kind, DECISIONS.c.value, DECISIONS.c.made_at, DECISIONS.c.id)
             .where(DECISIONS.c.kind.in_(("classification", "referral")), DECISIONS.c.case_id.in_(in_period))
-        ).all(), columns=["case_id", "kind", "value", "made_at", "id"])
+        ).all()], columns=["case_id", "kind", "value", "made_at", "id"])
         known = or_(ACTIONS.c.due_at <= moment, ACTIONS.c.completed_at.is_not(None))
         counted = and_(known, ACTIONS.c.state != "referred")
         on_time = and_(counted, ACTIONS.c.completed_at.is_not(None), ACTIONS.c.completed_at <= ACTIONS.c.due_at)
-        steps = pd.DataFrame(connection.execute(
+        steps = pd.DataFrame([tuple(row) for row in connection.execute(
             select(ACTIONS.c.case_id,
                    func.sum(case((counted, 1), else_=0)),
                    func.sum(case((on_time, 1), else_=0)),
                    type_coerce(func.min(case((ACTIONS.c.step_id == NEXT_OF_KIN_STEP, ACTIONS.c.completed_at))),
                                DateTime))
             .where(ACTIONS.c.case_id.in_(in_period)).group_by(ACTIONS.c.case_id)
-        ).all(), columns=["case_id", "n_steps_due", "n_steps_on_time", "next_of_kin_at"])
-        alerts = pd.DataFrame(connection.execute(
+        ).all()], columns=["case_id", "n_steps_due", "n_steps_on_time", "next_of_kin_at"])
+        alerts = pd.DataFrame([tuple(row) for row in connection.execute(
             select(ALERTS.c.id, ALERTS.c.new_case_id, ALERTS.c.status).where(ALERTS.c.new_case_id.in_(in_period))
-        ).all(), columns=["alert_id", "case_id", "status"])
+        ).all()], columns=["alert_id", "case_id", "status"])
     cases["age_band"] = age_band(cases["victim_age"])
     classifications = decisions[decisions["kind"] == "classification"].sort_values(["made_at", "id"])
     first = classifications.groupby("case_id", sort=False).first()

@@ -77,10 +77,10 @@ def missed_steps(engine: Engine, period: Period, now: datetime | None = None, te
         if n_cases == 0:
             raise OversightError(f"no case found in the period {period.describe()} has checklist steps; widen "
                                  "--from/--to, or apply checklists (`caselink checklists apply`)")
-        grouped = pd.DataFrame(connection.execute(
+        grouped = pd.DataFrame([tuple(row) for row in connection.execute(
             select(ACTIONS.c.step_id, func.min(ACTIONS.c.title), CASES.c.agency, ACTIONS.c.owner, *columns)
             .where(in_period).group_by(ACTIONS.c.step_id, CASES.c.agency, ACTIONS.c.owner)
-        ).all(), columns=["step_id", "title", "agency", "owner", *COUNTS])
+        ).all()], columns=["step_id", "title", "agency", "owner", *COUNTS])
         detail: list[Any] = []
         if include_cases:
             detail = list(connection.execute(

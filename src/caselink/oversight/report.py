@@ -67,7 +67,7 @@ def _volumes(engine: Engine, period: Period) -> pd.DataFrame:
     where = period.conditions(CASES.c.found_at)
     with engine.connect() as connection:
         rows = connection.execute(query.where(*where) if where else query).all()
-    return pd.DataFrame(rows, columns=["found_at", "cause", "classification", "incident_type"])
+    return pd.DataFrame([tuple(row) for row in rows], columns=["found_at", "cause", "classification", "incident_type"])
 
 
 def _alerts(engine: Engine, period: Period) -> list[dict[str, Any]]:
