@@ -39,7 +39,7 @@ def keys() -> tuple[bytes, bytes]:
     return generate_key()
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(checkpoint=st.dictionaries(st.text(max_size=12), json_values, max_size=8) | json_values.filter(
     lambda v: v is not None),
        public_key=st.none() | st.binary(max_size=64))

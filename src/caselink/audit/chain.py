@@ -80,6 +80,13 @@ _INSERT_SQL = (
     "details_sha256, prev_hash, entry_hash, redacted_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)"
 )
 _SET_HEAD_SQL = "UPDATE audit_head SET entry_hash = ? WHERE id = 1"  # id 1 is HEAD_ID
+# PostgreSQL does both writes in one round trip (a data-modifying CTE); SQLite has no such CTEs.
+_INSERT_AND_SET_HEAD_PG = (
+    "WITH appended AS (INSERT INTO audit_log (seq, at, action, officer, case_ids, justification, "
+    "justification_sha256, details, details_sha256, prev_hash, entry_hash, redacted_by) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, NULL) RETURNING entry_hash) "
+    "UPDATE audit_head SET entry_hash = (SELECT entry_hash FROM appended) WHERE id = 1"
+)
 
 
 def _lock_head(connection: Connection, cursor: Any) -> tuple[int, str]:
@@ -134,11 +141,13 @@ def record_event(
     try:
         seq, prev = _lock_head(connection, cursor)
         digest = entry_hash(seq, at, action, officer, ids_json, justification_sha, details_sha, prev)
-        cursor.execute(_driver_sql(connection, _INSERT_SQL), (
-            seq, at, action, officer, ids_json, justification, justification_sha, details_json, details_sha, prev,
-            digest,
-        ))
-        cursor.execute(_driver_sql(connection, _SET_HEAD_SQL), (digest,))
+        values = (seq, at, action, officer, ids_json, justification, justification_sha, details_json, details_sha,
+                  prev, digest)
+        if connection.dialect.name == "postgresql":
+            cursor.execute(_INSERT_AND_SET_HEAD_PG, values)
+        else:
+            cursor.execute(_driver_sql(connection, _INSERT_SQL), values)
+            cursor.execute(_driver_sql(connection, _SET_HEAD_SQL), (digest,))
     finally:
         cursor.close()
     return seq
