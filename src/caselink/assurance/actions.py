@@ -8,11 +8,12 @@ transaction, so the timeline and the log cannot disagree.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, select
 
+from caselink.assurance.conditions import utc_naive
 from caselink.assurance.errors import IllegalTransition, MissingField, UnknownAction, UnknownCase
 from caselink.assurance.models import ActionEventRow, ActionRow
 from caselink.audit import record_event
@@ -37,12 +38,6 @@ VERBS = {"allocate": "allocated", "complete": "completed", "result": "resulted",
 OPEN_STATES = ("for_allocation", "allocated")
 
 
-def _utcnow(now: datetime | None = None) -> datetime:
-    if now is None:
-        return datetime.now(UTC).replace(tzinfo=None)
-    return now.astimezone(UTC).replace(tzinfo=None) if now.tzinfo else now
-
-
 def _as_dict(row: Any, now: datetime) -> dict[str, Any]:
     action = dict(row)
     action["overdue"] = action["state"] in OPEN_STATES and action["due_at"] < now
@@ -56,7 +51,7 @@ def get_action(connection: Connection, action_id: int, now: datetime | None = No
     row = connection.execute(select(ACTIONS).where(ACTIONS.c.id == action_id)).mappings().first()
     if row is None:
         raise UnknownAction(f"no action {action_id}; `caselink actions list` shows the ids")
-    return _as_dict(row, _utcnow(now))
+    return _as_dict(row, utc_naive(now))
 
 
 def list_actions(connection: Connection, case_id: str | None = None, overdue: bool | None = None,
@@ -65,7 +60,7 @@ def list_actions(connection: Connection, case_id: str | None = None, overdue: bo
 
     Times in the result are ISO 8601 UTC strings; each action has a boolean ``overdue``.
     """
-    moment = _utcnow(now)
+    moment = utc_naive(now)
     query = select(ACTIONS).order_by(ACTIONS.c.due_at, ACTIONS.c.case_id, ACTIONS.c.step_id)
     if case_id is not None:
         exists = connection.execute(select(CaseRow.case_id).where(CaseRow.case_id == case_id)).first()
@@ -96,7 +91,7 @@ def transition_action(connection: Connection, action_id: int, to_state: str, off
         raise MissingField("an officer is required: pass --officer NAME (or set CASELINK_USER)")
     if to_state not in STATES:
         raise IllegalTransition(f"unknown state '{to_state}'; states are {', '.join(STATES)}")
-    moment = _utcnow(now)
+    moment = utc_naive(now)
     current = connection.execute(select(ACTIONS).where(ACTIONS.c.id == action_id)).mappings().first()
     if current is None:
         raise UnknownAction(f"no action {action_id}; `caselink actions list` shows the ids")

@@ -8,7 +8,7 @@ operator (``eq ne in not_in contains gt gte lt lte``).  All entries must hold.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from caselink.assurance.yamlfile import LocatedYaml, Path_
@@ -98,6 +98,13 @@ def holds(condition: Mapping[str, Any], facts: Mapping[str, Any]) -> bool:
         elif not _same(actual, expected):
             return False
     return True
+
+
+def utc_naive(now: datetime | None = None) -> datetime:
+    """``now`` (default: the current time) as naive UTC, the form the store keeps times in."""
+    if now is None:
+        return datetime.now(UTC).replace(tzinfo=None)
+    return now.astimezone(UTC).replace(tzinfo=None) if now.tzinfo else now
 
 
 def hours_between(start: datetime | None, end: datetime) -> float | None:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, select
 
 from caselink import vocab
+from caselink.assurance.conditions import utc_naive
 from caselink.assurance.errors import AssuranceError, MissingField, UnknownCase, UnknownDecision
 from caselink.assurance.models import DecisionRow, EscalationRow, SignoffRow
 from caselink.assurance.rules import Rule, evaluate_escalations, load_rules, signoff_rules_matching
@@ -37,8 +38,6 @@ def decide(connection: Connection, case_id: str, kind: str, value: str, officer:
            alternatives: str | None = None, supersedes: int | None = None,
            now: datetime | None = None, rules: Sequence[Rule] | None = None) -> int:
     """Record a decision in ``case_id``'s policy file and return its id."""
-    from caselink.assurance.actions import _utcnow
-
     officer = _required(officer, "the accountable officer", "--officer NAME (or set CASELINK_USER)")
     rationale = _required(rationale, "a rationale", "--rationale TEXT")
     value = _required(value, "a value", "--value VALUE")
@@ -64,7 +63,7 @@ def decide(connection: Connection, case_id: str, kind: str, value: str, officer:
             raise AssuranceError(f"--supersedes: decision {supersedes} was already superseded by decision "
                                  f"{later[0]}; supersede that one instead")
     rules = load_rules() if rules is None else rules
-    moment = _utcnow(now)
+    moment = utc_naive(now)
     decision_id = int(connection.execute(DECISIONS.insert().values(
         case_id=case_id, kind=kind, value=value, officer=officer, rationale=rationale,
         alternatives=alternatives.strip() if alternatives else None, made_at=moment, supersedes=supersedes,
@@ -92,8 +91,6 @@ def _resolve_for_decision(connection: Connection, decision_id: int, moment: date
 def signoff(connection: Connection, decision_id: int, officer: str, now: datetime | None = None,
             rules: Sequence[Rule] | None = None) -> int:
     """A supervisor signs a decision off; returns the sign-off id.  The author cannot sign their own."""
-    from caselink.assurance.actions import _utcnow
-
     officer = _required(officer, "the signing officer", "--officer NAME (or set CASELINK_USER)")
     decision = connection.execute(select(DECISIONS).where(DECISIONS.c.id == decision_id)).mappings().first()
     if decision is None:
@@ -104,7 +101,7 @@ def signoff(connection: Connection, decision_id: int, officer: str, now: datetim
     done = connection.execute(select(SIGNOFFS).where(SIGNOFFS.c.decision_id == decision_id)).mappings().first()
     if done is not None:
         raise AssuranceError(f"decision {decision_id} was already signed off by {done['officer']}")
-    moment = _utcnow(now)
+    moment = utc_naive(now)
     seq = record_event(connection, action="signoff", officer=officer, case_ids=[decision["case_id"]],
                        details={"decision_id": decision_id, "kind": decision["kind"], "value": decision["value"]})
     signoff_id = int(connection.execute(SIGNOFFS.insert().values(

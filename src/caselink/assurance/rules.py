@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, select
 
-from caselink.assurance.conditions import holds, hours_between, validate_condition
+from caselink.assurance.conditions import holds, hours_between, utc_naive, validate_condition
 from caselink.assurance.errors import ConfigFileError
 from caselink.assurance.facts import (
     DEFAULT_SINCE,
@@ -169,9 +169,7 @@ def evaluate_escalations(connection: Connection, now: datetime | None = None,
 
     ``only=(subject, id)`` restricts evaluation to one subject (used right after a decision).
     """
-    from caselink.assurance.actions import _utcnow
-
-    moment = _utcnow(now)
+    moment = utc_naive(now)
     rules = load_rules() if rules is None else list(rules)
     existing = {(r.rule_id, r.subject_type, r.subject_id, r.level): r
                 for r in connection.execute(select(ESCALATIONS)).all()}
