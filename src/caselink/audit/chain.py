@@ -118,8 +118,9 @@ def record_event(
 ) -> int:
     """Append one entry inside the caller's transaction and return its sequence number.
 
-    Never put personal data in ``details`` (use :func:`sha256_text` of it): entries are kept for
-    ever, and only ``justification`` and ``details`` can be blanked by erasure.
+    Entries are kept for ever.  ``justification`` and ``details`` are the only fields erasure can
+    blank, and only for entries naming the erased case: personal data about that case's subject may
+    go there, personal data about anyone else never (log :func:`sha256_text` of it instead).
     """
     if action not in ACTIONS:
         raise AuditError(f"unknown audit action '{action}'; use one of {', '.join(ACTIONS)}")
