@@ -36,14 +36,14 @@ def test_most_likely_cluster_matches_brute_force(seed: int, n: int, sites: int, 
 
 
 @settings(max_examples=15)
-@given(seed=st.integers(0, 10_000), threshold=st.floats(0.5, 6.0))
-def test_pruning_is_exact_at_and_above_its_threshold(seed: int, threshold: float) -> None:
+@given(seed=st.integers(0, 10_000), threshold=st.floats(0.5, 6.0), n_blocks=st.sampled_from([8, 16]))
+def test_pruning_is_exact_at_and_above_its_threshold(seed: int, threshold: float, n_blocks: int) -> None:
     """Replicate maxima with the block filter equal those from scoring every cylinder."""
     lat, lon, day = random_cases(seed, 120, 25, 30)
     scan = SpaceTimePermutationScan(max_radius_km=2.0, max_days=4, permutations=0)
     prep = scan._prepare(None, lat, lon, _days(day), None, None, None, None, None, None)
     total = len(day)
-    block = BlockFilter(prep.zones, prep.windows, prep.case_location, total, 2)
+    block = BlockFilter(prep.zones, prep.windows, prep.case_location, total, 2, n_blocks=n_blocks)
     block.set_threshold(threshold)
     pruned = _ReplicateScorer(prep, total, 2, block)
     full = _ReplicateScorer(prep, total, 2, None)

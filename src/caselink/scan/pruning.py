@@ -19,17 +19,20 @@ from caselink.scan.cylinders import Windows, Zones, min_count_table
 __all__ = ["BlockFilter"]
 
 _NEVER = np.iinfo(np.int16).max
-_BLOCKS = 8  # blocks per centre: eight booleans are one uint64, so "any block hot" is one comparison
 
 
 class BlockFilter:
     """Per-replicate survivors of the block bound for one data set and one threshold."""
 
     def __init__(self, zones: Zones, windows: Windows, case_location: np.ndarray, total: int,
-                 min_cases: int) -> None:
+                 min_cases: int, n_blocks: int = 8) -> None:
+        """``n_blocks`` (a multiple of 8: eight booleans are one uint64 word) trades filter cost for
+        tightness: more blocks, fewer windows left to score exactly."""
+        if n_blocks < 8 or n_blocks % 8:
+            raise ValueError("n_blocks must be a multiple of 8")
         self.zones, self.windows, self.total, self.min_cases = zones, windows, total, min_cases
         n_c = len(zones.size)
-        self.breaks, self.lows = _breakpoints(zones, _BLOCKS)
+        self.breaks, self.lows = _breakpoints(zones, n_blocks)
         self.n_blocks = self.breaks.shape[1]
         self.n_centres = n_c
         self._entries(case_location)
@@ -50,7 +53,7 @@ class BlockFilter:
         loc = zones.neighbours[centre, k]
         block = (self.breaks[centre] < k[:, None]).sum(axis=1)  # first breakpoint >= k
         order = np.argsort(loc, kind="stable")
-        inc_loc, inc_block = loc[order], (centre * _BLOCKS + block)[order]
+        inc_loc, inc_block = loc[order], (centre * self.n_blocks + block)[order]
         n_loc = zones.neighbours.max() + 1
         per_loc = np.bincount(inc_loc, minlength=n_loc)
         offset = np.concatenate([[0], np.cumsum(per_loc)])
@@ -101,12 +104,12 @@ class BlockFilter:
         windows = self.windows
         n_int, n_c, n_b = windows.n_intervals, self.n_centres, self.n_blocks
         if self._key_base is None or self._key_base[0] != n_int:
-            centre_of, block_of = np.divmod(self.entry_block, _BLOCKS)
-            small = n_c * n_int * _BLOCKS < np.iinfo(np.int32).max  # 32-bit keys sort twice as fast
-            self._key_base = (n_int, (centre_of * n_int * _BLOCKS + block_of).astype(
+            centre_of, block_of = np.divmod(self.entry_block, n_b)
+            small = n_c * n_int * n_b < np.iinfo(np.int32).max  # 32-bit keys sort twice as fast
+            self._key_base = (n_int, (centre_of * n_int * n_b + block_of).astype(
                 np.int32 if small else np.int64))
         base = self._key_base[1]
-        keys = base + case_interval[self.entry_case].astype(base.dtype) * _BLOCKS
+        keys = base + case_interval[self.entry_case].astype(base.dtype) * n_b
         keys.sort()
         # counting by sorting into a reused 16-bit buffer beats bincount's fresh 64-bit array
         if self._counts is None:
@@ -138,7 +141,10 @@ class BlockFilter:
             view = tail[:, length - 1:length] if windows.prospective else window[:, :n_s]
             flags = self._flags[:, :n_s]
             np.greater_equal(view, need, out=flags)
-            hot = flags.view(np.uint64)[..., 0] != 0  # any of the eight blocks
+            words = flags.view(np.uint64)  # eight blocks per word: any block hot <=> word nonzero
+            hot = words[..., 0] != 0
+            for j in range(1, words.shape[-1]):
+                hot |= words[..., j] != 0
             centre, idx = np.nonzero(hot)
             out_c.append(centre)
             out_s.append(starts[idx])
