@@ -29,8 +29,11 @@ REGION_KM = 50.0       # coarse cell for rare-substance / rare-MO blocking
 # Rarity prior: an unseen token in an empty store counts as 2% (not "very rare") until history says otherwise.
 PRIOR_COUNT = 2.0
 PRIOR_N = 100.0
-VERY_RARE = 0.01
-RARE = 0.05
+VERY_RARE = 0.03        # substances: share among earlier cases with toxicology recorded
+RARE = 0.10
+MO_VERY_RARE = 0.02     # scene flags: share among earlier cases with any flag recorded
+MO_RARE = 0.10
+ENTITY_RARE_MAX = 2
 NARRATIVE_TOP_TERMS = 12
 
 _TOKEN = re.compile(r"[a-z][a-z0-9]{2,}")
@@ -44,7 +47,8 @@ there here about upon very some any all our your you she into
 FEATURE_COLUMNS = [
     "unique_id", "found_day", "day", "t_lo", "t_hi", "x_km", "y_km", "prec_km",
     "cell_a", "cell_b", "cell_c", "cell_d", "region", "place_type", "cause", "victim_sex", "victim_age",
-    "substances", "sub_vrare", "sub_rare", "mo", "mo_vrare", "mo_rare", "victim_tags", "entities",
+    "substances", "sub_vrare", "sub_rare", "mo", "mo_vrare", "mo_rare", "victim_tags", "tags_rare", "entities",
+    "ent_rare",
     "narr_terms", "narr_weights",
 ]
 
@@ -78,31 +82,41 @@ def narrative_tokens(text: str | None) -> list[str]:
     return tokens
 
 
-def asof_shares(day: np.ndarray, token_lists: list[list[str]]) -> list[dict[str, float]]:
-    """For each case, the share of cases found on earlier days that carry each of its tokens.
+def asof_counts(day: np.ndarray, token_lists: list[list[str]], nonempty_only: bool = False
+                ) -> tuple[list[dict[str, int]], np.ndarray]:
+    """For each case: how many cases found on earlier days carry each of its tokens, and how many
+    earlier cases there were (all of them, or only those with at least one token).
 
-    Smoothed with a weak prior (PRIOR_COUNT of PRIOR_N) so that an almost empty store does not call
-    everything "very rare".  Same-day cases do not see each other: a batch arriving together is
-    judged against what was known before that day.
+    Same-day cases do not see each other: a batch arriving together is judged against what was
+    known before that day.
     """
     n = len(token_lists)
-    result: list[dict[str, float]] = [{} for _ in range(n)]
-    if n == 0:
-        return result
-    day_int = np.floor(day).astype(np.int64)
-    sorted_days = np.sort(day_int)
-    n_before = np.searchsorted(sorted_days, day_int, side="left")
+    counts: list[dict[str, int]] = [{} for _ in range(n)]
+    day_int = np.floor(day).astype(np.int64) if n else np.zeros(0, dtype=np.int64)
+    eligible = day_int if not nonempty_only else day_int[[bool(t) for t in token_lists]] if n else day_int
+    n_before = np.searchsorted(np.sort(eligible), day_int, side="left")
     rows = [(i, t) for i, tokens in enumerate(token_lists) for t in set(tokens)]
     if not rows:
-        return result
+        return counts, n_before
     exploded = pd.DataFrame(rows, columns=["case", "token"])
     exploded["day"] = day_int[exploded["case"].to_numpy()]
-    exploded["count_before"] = exploded.groupby("token")["day"].rank(method="min") - 1
-    share = (exploded["count_before"].to_numpy() + PRIOR_COUNT) / (
-        n_before[exploded["case"].to_numpy()] + PRIOR_N)
-    for case, token, value in zip(exploded["case"].to_numpy(), exploded["token"].to_numpy(), share, strict=True):
-        result[case][token] = float(value)
-    return result
+    exploded["count_before"] = (exploded.groupby("token")["day"].rank(method="min") - 1).astype(int)
+    for case, token, value in zip(exploded["case"].to_numpy(), exploded["token"].to_numpy(),
+                                  exploded["count_before"].to_numpy(), strict=True):
+        counts[case][token] = int(value)
+    return counts, n_before
+
+
+def asof_shares(day: np.ndarray, token_lists: list[list[str]], nonempty_only: bool = False) -> list[dict[str, float]]:
+    """For each case, the share of earlier cases carrying each of its tokens.
+
+    Smoothed with a weak prior (PRIOR_COUNT of PRIOR_N) so that an almost empty store does not call
+    everything "very rare".  ``nonempty_only`` counts only earlier cases where the field was recorded
+    (a substance's share among cases with toxicology, not among all deaths).
+    """
+    counts, n_before = asof_counts(day, token_lists, nonempty_only)
+    return [{t: (c + PRIOR_COUNT) / (n_before[i] + PRIOR_N) for t, c in case_counts.items()}
+            for i, case_counts in enumerate(counts)]
 
 
 def _narrative_vectors(day: np.ndarray, narratives: list[str | None]) -> tuple[list[list[str]], list[list[float]]]:
@@ -155,8 +169,12 @@ def build_features(stored: pd.DataFrame) -> pd.DataFrame:
 
     substances = _lists(frame["substances"])
     mo = _lists(frame["mo"])
-    sub_share = asof_shares(found_day, substances)
-    mo_share = asof_shares(found_day, mo)
+    sub_share = asof_shares(found_day, substances, nonempty_only=True)
+    mo_share = asof_shares(found_day, mo, nonempty_only=True)
+    tags = _lists(frame["victim_tags"]) if "victim_tags" in frame else [[] for _ in range(len(frame))]
+    tag_share = asof_shares(found_day, tags)
+    entities = _lists(frame["entities"]) if "entities" in frame else [[] for _ in range(len(frame))]
+    entity_counts, _ = asof_counts(found_day, entities)
     terms, weights = _narrative_vectors(
         found_day, list(frame["narrative"]) if "narrative" in frame else [None] * len(frame))
     out = pd.DataFrame({
@@ -184,10 +202,15 @@ def build_features(stored: pd.DataFrame) -> pd.DataFrame:
                                                                                        strict=True)],
         "sub_rare": [[t for t in toks if share[t] < RARE] for toks, share in zip(substances, sub_share, strict=True)],
         "mo": mo,
-        "mo_vrare": [[t for t in toks if share[t] < VERY_RARE * 2] for toks, share in zip(mo, mo_share, strict=True)],
-        "mo_rare": [[t for t in toks if share[t] < RARE * 2] for toks, share in zip(mo, mo_share, strict=True)],
-        "victim_tags": _lists(frame["victim_tags"]) if "victim_tags" in frame else [[]] * len(frame),
-        "entities": _lists(frame["entities"]) if "entities" in frame else [[]] * len(frame),
+        "mo_vrare": [[t for t in toks if share[t] < MO_VERY_RARE] for toks, share in zip(mo, mo_share, strict=True)],
+        "mo_rare": [[t for t in toks if share[t] < MO_RARE] for toks, share in zip(mo, mo_share, strict=True)],
+        "victim_tags": tags,
+        "tags_rare": [[t for t in toks if share[t] < RARE] for toks, share in zip(tags, tag_share, strict=True)],
+        "entities": entities,
+        # An entity already in several earlier cases (a hostel's staff, an anonymous 999 caller) links
+        # little; one seen at most ENTITY_RARE_MAX times before is a specific link.
+        "ent_rare": [[t for t in toks if counts[t] <= ENTITY_RARE_MAX] for toks, counts in zip(entities, entity_counts,
+                                                                                            strict=True)],
         "narr_terms": terms,
         "narr_weights": weights,
         "series_id": frame["series_id"] if "series_id" in frame else None,
