@@ -58,9 +58,12 @@ def make_engine(url: str) -> Engine:
             raise StoreError(f"{path}: folder does not exist; create it or pass --db with another path")
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
-        # Let SQLAlchemy own BEGIN so one `with engine.begin()` is one SQLite transaction.
+        # Let SQLAlchemy own BEGIN so one `with engine.begin()` is one SQLite transaction.  IMMEDIATE
+        # takes the write lock up front: nearly every transaction writes (even a read appends to the
+        # audit log), and a deferred one that reads, then writes after another writer committed,
+        # fails at once with "database is locked" instead of waiting its turn (busy_timeout).
         event.listen(engine, "connect", lambda conn, _rec: setattr(conn, "isolation_level", None))
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine
     try:
         return create_engine(url, pool_pre_ping=True)
