@@ -13,7 +13,15 @@ import typer
 
 from caselink.commands import ingest
 from caselink.commands.common import (
-    EXIT_BAD_INPUT, DbOption, JsonOption, OfficerOption, fail, officer_name, open_store, print_json, warn,
+    EXIT_BAD_INPUT,
+    DbOption,
+    JsonOption,
+    OfficerOption,
+    fail,
+    officer_name,
+    open_store,
+    print_json,
+    warn,
 )
 from caselink.store import CaseStore
 

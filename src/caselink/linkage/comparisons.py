@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-MAX_GAP_DAYS = 730
+MAX_GAP_DAYS = 730      # attribute rules (rare substance, flag, tag, entity-free)
+NEAR_GAP_DAYS = 365     # the space-time rule: cases within 2 km and a year are always compared
 
 DISTANCE_SQL = (
     "greatest(0, sqrt(pow(x_km_l - x_km_r, 2) + pow(y_km_l - y_km_r, 2)) - prec_km_l - prec_km_r)"
@@ -34,7 +35,8 @@ def _shared(column: str) -> str:
 NARRATIVE_COSINE_SQL = (
     # The weights are named outside the lambda too: Splink finds a level's input columns by parsing
     # its SQL and does not look inside lambda bodies.
-    "(len(narr_weights_l) + len(narr_weights_r) > 0)::INT * coalesce(list_sum(list_transform(list_intersect(narr_terms_l, narr_terms_r), "
+    "(len(narr_weights_l) + len(narr_weights_r) > 0)::INT * "
+    "coalesce(list_sum(list_transform(list_intersect(narr_terms_l, narr_terms_r), "
     "lambda t: narr_weights_l[list_position(narr_terms_l, t)] * narr_weights_r[list_position(narr_terms_r, t)])), 0)"
 )
 
@@ -129,12 +131,17 @@ def comparisons() -> list[dict[str, Any]]:
         ]),
         _comparison("entities", "people, phones, accounts, vehicles, addresses", [
             _null("len(entities_l) = 0 OR len(entities_r) = 0"),
-            _level(_later_has("ent_rare", "entities"), "a shared person, phone, account or address", 0.3, 0.0002),
+            # The same finder at the same place is often just the place's own staff (a hostel, a park);
+            # the same person at deaths far apart is a specific link.  Two levels keep that apart.
+            _level(f"{_later_has('ent_rare', 'entities')} AND {DISTANCE_SQL} > 1",
+                   "a shared person, phone, account or address, at different places", 0.2, 0.00005),
+            _level(_later_has("ent_rare", "entities"), "a shared person, phone, account or address", 0.1, 0.0002),
             _level(f"{_shared('entities')} > 0", "a shared entity already in several cases", 0.05, 0.005),
             _else(0.65, 0.9948, "nothing shared"),
         ]),
         _comparison("narrative", "narrative similarity (TF-IDF cosine, IDF as of the later case)", [
-            _null("len(narr_terms_l) = 0 OR len(narr_terms_r) = 0 OR len(narr_weights_l) = 0 OR len(narr_weights_r) = 0"),
+            _null("len(narr_terms_l) = 0 OR len(narr_terms_r) = 0 "
+                  "OR len(narr_weights_l) = 0 OR len(narr_weights_r) = 0"),
             _level(f"{NARRATIVE_COSINE_SQL} >= 0.5", "narratives very similar", 0.2, 0.005),
             _level(f"{NARRATIVE_COSINE_SQL} >= 0.3", "narratives similar", 0.3, 0.03),
             _level(f"{NARRATIVE_COSINE_SQL} >= 0.15", "narratives somewhat similar", 0.3, 0.15),
@@ -146,18 +153,23 @@ def comparisons() -> list[dict[str, Any]]:
 def blocking_rules() -> list[dict[str, Any]]:
     """Candidate pairs: near in space and time, or sharing an entity, or a rare substance or flag.
 
-    Four grids offset by half a cell guarantee that cases within CELL_KM/2 share a cell in at least
-    one; every rule is an equi-join (never a cross product), so pairs grow with local density, not n².
+    Four grids offset by half a cell guarantee that cases within CELL_KM/2 (2 km) share a cell in at
+    least one; every rule is an equi-join (never a cross product), so pairs grow with local density,
+    not n².  Series spread wider in space or time are found through what they share.
     """
     near_in_time = f"abs(l.found_day - r.found_day) <= {MAX_GAP_DAYS}"
+    within_a_year = f"abs(l.found_day - r.found_day) <= {NEAR_GAP_DAYS}"
     rules: list[dict[str, Any]] = [
-        {"blocking_rule": f"l.{cell} = r.{cell} AND {near_in_time}"} for cell in ("cell_a", "cell_b", "cell_c", "cell_d")
+        {"blocking_rule": f"l.{cell} = r.{cell} AND {within_a_year}"}
+        for cell in ("cell_a", "cell_b", "cell_c", "cell_d")
     ]
     rules.append({"blocking_rule": "l.entities = r.entities", "arrays_to_explode": ["entities"]})
     rules.append({"blocking_rule": f"l.sub_vrare = r.sub_vrare AND l.region = r.region AND {near_in_time}",
                   "arrays_to_explode": ["sub_vrare"]})
     rules.append({"blocking_rule": f"l.mo_rare = r.mo_rare AND l.region = r.region AND {near_in_time}",
                   "arrays_to_explode": ["mo_rare"]})
+    rules.append({"blocking_rule": f"l.tags_rare = r.tags_rare AND l.region = r.region AND {near_in_time}",
+                  "arrays_to_explode": ["tags_rare"]})
     return rules
 
 

@@ -23,9 +23,9 @@ ORIGIN_LON = -76.61
 def load_crimelinkage(folder: Path) -> list[dict[str, Any]]:
     """Case records for the 490 crimes of ``crimes.csv`` with series from ``offenders.csv``."""
     with open(folder / "crimes.csv", newline="", encoding="utf-8") as handle:
-        crimes = list(csv.DictReader(handle))
+        crimes: list[dict[str, str]] = list(csv.DictReader(handle))
     with open(folder / "offenders.csv", newline="", encoding="utf-8") as handle:
-        links = list(csv.DictReader(handle))
+        links: list[dict[str, str]] = list(csv.DictReader(handle))
     crime_ids = {c["crimeID"] for c in crimes}
     by_offender: dict[str, list[str]] = {}
     for row in links:
@@ -35,8 +35,8 @@ def load_crimelinkage(folder: Path) -> list[dict[str, Any]]:
     series_of: dict[str, str] = {}
     for component in connected_components(edges):
         label = "CL-" + min(component, key=lambda c: int(c.split(":")[1])).replace(":", "")
-        for crime in component:
-            series_of[crime] = label
+        for crime_id in component:
+            series_of[crime_id] = label
     records = []
     for crime in crimes:
         x, y = float(crime["X"]), float(crime["Y"])

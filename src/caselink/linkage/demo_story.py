@@ -33,8 +33,7 @@ class _Records(RecordSource):
         self.path = path
 
     def __iter__(self) -> Iterator[tuple[int, dict[str, Any]]]:
-        for line, record in enumerate(self.records, start=2):
-            yield line, record
+        yield from enumerate(self.records, start=2)
 
 
 def port_series_records() -> list[dict[str, Any]]:

@@ -31,7 +31,8 @@ def tpr_at_fpr(labels: np.ndarray, scores: np.ndarray, weights: np.ndarray, fpr_
     return float(np.interp(fpr_target, fpr, tpr))
 
 
-def pairwise_metrics(pairs: pd.DataFrame, labels: dict[str, str | None], unlabelled: str = "negative") -> dict[str, Any]:
+def pairwise_metrics(pairs: pd.DataFrame, labels: dict[str, str | None],
+                     unlabelled: str = "negative") -> dict[str, Any]:
     """ROC AUC, average precision and TPR at 1%/5% FPR over all pairs of labelled cases."""
     ids = [c for c, s in labels.items() if s is not None or unlabelled == "negative"]
     label_of = {c: labels[c] for c in ids}

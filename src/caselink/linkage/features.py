@@ -24,7 +24,7 @@ import pandas as pd
 EPOCH = datetime(1970, 1, 1)
 KM_PER_DEG_LAT = 110.574
 KM_PER_DEG_LON_EQUATOR = 111.320
-CELL_KM = 6.0          # space blocking grid: pairs within CELL_KM/2 always share a cell in one of 4 grids
+CELL_KM = 4.0          # space blocking grid: pairs within CELL_KM/2 always share a cell in one of 4 grids
 REGION_KM = 50.0       # coarse cell for rare-substance / rare-MO blocking
 # Rarity prior: an unseen token in an empty store counts as 2% (not "very rare") until history says otherwise.
 PRIOR_COUNT = 2.0
@@ -59,7 +59,7 @@ def _days(values: pd.Series) -> np.ndarray:
 
 
 def _lists(values: Iterable[Any]) -> list[list[str]]:
-    out = []
+    out: list[list[str]] = []
     for value in values:
         if value is None or (isinstance(value, float) and math.isnan(value)):
             out.append([])
@@ -119,9 +119,17 @@ def asof_shares(day: np.ndarray, token_lists: list[list[str]], nonempty_only: bo
             for i, case_counts in enumerate(counts)]
 
 
-def _narrative_vectors(day: np.ndarray, narratives: list[str | None]) -> tuple[list[list[str]], list[list[float]]]:
-    """TF-IDF of each narrative with IDF as of its day; top terms kept, L2-normalised over all terms."""
-    token_lists = [narrative_tokens(t) for t in narratives]
+def _narrative_vectors(day: np.ndarray, narratives: list[str | None], areas: list[str | None]
+                       ) -> tuple[list[list[str]], list[list[float]]]:
+    """TF-IDF of each narrative with IDF as of its day; top terms kept, L2-normalised over all terms.
+
+    Words of the case's own ``area`` are dropped: place names already count in the distance
+    comparison, and counting them twice made deaths at one hostel look like a series.
+    """
+    token_lists = []
+    for text, area in zip(narratives, areas, strict=True):
+        place_words = set(narrative_tokens(area))
+        token_lists.append([t for t in narrative_tokens(text) if t not in place_words])
     shares = asof_shares(day, [sorted(set(t)) for t in token_lists])
     terms_out: list[list[str]] = []
     weights_out: list[list[float]] = []
@@ -176,7 +184,8 @@ def build_features(stored: pd.DataFrame) -> pd.DataFrame:
     entities = _lists(frame["entities"]) if "entities" in frame else [[] for _ in range(len(frame))]
     entity_counts, _ = asof_counts(found_day, entities)
     terms, weights = _narrative_vectors(
-        found_day, list(frame["narrative"]) if "narrative" in frame else [None] * len(frame))
+        found_day, list(frame["narrative"]) if "narrative" in frame else [None] * len(frame),
+        list(frame["area"]) if "area" in frame else [None] * len(frame))
     out = pd.DataFrame({
         "unique_id": frame["case_id"].astype(str),
         "found_day": found_day,
@@ -195,7 +204,7 @@ def build_features(stored: pd.DataFrame) -> pd.DataFrame:
         "place_type": _optional_text(frame, "place_type"),
         "cause": _optional_text(frame, "cause"),
         "victim_sex": _optional_text(frame, "victim_sex"),
-        "victim_age": pd.to_numeric(frame.get("victim_age"), errors="coerce").astype("Float64")
+        "victim_age": pd.to_numeric(frame["victim_age"], errors="coerce").astype("Float64")
         if "victim_age" in frame else pd.Series([pd.NA] * len(frame), dtype="Float64"),
         "substances": substances,
         "sub_vrare": [[t for t in toks if share[t] < VERY_RARE] for toks, share in zip(substances, sub_share,

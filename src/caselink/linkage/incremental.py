@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, Table, delete, insert, select, update
 
 from caselink.linkage.explain import series_reasons
 from caselink.linkage.features import build_features, rarity_table
@@ -23,11 +23,11 @@ from caselink.linkage.scoring import Scorer
 from caselink.linkage.series import SeriesState
 from caselink.store import CaseStore
 
-ALERTS = AlertRow.__table__
-SERIES = SeriesRow.__table__
-MEMBERS = SeriesMemberRow.__table__
-LINKS = SeriesLinkRow.__table__
-RUNS = LinkageRunRow.__table__
+ALERTS = cast(Table, AlertRow.__table__)
+SERIES = cast(Table, SeriesRow.__table__)
+MEMBERS = cast(Table, SeriesMemberRow.__table__)
+LINKS = cast(Table, SeriesLinkRow.__table__)
+RUNS = cast(Table, LinkageRunRow.__table__)
 
 
 def now() -> datetime:

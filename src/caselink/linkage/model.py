@@ -88,7 +88,8 @@ def load_model(path: str | Path | None = None) -> LinkageModel:
         try:
             text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
-            raise ModelError(f"{where}: cannot read model file ({exc.strerror}); give --model an existing file")
+            raise ModelError(
+                f"{where}: cannot read model file ({exc.strerror}); give --model an existing file") from None
     try:
         payload = json.loads(text)
     except json.JSONDecodeError as exc:

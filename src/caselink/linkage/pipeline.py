@@ -23,7 +23,8 @@ from caselink.linkage.series import SeriesEvent, SeriesState, connected_componen
 
 STORED_COLUMNS = [
     "case_id", "incident_type", "found_at", "died_from", "died_to", "lat", "lon", "location_precision_m",
-    "place_type", "victim_age", "victim_sex", "victim_tags", "cause", "substances", "mo", "entities", "narrative",
+    "place_type", "area", "victim_age", "victim_sex", "victim_tags", "cause", "substances", "mo", "entities",
+    "narrative",
     "series_id",
 ]
 

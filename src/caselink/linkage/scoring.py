@@ -112,13 +112,13 @@ class Scorer:
                     statements.append(sql)
                 return original(sql, *args, **kwargs)
 
-            self.api._execute_sql_against_backend = record  # type: ignore[method-assign]
+            self.api._execute_sql_against_backend = record  # type: ignore[method-assign,assignment]
             try:
                 result = self.linker.inference.predict_between(self.history, live, warning_mode="never")
                 frame = result.as_pandas_dataframe()
                 result.drop_table_from_database_and_remove_from_cache()
             finally:
-                self.api._execute_sql_against_backend = original  # type: ignore[method-assign]
+                self.api._execute_sql_against_backend = original  # type: ignore[method-assign,assignment]
             self._compiled = statements
             return self._trim(frame)
         frame = pd.DataFrame()

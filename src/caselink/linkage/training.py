@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from caselink.linkage.features import build_features
-from caselink.linkage.model import LinkageModel
+from caselink.linkage.model import FORMAT, FORMAT_VERSION, LinkageModel
 from caselink.linkage.scoring import Scorer
 
 PRIOR_PAIRS = 10.0
@@ -55,8 +55,8 @@ def train(stored: pd.DataFrame, base: LinkageModel, name: str = "trained", seed:
         "n_labelled_pairs": n_pairs, "u_pairs_sampled": min(U_MAX_PAIRS, n * (n - 1) // 2), "seed": seed,
         "m_shrinkage_pseudo_pairs": PRIOR_PAIRS, "prior": "labelled pairs / all pairs",
     }
-    return LinkageModel(name=name, series_threshold=base.series_threshold, provenance=provenance,
-                        splink_settings=settings)
+    return LinkageModel(format=FORMAT, format_version=FORMAT_VERSION, name=name,
+                        series_threshold=base.series_threshold, provenance=provenance, splink_settings=settings)
 
 
 def _smooth(fitted: dict[str, Any], base: dict[str, Any], n_pairs: int) -> dict[str, Any]:
