@@ -27,7 +27,8 @@ BODIES = {
     "/alerts/{alert_id}/assign": {"officer": "investigator"},
     "/cases/{case_id}/justify": {"justification": "matrix walk"},
 }
-QUERIES = {"/audit": {"case_id": "BK-02"}, "/series/{series_id}/explain": {"case_a": "BK-01", "case_b": "BK-02"}}
+QUERIES = {"/audit": {"case_id": "BK-02"}, "/scan": {"run": "1", "permutations": "9", "seed": "1"},
+           "/series/{series_id}/explain": {"case_a": "BK-01", "case_b": "BK-02"}}
 
 
 def test_every_route_declares_a_permission(app: Any) -> None:

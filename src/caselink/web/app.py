@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 import caselink
 from caselink.store import CaseStore
@@ -57,6 +58,7 @@ def create_app(db_url: str | None = None, settings: WebSettings | None = None) -
         app.mount("/assets", StaticFiles(directory=str(assets_dir)), name="assets")
     errors.install(app)
     _security_headers(app, settings)
+    app.add_middleware(DropEmptyFormFields)
     app.router.add_event_handler("shutdown", store.close)
     return app
 
@@ -79,3 +81,24 @@ def _security_headers(app: FastAPI, settings: WebSettings) -> None:
         if not request.url.path.startswith(("/static/", "/assets/")):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+class DropEmptyFormFields:
+    """A page's GET form sends every field, empty or not; an empty field means "not set".
+
+    Without this, a search form with its age box left empty would be refused (``min_age`` is not
+    an integer).  Only pages are affected: API clients get exactly the validation they asked for.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET" and scope.get("query_string") \
+                and not scope["path"].startswith("/api/"):
+            # Byte-level, so every other parameter reaches the app exactly as sent.
+            pairs = scope["query_string"].split(b"&")
+            kept = [pair for pair in pairs if pair and not pair.endswith(b"=")]
+            if len(kept) < len(pairs):
+                scope = {**scope, "query_string": b"&".join(kept)}
+        await self.app(scope, receive, send)
