@@ -74,6 +74,14 @@ def test_case_search_filters_and_rejects_bad_dates(api: Any) -> None:
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "from"
 
 
+def test_search_form_with_empty_fields_is_not_refused(api: Any) -> None:
+    """A browser submits the empty boxes too; on pages an empty field means "not set" (the API stays strict)."""
+    query = "cause=drug+toxicity&substance=&place_type=&sex=&min_age=&max_age=&from=&to=&agency="
+    page = api("analyst").get("/cases?" + query, headers={"Accept": "text/html"})
+    assert page.status_code == 200 and "BK-01" in page.text and "XX-03" not in page.text
+    assert api("analyst").get("/api/cases?min_age=").status_code == 422
+
+
 def test_alerts_and_series(api: Any) -> None:
     client = api("analyst")
     [alert] = client.get("/api/alerts").json()["alerts"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -253,8 +254,22 @@ def token_principal(engine: Engine, token: str) -> Principal | None:
 
 
 # -- server secrets -------------------------------------------------------------------------------
+_SECRETS_SEEN: weakref.WeakKeyDictionary[Engine, dict[str, str]] = weakref.WeakKeyDictionary()
+
+
 def server_secret(engine: Engine, name: str) -> str:
-    """A random secret created on first use and kept in the store (e.g. the pseudonym key)."""
+    """A random secret created on first use and kept in the store (e.g. the pseudonym key).
+
+    A stored secret never changes, so it is remembered per engine: oversight pages ask for the
+    pseudonym key on every request, and one query per request for a constant is waste.
+    """
+    seen = _SECRETS_SEEN.setdefault(engine, {})
+    if name not in seen:
+        seen[name] = _load_or_create_secret(engine, name)
+    return seen[name]
+
+
+def _load_or_create_secret(engine: Engine, name: str) -> str:
     with engine.connect() as connection:
         value = connection.execute(select(SECRETS.c.value).where(SECRETS.c.name == name)).scalar_one_or_none()
     if value is not None:

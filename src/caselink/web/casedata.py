@@ -14,7 +14,7 @@ from caselink.store import CaseFilter
 from caselink.store.models import CaseRow
 from caselink.web import auth
 from caselink.web.errors import FieldProblem
-from caselink.web.pseudonym import pseudonymise
+from caselink.web.pseudonym import pseudonymise, pseudonymise_reasons
 from caselink.web.routing import Ctx
 
 CASES = CaseRow.__table__
@@ -79,6 +79,20 @@ def full_record(ctx: Ctx, case_id: str) -> dict[str, Any]:
         raise HTTPException(404, f"no case '{case_id}'; search with GET /api/cases")
     record = stored_to_raw(dict(stored))
     record["version"] = stored["version"]
+    key = pseudonym_key(ctx)
+    return pseudonymise(record, key) if key else record
+
+
+def pseudonym_key(ctx: Ctx) -> str | None:
+    """The pseudonym key when this reader sees sensitive fields pseudonymised (oversight), else None."""
     if ctx.user.role == "oversight" and ctx.settings.pseudonymise_oversight:
-        record = pseudonymise(record, auth.server_secret(ctx.engine, "pseudonym_key"))
-    return record
+        return auth.server_secret(ctx.engine, "pseudonym_key")
+    return None
+
+
+def safe_reasons(ctx: Ctx, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Alerts or series whose ``reasons`` are fit for this reader (pseudonymised for oversight)."""
+    key = pseudonym_key(ctx)
+    if key is None:
+        return items
+    return [{**item, "reasons": pseudonymise_reasons(item.get("reasons") or [], key)} for item in items]

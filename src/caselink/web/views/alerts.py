@@ -12,7 +12,7 @@ from fastapi import Depends, Path, Query
 from pydantic import BaseModel, Field
 
 from caselink.assurance import AssuranceError, decide
-from caselink.web import sources, trail
+from caselink.web import casedata, sources, trail
 from caselink.web.db import writing
 from caselink.web.forms import Submitted, body_of, openapi_body
 from caselink.web.routing import MAX_ID, Ctx, Redirect, Views
@@ -36,7 +36,7 @@ def register(views: Views) -> None:
         if case_ids:
             trail.record(ctx.engine, action="consultation", officer=ctx.user.name, case_ids=case_ids,
                          justification="alerts inbox", details={"view": "alerts", "n_alerts": len(rows)})
-        return {"status": status, "alerts": rows}
+        return {"status": status, "alerts": casedata.safe_reasons(ctx, rows)}
 
     @views.page("/alerts/{alert_id}/acknowledge", permission="alert.triage", template="alerts.html",
                 methods=("POST",), summary="Acknowledge an alert")

@@ -63,7 +63,8 @@ def register(views: Views) -> None:
         trail.record(ctx.engine, action="consultation", officer=ctx.user.name, case_ids=[case_id],
                      justification=justification, details={"view": "case"})
         return {"case": record, **sources.case_assurance(ctx.engine, case_id),
-                "alerts": sources.case_alerts(ctx.engine, case_id), "justification": justification}
+                "alerts": casedata.safe_reasons(ctx, sources.case_alerts(ctx.engine, case_id)),
+                "justification": justification}
 
     @views.page("/cases/{case_id}/justify", permission="case.read", template="justify.html", methods=("POST",),
                 api=False)

@@ -21,6 +21,7 @@ def register(views: Views) -> None:
             trail.record(ctx.engine, action="consultation", officer=ctx.user.name,
                          case_ids=[c["case_id"] for c in detail["cases"]], justification="series review",
                          details={"view": "series", "series_id": series_id})
+        (detail["series"],) = casedata.safe_reasons(ctx, [detail["series"]])
         return detail
 
     @views.page("/series/{series_id}/explain", permission="series.read", template="series.html", html=False,

@@ -1,0 +1,75 @@
+"""Linkage reasons shown to oversight do not leak victim tags (or other sensitive fields).
+
+Series and alert reasons are sentences like "victims all gay bisexual men": for a role that sees
+victim tags pseudonymised, those lines carry the same pseudonyms as the case record instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from caselink.linkage.models import AlertRow, SeriesRow
+from caselink.web import auth
+from caselink.web.pseudonym import WITHHELD, pseudonym, pseudonymise_reasons
+
+WHY = {"X-Justification": "oversight review of linkage reasons"}
+REASONS = ["2 deaths within 0.4 km over 70 days", "GHB in all 2 (1.2% of deaths in this store)",
+           "all men aged 22–23", "victims all gay bisexual men"]
+
+
+def _tag_reasons(app: Any) -> None:
+    with app.state.engine.begin() as connection:
+        connection.execute(SeriesRow.__table__.update().values(reasons=REASONS))
+        connection.execute(AlertRow.__table__.update().values(reasons=REASONS))
+
+
+def _leaks(text: str) -> bool:
+    return "gay" in text.lower() or "bisexual" in text.lower()
+
+
+def test_oversight_reasons_carry_the_case_pages_pseudonyms(app: Any, api: Any) -> None:
+    _tag_reasons(app)
+    oversight = api("oversight")
+    record = oversight.get("/api/cases/BK-01", headers=WHY).json()
+    (tag,) = record["case"]["victim_tags"]
+    expected = [*REASONS[:3], f"victims all {tag}"]
+    alerts = oversight.get("/api/alerts")
+    series = oversight.get("/api/series/S-0001")
+    assert alerts.json()["alerts"][0]["reasons"] == expected
+    assert series.json()["series"]["reasons"] == expected
+    assert record["alerts"][0]["reasons"] == expected
+    for response in (alerts, series, oversight.get("/api/cases/BK-02", headers=WHY)):
+        assert response.status_code == 200 and not _leaks(response.text)
+    for page in ("/alerts", "/series/S-0001"):
+        html = oversight.get(page, headers={"Accept": "text/html"})
+        assert html.status_code == 200 and not _leaks(html.text) and tag in html.text
+
+
+def test_other_roles_read_reasons_in_clear(app: Any, api: Any) -> None:
+    _tag_reasons(app)
+    for role in ("analyst", "supervisor"):
+        assert api(role).get("/api/alerts").json()["alerts"][0]["reasons"] == REASONS
+        assert "victims all gay bisexual men" in api(role).get("/series/S-0001", headers={"Accept": "text/html"}).text
+
+
+def test_oversight_in_clear_when_configured(app_factory: Any) -> None:
+    app = app_factory(pseudonymise_oversight=False)
+    _tag_reasons(app)
+    token = auth.issue_token(app.state.engine, "oversight")[1]
+    with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as client:
+        assert client.get("/api/series/S-0001").json()["series"]["reasons"] == REASONS
+
+
+def test_reason_lines_from_sensitive_fields_are_pseudonymised_or_withheld() -> None:
+    key = "k" * 64
+    lines = ["victims all homeless, sex worker", "homeless in 2 of 3", "same ethnicity in all 3",
+             "narratives very similar", "found propped sitting in 2 of 3", "all found at a residence",
+             "3 deaths within 1.0 km over 12 days"]
+    out = pseudonymise_reasons(lines, key)
+    assert out[0] == f"victims all {pseudonym(key, 'victim_tags', 'homeless')}, " \
+                     f"{pseudonym(key, 'victim_tags', 'sex_worker')}"
+    assert out[1:4] == [WITHHELD] * 3
+    assert out[4:] == lines[4:]
+    assert pseudonymise_reasons(lines, "another key")[0] != out[0]  # keyed: unguessable without the key
