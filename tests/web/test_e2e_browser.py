@@ -98,6 +98,7 @@ def test_alert_to_series_to_decision(server: str, page: Any) -> None:
     page.wait_for_selector(".waterfall svg", timeout=60_000)
     assert page.locator("#timeline circle").count() == 2
     assert "2 of 2" in page.locator("#time-label").inner_text()
+    assert _marker_pixels(page) > 20
     shot(page, "series")
     page.locator("#time-slider").fill("0")
     assert "1 of 2" in page.locator("#time-label").inner_text()
@@ -141,3 +142,44 @@ def test_oversight_sees_pseudonyms_and_admin_sees_users(server: str, page: Any) 
     shot(page, "admin")
     page.goto(server + "/cases")
     assert "403" in page.locator("h1").inner_text()
+
+
+def _marker_pixels(page: Any) -> int:
+    """Pixels of the map box in the markers' blue (#1f4e8c): a CSS rule once hid Leaflet's markers."""
+    import io
+
+    import numpy as np
+    from PIL import Image  # matplotlib's own dependency
+
+    pixels = np.asarray(Image.open(io.BytesIO(page.locator("#map").screenshot())).convert("RGB"), dtype=int)
+    return int((np.abs(pixels - np.array([31, 78, 140])).sum(axis=2) < 40).sum())
+
+
+def test_scan_page_shows_clusters_on_the_map(app: Any, server: str, page: Any, tmp_path: Path) -> None:
+    from caselink.io import open_source
+    from tests.web.conftest import write_cases
+
+    # Six more deaths far apart, so that two of nine cases are a small enough share to be a cluster.
+    others = [{"case_id": f"OT-{i}", "found_at": f"2014-{i + 3:02d}-0{i + 1}T12:00", "lat": 51.3 + 0.1 * i,
+               "lon": -0.5 + 0.12 * i, "cause": "natural"} for i in range(6)]
+    app.state.store.ingest([open_source(write_cases(tmp_path / "others.csv", others))])
+    sign_in(page, server, "analyst")
+    page.wait_for_url(server + "/alerts")
+    page.click("header nav a >> text=Scan")
+    page.wait_for_selector("#scan-form")
+    page.fill("#scan-form input[name=max_radius_km]", "1")
+    page.fill("#scan-form input[name=max_days]", "100")
+    page.fill("#scan-form input[name=permutations]", "9")
+    page.fill("#scan-form input[name=seed]", "1")
+    page.click("#scan-form button[type=submit]")
+    page.wait_for_selector("#clusters")
+    assert "BK-01" in page.locator("#clusters").inner_text() and "BK-02" in page.locator("#clusters").inner_text()
+    page.wait_for_selector("#map .leaflet-interactive, #map svg[data-fallback] g.point")
+    markers = page.locator("#map path.leaflet-interactive, #map svg[data-fallback] g.point")
+    assert markers.count() >= 2
+    assert _marker_pixels(page) > 20  # drawn where one can see them, not merely present in the DOM
+    shot(page, "scan")
+    page.fill("#scan-form input[name=max_days]", "7")
+    page.click("#scan-form button[type=submit]")
+    page.wait_for_selector("#no-cluster")
+    assert "no space-time cluster" in page.locator("#no-cluster").inner_text()
