@@ -24,7 +24,7 @@ from caselink.linkage.scoring import Scorer
 from caselink.linkage.training import train
 
 TRAIN = [("london_2022", 1), ("manchester_chemsex", 1), ("glasgow_opioid", 1)]
-HELD_OUT = [("norfolk_rural", 2), ("baltimore_opioid", 2), ("london_2022", 2)]
+HELD_OUT = [("norfolk_rural", 2), ("baltimore_opioid", 2), ("london_2022", 2), ("east_london", 3)]
 OUT = Path(__file__).resolve().parents[1] / "src" / "caselink" / "data" / "default_model.json"
 
 
@@ -83,7 +83,7 @@ def report(model: LinkageModel, thresholds: list[float]) -> None:
             print(f"  threshold {threshold}: false series {false_series} "
                   f"({1000 * false_series / max(n_background, 1):.2f} per 1,000 background); planted series "
                   f"alerted by 3rd case {by_third}/{len(rows)}: "
-                  + ", ".join(f"{r['label'].split('-')[-2]}@{r['alerted_at_member']}" for r in rows))
+                  + ", ".join(f"{r['label'].split('-')[-2] if '-' in r['label'] else r['label']}@{r['alerted_at_member']}" for r in rows))
 
 
 def main() -> None:
@@ -93,10 +93,10 @@ def main() -> None:
     parser.add_argument("--try", dest="thresholds", type=float, nargs="*", default=[0.9, 0.5, 0.1, 0.01])
     args = parser.parse_args()
     model = fit(args.threshold)
-    report(model, args.thresholds)
     if args.write:
         model.save(OUT)
-        print(f"wrote {OUT}")
+        print(f"wrote {OUT}", flush=True)
+    report(model, args.thresholds)
 
 
 if __name__ == "__main__":
