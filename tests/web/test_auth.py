@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from caselink.web import auth
@@ -107,3 +108,17 @@ def test_role_change_ends_open_sessions(app: Any) -> None:
 def test_disabled_token_owner_is_refused(app: Any, api: Any) -> None:
     auth.set_disabled(app.state.engine, "analyst", True)
     assert api("analyst").get("/api/me").status_code == 401
+
+
+def test_security_headers_on_every_answer(app_factory: Any, api: Any) -> None:
+    for response in (api("analyst").get("/api/me"), api(None).get("/api/alerts")):  # answers and problems
+        assert "default-src 'self'" in response.headers["content-security-policy"]
+        assert "img-src 'self' data:;" in response.headers["content-security-policy"]  # no tile host
+        assert response.headers["x-frame-options"] == "DENY" and response.headers["cache-control"] == "no-store"
+        assert response.headers["x-content-type-options"] == "nosniff"
+    static = api(None).get("/static/app.css")
+    assert static.status_code == 200 and "no-store" not in static.headers.get("cache-control", "")
+    tiled = app_factory(tile_url="https://{s}.tiles.example.org/{z}/{x}/{y}.png")
+    with TestClient(tiled) as client:
+        assert "img-src 'self' data: https://*.tiles.example.org" in client.get("/signin").headers[
+            "content-security-policy"]

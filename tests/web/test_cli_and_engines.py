@@ -50,3 +50,25 @@ def test_auth_tables_on_both_engines(any_db_url: str) -> None:
         key = auth.server_secret(engine, "pseudonym_key")
         assert auth.server_secret(engine, "pseudonym_key") == key
         assert auth.list_users(engine)[0]["name"] == "sup"
+
+
+def test_case_escalations_names_only_that_case(any_db_url: str) -> None:
+    """The case page's escalations are filtered in SQL (JSON text of case_ids), exactly, on both engines."""
+    from datetime import datetime
+
+    from caselink.assurance.models import EscalationRow
+    from caselink.web.sources import case_escalations
+
+    stamp = datetime(2014, 9, 1, 9, 0)
+    rows = [("BK-02", ["BK-01", "BK-02"], "open"), ("BK-2", ["BK-2"], "open"), ("X%", ["X%"], "open"),
+            ("old", ["BK-02"], "resolved")]
+    with CaseStore.open(any_db_url) as store, store.engine.begin() as connection:
+        connection.execute(EscalationRow.__table__.insert(), [
+            {"rule_id": "r", "subject_type": "case", "subject_id": subject, "level": 1, "escalate_to": "supervisor",
+             "case_ids": ids, "message": f"about {subject}", "raised_at": stamp, "status": status, "audit_seq": 1}
+            for subject, ids, status in rows])
+        assert [e["subject_id"] for e in case_escalations(connection, "BK-02")] == ["BK-02"]
+        assert [e["subject_id"] for e in case_escalations(connection, "BK-0")] == []
+        assert [e["subject_id"] for e in case_escalations(connection, "X%")] == ["X%"]
+        (item,) = case_escalations(connection, "BK-01")
+        assert item["raised_at"] == "2014-09-01T09:00:00Z" and item["case_ids"] == ["BK-01", "BK-02"]

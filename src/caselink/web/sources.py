@@ -13,7 +13,8 @@ from collections import OrderedDict
 from typing import Any, cast
 
 from fastapi import HTTPException
-from sqlalchemy import Connection, Engine, Table, and_, select
+from sqlalchemy import Connection, Engine, String, Table, and_, select
+from sqlalchemy import cast as sql_cast
 
 from caselink.assurance import (
     AssuranceError,
@@ -26,13 +27,14 @@ from caselink.assurance import (
 )
 from caselink.assurance.actions import TRANSITIONS
 from caselink.assurance.decisions import KINDS as DECISION_KINDS
-from caselink.assurance.rules import list_escalations
+from caselink.assurance.models import EscalationRow
 from caselink.linkage.models import AlertRow, SeriesLinkRow, SeriesMemberRow, SeriesRow
 
 ALERTS = cast(Table, AlertRow.__table__)
 SERIES = cast(Table, SeriesRow.__table__)
 MEMBERS = cast(Table, SeriesMemberRow.__table__)
 LINKS = cast(Table, SeriesLinkRow.__table__)
+ESCALATIONS = cast(Table, EscalationRow.__table__)
 
 __all__ = ["DECISION_KINDS", "assurance_error", "case_alerts", "case_assurance", "explain_pair", "list_alerts",
            "series_detail"]
@@ -48,12 +50,33 @@ def case_assurance(engine: Engine, case_id: str) -> dict[str, Any]:
     with engine.connect() as connection:
         actions = list_actions(connection, case_id=case_id)
         decisions = list_decisions(connection, case_id)
-        escalations = [e for e in list_escalations(connection) if case_id in e["case_ids"]]
+        escalations = case_escalations(connection, case_id)
     for action in actions:
         action["next_states"] = [s for s in TRANSITIONS.get(action["state"], ()) if s != action["state"]] or (
             ["allocated"] if action["state"] == "allocated" else [])
     return {"assurance_available": True, "actions": actions, "decisions": decisions, "escalations": escalations,
             "decision_kinds": list(DECISION_KINDS)}
+
+
+def case_escalations(connection: Connection, case_id: str) -> list[dict[str, Any]]:
+    """Open escalations naming ``case_id``, oldest first.
+
+    Pre-filtered in SQL on the JSON text of ``case_ids`` (an exact check follows), so a case page
+    does not read every open escalation in the store.
+    """
+    named = sql_cast(ESCALATIONS.c.case_ids, String).contains(json.dumps(case_id), autoescape=True)
+    query = (select(ESCALATIONS).where(ESCALATIONS.c.status == "open", named)
+             .order_by(ESCALATIONS.c.raised_at, ESCALATIONS.c.id))
+    out = []
+    for row in connection.execute(query).mappings():
+        item = {**row, "case_ids": list(row["case_ids"] or []), "new": False}
+        if case_id not in item["case_ids"]:
+            continue
+        for key in ("raised_at", "resolved_at"):  # as caselink.assurance.rules.list_escalations gives them
+            if item[key] is not None:
+                item[key] = item[key].isoformat() + "Z"
+        out.append(item)
+    return out
 
 
 def action_owners(connection: Connection, case_id: str) -> list[str]:
