@@ -42,3 +42,10 @@ def test_model_with_impossible_probability(tmp_path: Path) -> None:
 def test_missing_model_file(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="cannot read"):
         load_model(tmp_path / "absent.json")
+
+
+def test_environment_names_the_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    model = load_model(None).model_copy(update={"name": "from-env"})
+    model.save(tmp_path / "env.json")
+    monkeypatch.setenv("CASELINK_MODEL", str(tmp_path / "env.json"))
+    assert load_model(None).name == "from-env"

@@ -8,6 +8,7 @@ parse, or parses but does not fit, raises :class:`ModelError` with one line sayi
 from __future__ import annotations
 
 import json
+import os
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -79,7 +80,13 @@ class LinkageModel(BaseModel):
 
 
 def load_model(path: str | Path | None = None) -> LinkageModel:
-    """The model at ``path``, or the default shipped in the package."""
+    """The model at ``path``, else the one named by ``$CASELINK_MODEL``, else the shipped default.
+
+    The environment variable also reaches the scoring that ``caselink ingest`` runs, which has no
+    ``--model`` option of its own.
+    """
+    if path is None and os.environ.get("CASELINK_MODEL", "").strip():
+        path = os.environ["CASELINK_MODEL"].strip()
     if path is None:
         text = resources.files("caselink.data").joinpath("default_model.json").read_text(encoding="utf-8")
         where = "default model"

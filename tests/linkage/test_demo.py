@@ -1,0 +1,22 @@
+"""The demo with the shipped model: the Barking series is alerted by its third death."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+PORT_IDS = ["MPS-2014-0619-W", "MPS-2014-0828-K", "MPS-2014-0920-D", "MPS-2015-0914-T"]
+
+
+def test_demo_replay_contract_and_barking_alert(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = cli("demo", "--db", str(tmp_path / "demo.db"), "--json")
+    assert result.exit_code == 0, result.stderr
+    alerts = json.loads(result.stdout)["alerts"]
+    barking = [a for a in alerts if a["new_case_id"] in PORT_IDS]
+    assert barking, "the Barking series raised no alert"
+    assert barking[0]["at"] <= "2014-09-20"
+    assert set(PORT_IDS[1:3]) <= set(barking[0]["case_ids"])
+    # few alerts in the background: the model must not bury analysts
+    assert len(alerts) - len(barking) <= 10
+    text = cli("demo", "--db", str(tmp_path / "demo.db"))
+    assert "would have raised the alarm on" in text.stdout and "October 2015" in text.stdout
