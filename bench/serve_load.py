@@ -2,12 +2,16 @@
 
     .venv/bin/python bench/serve_load.py          # quick: 10,000 cases, 50 clients, 10 s
     .venv/bin/python bench/serve_load.py --full   # the issue's size: 100,000 cases, 50 clients, 60 s
+    .venv/bin/python bench/serve_load.py --cpu    # CPU ms per request inside the app (no HTTP, no clients)
 
 Each client loops over the three pages an analyst lives in - the alerts inbox (GET /api/alerts), a
 case page (GET /api/cases/{id}, which also appends a justified consultation to the hash-chained
 audit log) and the series page (GET /api/series/{id}) - and the p50/p99 latency of each is
 reported.  The server runs in its own process (uvicorn, one worker) on 127.0.0.1 only; the clients
-stop after the time limit.  Target (issue 6): p99 <= 300 ms.
+stop after the time limit.  Target (issue 6): p99 <= 300 ms.  Besides latency it reports the
+server process's CPU time per request (from /proc), which, unlike latency, does not depend on how
+busy a shared machine is.  ``--cpu`` drives the ASGI app directly, one request at a time, and
+reports the CPU each page costs the app itself (no HTTP parsing, no client in the same process).
 """
 
 from __future__ import annotations
@@ -22,8 +26,10 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import MutableMapping
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -79,6 +85,55 @@ def build_store(db_path: Path, n_cases: int, seed: int = 7) -> None:
     csv_path.unlink()
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def app_cpu_per_request(db_path: Path, token: str, n_cases: int, n_requests: int = 300) -> dict[str, float]:
+    """CPU ms per request of each page through the ASGI app itself, requests one after another."""
+    from caselink.web import WebSettings, create_app
+
+    app = create_app(f"sqlite:///{db_path}", WebSettings(secure_cookies=False))
+    rng = random.Random(3)
+    headers = [(b"host", b"127.0.0.1"), (b"authorization", f"Bearer {token}".encode()),
+               (b"x-justification", b"load test"), (b"accept", b"application/json")]
+
+    async def call(path: str) -> None:
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+                 "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "", "query_string": b"",
+                 "headers": headers, "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80)}
+        status: list[int] = []
+
+        async def receive() -> MutableMapping[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                status.append(int(message["status"]))
+
+        await app(scope, receive, send)
+        if status != [200]:
+            raise SystemExit(f"{path}: status {status}")
+
+    paths = {"alerts": lambda: "/api/alerts", "case": lambda: f"/api/cases/C{rng.randrange(n_cases):07d}",
+             "series": lambda: f"/api/series/S-{rng.randrange(1, 31):04d}"}
+
+    async def measure() -> dict[str, float]:
+        out = {}
+        for page, path in paths.items():
+            for _ in range(10):
+                await call(path())
+            began = time.process_time()
+            for _ in range(n_requests):
+                await call(path())
+            out[page] = (time.process_time() - began) * 1000 / n_requests
+        return out
+
+    return asyncio.run(measure())
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -132,6 +187,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, help="duration (default 10; 60 with --full)")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--cpu", action="store_true", help="only CPU ms per request inside the app")
     args = parser.parse_args()
     n_cases = args.cases or (100_000 if args.full else 10_000)
     seconds = args.seconds or (60.0 if args.full else 10.0)
@@ -146,6 +202,10 @@ def main() -> None:
 
     with CaseStore.open(f"sqlite:///{db_path}") as store:
         token = auth.issue_token(store.engine, "bench", "serve_load")[1]
+    if args.cpu:
+        for page, cpu_ms in app_cpu_per_request(db_path, token, n_cases).items():
+            print(f"{page:<8} {cpu_ms:6.2f} ms CPU per request (in the app, sequential)")
+        return
     port = free_port()
     server = start_server(db_path, port, args.workers)
     try:
@@ -159,7 +219,9 @@ def main() -> None:
                 time.sleep(0.1)
         else:
             raise SystemExit("the server did not start")
+        cpu_before = process_cpu_seconds(server.pid)
         result = asyncio.run(run_clients(f"http://127.0.0.1:{port}", token, args.clients, seconds, n_cases))
+        server_cpu = process_cpu_seconds(server.pid) - cpu_before
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -170,6 +232,9 @@ def main() -> None:
           f"{datetime.now().date()}")
     print(f"store: {n_cases:,} cases (SQLite); {args.clients} clients for {seconds:.0f} s on loopback; "
           f"{args.workers} uvicorn worker(s)")
+    n_ok = sum(len(result[page]) for page in PAGES)
+    print(f"server CPU: {server_cpu:.1f} s for {n_ok:,} requests = {server_cpu * 1000 / max(n_ok, 1):.2f} ms per "
+          f"request (worker process; --workers 1 only); load average {os.getloadavg()[0]:.1f}")
     print(f"{'page':<8} {'requests':>9} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
     for page in PAGES:
         values = np.array(result[page]) * 1000
