@@ -173,6 +173,22 @@ def blocking_rules() -> list[dict[str, Any]]:
     return rules
 
 
+def live_blocking_rules(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The same candidate pairs for a handful of new cases, without exploding the history's lists.
+
+    ``l.x = r.x`` over exploded lists means "the lists share an element", i.e. ``list_has_any``; with
+    one new row that is a single scan of the history instead of exploding a million lists per call.
+    """
+    live = []
+    for rule in rules:
+        arrays = rule.get("arrays_to_explode") or []
+        sql = rule["blocking_rule"]
+        for column in arrays:
+            sql = sql.replace(f"l.{column} = r.{column}", f"list_has_any(l.{column}, r.{column})")
+        live.append({"blocking_rule": sql})
+    return live
+
+
 def base_settings(prior: float = 1e-4) -> dict[str, Any]:
     """A complete Splink settings dictionary with the starting parameters."""
     return {

@@ -14,6 +14,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from caselink.linkage.comparisons import live_blocking_rules
 from caselink.linkage.features import FEATURE_COLUMNS
 from caselink.linkage.model import LinkageModel
 
@@ -103,6 +104,7 @@ class Scorer:
         """
         self._create("cl_live", new)
         if self._compiled is None:
+            rules = live_blocking_rules(self.model.splink_settings["blocking_rules_to_generate_predictions"])
             live = self.api.register("cl_live", table_name="cl_live_in")
             statements: list[str] = []
             original = self.api._execute_sql_against_backend
@@ -114,7 +116,8 @@ class Scorer:
 
             self.api._execute_sql_against_backend = record  # type: ignore[method-assign,assignment]
             try:
-                result = self.linker.inference.predict_between(self.history, live, warning_mode="never")
+                result = self.linker.inference.predict_between(
+                    self.history, live, blocking_rules_to_generate_predictions=rules, warning_mode="never")
                 frame = result.as_pandas_dataframe()
                 result.drop_table_from_database_and_remove_from_cache()
             finally:
