@@ -117,7 +117,7 @@ class Scorer:
             self.api._execute_sql_against_backend = record  # type: ignore[method-assign,assignment]
             try:
                 result = self.linker.inference.predict_between(
-                    self.history, live, blocking_rules_to_generate_predictions=rules, warning_mode="never")
+                    self.history, live, blocking_rules_to_generate_predictions=list[Any](rules), warning_mode="never")
                 frame = result.as_pandas_dataframe()
                 result.drop_table_from_database_and_remove_from_cache()
             finally:
