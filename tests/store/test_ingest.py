@@ -166,3 +166,16 @@ def test_unknown_vocabulary_warns_once_and_keeps_the_value(cli, tmp_path, sqlite
     assert result.exit_code == 0
     assert result.stderr.count("place_type: unknown value 'boat'") == 1
     assert "(3 row(s))" in result.stderr
+
+
+def test_local_times_keep_the_calendar_day_the_agency_wrote(tmp_path, sqlite_url):
+    from caselink.io import open_source
+
+    data = write(tmp_path / "d.csv", "case_id,found_at,lat,lon\nL1,2014-06-19,51.5,0.1\nL2,2014-06-19T23:30,51.5,0.1\n")
+    with CaseStore.open(sqlite_url) as store:
+        store.ingest([open_source(data)])
+        utc = store.cases_frame(["case_id", "found_at"])
+        local = store.cases_frame(["case_id", "found_at"], local_times=True)
+    assert list(local.columns) == ["case_id", "found_at"]
+    assert [str(t) for t in utc["found_at"]] == ["2014-06-18 23:00:00", "2014-06-19 22:30:00"]
+    assert [str(t) for t in local["found_at"]] == ["2014-06-19 00:00:00", "2014-06-19 23:30:00"]

@@ -55,7 +55,7 @@ def scan(
     where = case_filter(cause, substance, place_type, sex, min_age, max_age, found_from, found_to)
     store = open_store(db)
     try:
-        cases = store.cases_frame(_COLUMNS, where=where)
+        cases = store.cases_frame(_COLUMNS, where=where, local_times=True)
     finally:
         store.close()
     if cases.empty:

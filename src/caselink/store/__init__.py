@@ -143,13 +143,32 @@ class CaseStore:
         for stored in self.iter_stored(where, limit=limit):
             yield case_from_stored(stored)
 
-    def cases_frame(self, columns: list[str] | None = None, where: CaseFilter | None = None) -> pd.DataFrame:
-        """Stored columns as a DataFrame (times naive UTC; list fields as Python lists)."""
-        selected = [CASES.c[name] for name in columns] if columns else list(CASES.c)
+    def cases_frame(self, columns: list[str] | None = None, where: CaseFilter | None = None, *,
+                    local_times: bool = False) -> pd.DataFrame:
+        """Stored columns as a DataFrame (list fields as Python lists).
+
+        Times are naive UTC instants, right for durations.  With ``local_times`` they are the
+        agency's wall-clock times instead, which is what a *date* means to the people who wrote it
+        (a death found on 19 June in London is not a death of 18 June at 23:00 UTC): use it
+        wherever cases are grouped or compared by calendar day.
+        """
+        names = list(columns) if columns else [c.name for c in CASES.c]
+        wanted = list(names)
+        if local_times:
+            wanted += [f"{t}_offset_min" for t in ("found_at", "died_from", "died_to")
+                       if t in names and f"{t}_offset_min" not in names]
+        selected = [CASES.c[name] for name in wanted]
         query = (where or CaseFilter()).apply(select(*selected)).order_by(CASES.c.found_at, CASES.c.case_id)
         with self.engine.connect() as connection:
             rows = connection.execute(query).all()
-        return pd.DataFrame(rows, columns=[c.name for c in selected])
+        frame = pd.DataFrame(rows, columns=wanted)
+        if local_times:
+            for name in ("found_at", "died_from", "died_to"):
+                if name in names and len(frame):
+                    offset = pd.to_timedelta(pd.to_numeric(frame[f"{name}_offset_min"]).fillna(0), unit="min")
+                    frame[name] = pd.to_datetime(frame[name]) + offset
+            frame = frame[names]
+        return frame
 
     def versions(self, case_id: str) -> list[dict[str, Any]]:
         table = CaseVersionRow.__table__

@@ -61,7 +61,7 @@ def run_scan(ctx: Ctx, where: Any, *, max_radius_km: float, max_days: int, permu
     """Scan the matching cases; bad input (nothing matches, nothing to scan) is a 422 naming why."""
     from caselink.scan import ScanInputError, SpaceTimePermutationScan
 
-    cases = ctx.request.app.state.store.cases_frame(SCAN_COLUMNS, where=where)
+    cases = ctx.request.app.state.store.cases_frame(SCAN_COLUMNS, where=where, local_times=True)
     if cases.empty:
         raise FieldProblem([{"field": "filters", "message": "no case matches the filters; widen them"}])
     located = cases.dropna(subset=["lat", "lon", "found_at"])
