@@ -12,7 +12,7 @@ import json
 import multiprocessing
 import os
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -154,7 +154,8 @@ def ingest(
             for error in row_errors:
                 report(path, chunk[index][0], error.field, error.message)
         lines = [line for line, _raw in chunk]
-        repeated = merge.duplicates(batch.columns["case_id"], lines, paths, source_index)
+        existing = merge.lookup(batch.columns["case_id"])
+        repeated = merge.duplicates(batch.columns["case_id"], lines, paths, source_index, existing)
         for index, message in repeated:
             report(path, lines[index], "case_id", message)
         if n_problems:
@@ -162,7 +163,7 @@ def ingest(
             known = {ids[index] for index, _message in repeated}
             merge.remember([None if case_id in known else case_id for case_id in ids], source_index, lines)
         else:
-            merge.write(batch, source_index, lines)
+            merge.write(batch, source_index, lines, existing)
         n_rows += len(chunk)
         if progress:
             progress(n_rows)
@@ -251,15 +252,32 @@ class _Merge:
         self._existing = select(cases.c.case_id, cases.c.record_hash, cases.c.import_id).where(
             cases.c.case_id.in_(ids))
         self._seen = select(SEEN.c.case_id, SEEN.c.source, SEEN.c.line).where(SEEN.c.case_id.in_(ids))
+        self._sqlite = connection.dialect.name == "sqlite"
 
-    def duplicates(self, ids: list[str | None], lines: list[int], paths: list[str],
-                   source_index: int) -> list[tuple[int, str]]:
+    def _select_ids(self, statement: Any, sqlite_sql: str, ids: list[str]) -> list[Any]:
+        if not ids:
+            return []
+        if self._sqlite:
+            # One JSON parameter instead of thousands of bound ones: compiling an expanding IN of a
+            # chunk's ids costs more than the lookup itself.
+            return list(self.connection.exec_driver_sql(sqlite_sql, (json.dumps(ids),)))
+        return list(self.connection.execute(statement, {"ids": ids}))
+
+    def lookup(self, ids: list[str | None]) -> dict[str, tuple[str, int | None]]:
+        """(record_hash, import_id) of each of ``ids`` already in ``cases``."""
+        present = [i for i in ids if i is not None]
+        rows = self._select_ids(self._existing, "SELECT case_id, record_hash, import_id FROM cases "
+                                "WHERE case_id IN (SELECT value FROM json_each(?))", present)
+        return {row[0]: (row[1], row[2]) for row in rows}
+
+    def duplicates(self, ids: list[str | None], lines: list[int], paths: list[str], source_index: int,
+                   existing: dict[str, tuple[str, int | None]]) -> list[tuple[int, str]]:
         """(row index, message) for each id already used earlier in this import."""
         present = [i for i in ids if i is not None]
-        written = {row.case_id for row in self.connection.execute(self._existing, {"ids": present})
-                   if row.import_id == self.import_id}
-        remembered = {row.case_id: (row.source, row.line) for row in self.connection.execute(
-            self._seen, {"ids": present})}
+        written = {case_id for case_id, (_hash, import_id) in existing.items() if import_id == self.import_id}
+        remembered = {row[0]: (row[1], row[2]) for row in self._select_ids(
+            self._seen, "SELECT case_id, source, line FROM _caselink_seen "
+            "WHERE case_id IN (SELECT value FROM json_each(?))", present)}
         first_in_chunk: dict[str, int] = {}
         found = []
         for index, case_id in enumerate(ids):
@@ -281,27 +299,29 @@ class _Merge:
     def remember(self, ids: list[str | None], source_index: int, lines: list[int]) -> None:
         rows = {case_id: (case_id, source_index, line) for case_id, line in zip(ids, lines, strict=True)
                 if case_id is not None}
-        self.insert(SEEN, ["case_id", "source", "line"], list(rows.values()))
+        self.insert(SEEN, ["case_id", "source", "line"], _transpose(list(rows.values()), 3))
 
-    def write(self, batch: Batch, source_index: int, lines: list[int]) -> None:
+    def write(self, batch: Batch, source_index: int, lines: list[int],
+              existing: dict[str, tuple[str, int | None]]) -> None:
         columns = batch.columns
         ids = columns["case_id"]
-        existing = {row.case_id: row.record_hash for row in self.connection.execute(self._existing, {"ids": ids})}
+        hashes = columns["record_hash"]
         new = [i for i, case_id in enumerate(ids) if case_id not in existing]
-        changed = [i for i, case_id in enumerate(ids) if case_id in existing and existing[case_id] != columns[
-            "record_hash"][i]]
-        unchanged = [i for i, case_id in enumerate(ids) if existing.get(case_id) == columns["record_hash"][i]]
-        values = [columns[name] for name in CASE_COLUMNS]
-        self.insert(CaseRow.__table__, WRITE_COLUMNS, [
-            (*(column[i] for column in values), 1, self.import_id, self.now) for i in new
-        ])
+        changed = [i for i, case_id in enumerate(ids) if case_id in existing and existing[case_id][0] != hashes[i]]
+        unchanged = [i for i, case_id in enumerate(ids) if case_id in existing and existing[case_id][0] == hashes[i]]
+        n = len(new)
+        if n == len(ids):  # the common case, a chunk of new cases: hand the columns over as they are
+            values = [columns[name] for name in CASE_COLUMNS]
+        else:
+            values = [[columns[name][i] for i in new] for name in CASE_COLUMNS]
+        self.insert(CaseRow.__table__, WRITE_COLUMNS, [*values, [1] * n, [self.import_id] * n, [self.now] * n])
         if changed:
             self._update([ids[i] for i in changed], [batch.record(i) for i in changed])
         self.remember([ids[i] for i in unchanged], source_index, [lines[i] for i in unchanged])
-        self.insert(CaseEntityRow.__table__, ["case_id", "entity", "kind"], [
-            (ids[i], entity, entity.split(":", 1)[0]) for i in new + changed for entity in columns["entities"][i]
-        ])
-        self.n_new += len(new)
+        entity_rows = [(ids[i], entity, entity.split(":", 1)[0]) for i in new + changed
+                       for entity in columns["entities"][i]]
+        self.insert(CaseEntityRow.__table__, ["case_id", "entity", "kind"], _transpose(entity_rows, 3))
+        self.n_new += n
         self.n_updated += len(changed)
         self.n_unchanged += len(unchanged)
 
@@ -335,31 +355,37 @@ def _json_list(value: tuple[str, ...]) -> str:
     return json.dumps(list(value), ensure_ascii=False)
 
 
-Inserter = Callable[[Table, list[str], list[tuple[Any, ...]]], None]
+Inserter = Callable[[Table, list[str], list[Sequence[Any]]], None]
+
+
+def _transpose(rows: list[tuple[Any, ...]], width: int) -> list[Sequence[Any]]:
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
 
 
 def _row_inserter(connection: Connection) -> Inserter:
-    """Insert tuples into a staging table.  On SQLite they go straight to the driver, because
-    SQLAlchemy's per-value processing would cost more than the rest of an import; values are
-    converted exactly as SQLAlchemy would store them."""
+    """Insert rows given as columns (one sequence per name).  On SQLite they go straight to the
+    driver, because SQLAlchemy's per-value processing would cost more than the rest of an import;
+    values are converted exactly as SQLAlchemy would store them."""
     if connection.dialect.name == "sqlite":
-        def insert_sqlite(table: Table, names: list[str], rows: list[tuple[Any, ...]]) -> None:
-            if not rows:
+        def insert_sqlite(table: Table, names: list[str], columns: list[Sequence[Any]]) -> None:
+            if not columns or not len(columns[0]):
                 return
             # Table and column names come from caselink's own Table objects, never from input.
             sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"  # nosec B608
-            columns = list(zip(*rows, strict=True))
-            for index, name in enumerate(names):
+            converted: list[Sequence[Any]] = []
+            for name, column in zip(names, columns, strict=True):
                 kind = table.c[name].type
                 if isinstance(kind, DateTime):
-                    columns[index] = tuple(None if v is None else _sqlite_datetime(v) for v in columns[index])
+                    column = [None if v is None else _sqlite_datetime(v) for v in column]
                 elif isinstance(kind, JSON):
-                    columns[index] = tuple(_json_list(tuple(v)) for v in columns[index])
-            connection.exec_driver_sql(sql, list(zip(*columns, strict=True)))
+                    column = [_json_list(tuple(v)) for v in column]
+                converted.append(column)
+            connection.exec_driver_sql(sql, list(zip(*converted, strict=True)))
         return insert_sqlite
 
-    def insert_generic(table: Table, names: list[str], rows: list[tuple[Any, ...]]) -> None:
-        if rows:
+    def insert_generic(table: Table, names: list[str], columns: list[Sequence[Any]]) -> None:
+        if columns and len(columns[0]):
+            rows = zip(*columns, strict=True)
             connection.execute(table.insert(), [dict(zip(names, row, strict=True)) for row in rows])
     return insert_generic
 
