@@ -26,10 +26,23 @@ OfficerOption = Annotated[
 ]
 
 
+TzOption = Annotated[str, typer.Option("--tz", help="Time zone of dates and times written without an offset.")]
+
+
 def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
     """Print one line to stderr and exit: errors never print a traceback."""
     typer.echo(f"caselink: error: {message}", err=True)
     raise typer.Exit(code)
+
+
+def check_tz(tz: str) -> None:
+    """Refuse an unknown time zone name before anything is read or written."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        ZoneInfo(tz)
+    except Exception:  # noqa: BLE001 - ZoneInfo raises several kinds for a bad name
+        fail(f"--tz: unknown time zone '{tz}' (use an IANA name such as Europe/London)", EXIT_BAD_INPUT)
 
 
 def warn(message: str) -> None:

@@ -12,6 +12,8 @@ from caselink.commands.common import (
     DbOption,
     JsonOption,
     OfficerOption,
+    TzOption,
+    check_tz,
     fail,
     is_terminal,
     officer_name,
@@ -32,17 +34,12 @@ AFTER_INGEST: list = []
 def ingest_command(
     paths: Annotated[list[Path], typer.Argument(help="CSV, JSONL, Parquet or GeoJSON files.")],
     db: DbOption = None,
-    tz: Annotated[str, typer.Option("--tz", help="Time zone of times written without an offset.")] = DEFAULT_TZ,
+    tz: TzOption = DEFAULT_TZ,
     officer: OfficerOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Import case files in one transaction: every row lands, or none does."""
-    try:
-        from zoneinfo import ZoneInfo
-
-        ZoneInfo(tz)
-    except Exception:  # noqa: BLE001
-        fail(f"--tz: unknown time zone '{tz}' (use an IANA name such as Europe/London)", EXIT_BAD_INPUT)
+    check_tz(tz)
     try:
         sources = [open_source(p) for p in paths]
     except SourceError as exc:
@@ -61,7 +58,7 @@ def ingest_command(
         raise typer.Exit(EXIT_BAD_INPUT) from None
     for message in result.warnings:
         warn(message)
-    extra = {}
+    extra: dict[str, object] = {}
     for step in AFTER_INGEST:
         extra.update(step(store, result) or {})
     summary = {"import_id": result.import_id, "n_rows": result.n_rows, "n_new": result.n_new,

@@ -21,6 +21,8 @@ from caselink.commands.common import (
     DbOption,
     JsonOption,
     OfficerOption,
+    TzOption,
+    check_tz,
     fail,
     officer_name,
     open_store,
@@ -39,7 +41,6 @@ FromOption = Annotated[str | None, typer.Option("--from", help="Cases found on o
 ToOption = Annotated[str | None, typer.Option("--to", help="Cases found before this date (ISO 8601).")]
 NowOption = Annotated[str | None, typer.Option("--now", help="Judge due times as of this ISO 8601 time "
                                                              "(default: now).")]
-TzOption = Annotated[str, typer.Option("--tz", help="Time zone of dates and times written without an offset.")]
 
 
 def _when(value: str | None, option: str, tz: str = DEFAULT_TZ) -> datetime | None:
@@ -242,10 +243,7 @@ def import_decisions_command(
     """Import past decisions and action records (all or nothing; each entry logged)."""
     from caselink.oversight.legacy import import_legacy
 
-    try:
-        ZoneInfo(tz)
-    except Exception:  # noqa: BLE001
-        fail(f"--tz: unknown time zone '{tz}' (use an IANA name such as Europe/London)", EXIT_BAD_INPUT)
+    check_tz(tz)
     who = officer_name(officer)
 
     def work(store: CaseStore) -> dict[str, Any]:

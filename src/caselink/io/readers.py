@@ -45,8 +45,8 @@ def _check_columns(path: str, columns: list[str], geo: bool = False) -> list[str
     return [f"{path}: column(s) {', '.join(extra)} are not in the case schema and were not imported"] if extra else []
 
 
-class CsvSource(RecordSource):
-    """CSV with a header row; list fields are ``;``-joined cells."""
+class _FileSource(RecordSource):
+    """A source backed by one file, with the warnings its reading produced (extra columns)."""
 
     def __init__(self, path: Path) -> None:
         self.path = str(path)
@@ -55,6 +55,10 @@ class CsvSource(RecordSource):
 
     def warnings(self) -> list[str]:
         return self._warnings
+
+
+class CsvSource(_FileSource):
+    """CSV with a header row; list fields are ``;``-joined cells."""
 
     def __iter__(self) -> Iterator[tuple[int, dict[str, Any]]]:
         try:
@@ -92,16 +96,8 @@ class CsvSource(RecordSource):
                 raise SourceError(self.path, f"is not valid CSV: {exc}") from None
 
 
-class JsonlSource(RecordSource):
+class JsonlSource(_FileSource):
     """One JSON object per line; list fields as arrays (``;``-joined strings are accepted too)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = str(path)
-        self._file = path
-        self._warnings: list[str] = []
-
-    def warnings(self) -> list[str]:
-        return self._warnings
 
     def __iter__(self) -> Iterator[tuple[int, dict[str, Any]]]:
         try:
@@ -141,16 +137,8 @@ class JsonlSource(RecordSource):
                               "and were not imported"]
 
 
-class ParquetSource(RecordSource):
+class ParquetSource(_FileSource):
     """Parquet, read in record batches so a large file never sits whole in memory."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = str(path)
-        self._file = path
-        self._warnings: list[str] = []
-
-    def warnings(self) -> list[str]:
-        return self._warnings
 
     def __iter__(self) -> Iterator[tuple[int, dict[str, Any]]]:
         import pyarrow.parquet as pq
@@ -172,16 +160,8 @@ class ParquetSource(RecordSource):
                 yield index, row
 
 
-class GeoJsonSource(RecordSource):
+class GeoJsonSource(_FileSource):
     """An RFC 7946 FeatureCollection of Points (longitude first); the properties are case fields."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = str(path)
-        self._file = path
-        self._warnings: list[str] = []
-
-    def warnings(self) -> list[str]:
-        return self._warnings
 
     def __iter__(self) -> Iterator[tuple[int, dict[str, Any]]]:
         try:

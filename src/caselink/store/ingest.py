@@ -46,6 +46,11 @@ PIPELINE_DEPTH = 2
 
 CASE_COLUMNS = [c.name for c in CaseRow.__table__.columns if c.name not in ("version", "import_id", "updated_at")]
 WRITE_COLUMNS = [*CASE_COLUMNS, "version", "import_id", "updated_at"]
+# Declarative models type __table__ as a FromClause; these are Tables.
+CASES_TABLE: Table = CaseRow.__table__  # type: ignore[assignment]
+VERSIONS_TABLE: Table = CaseVersionRow.__table__  # type: ignore[assignment]
+ENTITIES_TABLE: Table = CaseEntityRow.__table__  # type: ignore[assignment]
+IMPORTS_TABLE: Table = ImportRow.__table__  # type: ignore[assignment]
 
 _temp_meta = MetaData()
 # Ids this import has seen but not written to `cases` (unchanged rows, and every row once an error
@@ -127,7 +132,7 @@ def ingest(
     now = datetime.now(UTC).replace(tzinfo=None)
     _temp_meta.create_all(connection)
     connection.execute(SEEN.delete())
-    imports = ImportRow.__table__
+    imports = IMPORTS_TABLE
     import_id = connection.execute(imports.insert().values(
         started_at=now, sources=[], officer=officer, n_rows=0, n_new=0, n_updated=0, n_unchanged=0,
     )).inserted_primary_key[0]  # type: ignore[index]
@@ -247,8 +252,8 @@ class _Merge:
         self.now = now
         self.insert = _row_inserter(connection)
         self.n_new = self.n_updated = self.n_unchanged = 0
-        cases = CaseRow.__table__
-        ids = bindparam("ids", expanding=True)
+        cases = CASES_TABLE
+        ids: Any = bindparam("ids", expanding=True)
         self._existing = select(cases.c.case_id, cases.c.record_hash, cases.c.import_id).where(
             cases.c.case_id.in_(ids))
         self._seen = select(SEEN.c.case_id, SEEN.c.source, SEEN.c.line).where(SEEN.c.case_id.in_(ids))
@@ -314,20 +319,20 @@ class _Merge:
             values = [columns[name] for name in CASE_COLUMNS]
         else:
             values = [[columns[name][i] for i in new] for name in CASE_COLUMNS]
-        self.insert(CaseRow.__table__, WRITE_COLUMNS, [*values, [1] * n, [self.import_id] * n, [self.now] * n])
+        self.insert(CASES_TABLE, WRITE_COLUMNS, [*values, [1] * n, [self.import_id] * n, [self.now] * n])
         if changed:
             self._update([ids[i] for i in changed], [batch.record(i) for i in changed])
         self.remember([ids[i] for i in unchanged], source_index, [lines[i] for i in unchanged])
         entity_rows = [(ids[i], entity, entity.split(":", 1)[0]) for i in new + changed
                        for entity in columns["entities"][i]]
-        self.insert(CaseEntityRow.__table__, ["case_id", "entity", "kind"], _transpose(entity_rows, 3))
+        self.insert(ENTITIES_TABLE, ["case_id", "entity", "kind"], _transpose(entity_rows, 3))
         self.n_new += n
         self.n_updated += len(changed)
         self.n_unchanged += len(unchanged)
 
     def _update(self, ids: list[str | None], records: list[dict[str, Any]]) -> None:
         """Keep the superseded version whole, then overwrite it and re-index its entities."""
-        cases, versions, entities = CaseRow.__table__, CaseVersionRow.__table__, CaseEntityRow.__table__
+        cases, versions, entities = CASES_TABLE, VERSIONS_TABLE, ENTITIES_TABLE
         old = self.connection.execute(select(cases).where(cases.c.case_id.in_(ids))).mappings().all()
         self.connection.execute(versions.insert(), [
             {"case_id": row["case_id"], "version": row["version"], "record": _jsonable(row),
