@@ -42,10 +42,12 @@ class Entities:
         rng.shuffle(self.phones)
 
     def unique(self, role: str) -> str:
-        """``person:<role>-<n>``, never handed out twice in one build."""
+        """``person:<role>-<region>-<n>``, never handed out twice in one build.  The region key keeps
+        two scenarios (or a scenario and the Barking records) ingested into one store from sharing a
+        finder by accident: a shared person is strong evidence, so it must only be there by design."""
         while True:
             self.counters[role] = self.counters.get(role, 0) + 1
-            value = f"person:{role}-{self.counters[role]}"
+            value = f"person:{role}-{self.region.key}-{self.counters[role]}"
             if value not in self.reserved:
                 self.reserved.add(value)
                 return value
