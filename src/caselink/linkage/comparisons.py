@@ -28,6 +28,11 @@ def _later_has(rare_list: str, full_list: str) -> str:
             f"ELSE list_has_any({rare_list}_r, {full_list}_l) END)")
 
 
+def _later_tier(column: str) -> str:
+    """The later case's rarity tier of its own value (``features.rarity_tiers``)."""
+    return f"(CASE WHEN found_day_l >= found_day_r THEN {column}_l ELSE {column}_r END)"
+
+
 def _shared(column: str) -> str:
     return f"len(list_intersect({column}_l, {column}_r))"
 
@@ -85,12 +90,22 @@ def comparisons() -> list[dict[str, Any]]:
         ]),
         _comparison("place_type", "kind of place", [
             _null("place_type_l IS NULL OR place_type_r IS NULL"),
-            _level("place_type_l = place_type_r", "same kind of place", 0.7, 0.3),
+            # Only at different spots: two deaths at one hostel share its kind of place trivially, and
+            # the distance comparison already counts that they are close.
+            _level(f"place_type_l = place_type_r AND {_later_tier('place_tier')} >= 2 AND {DISTANCE_SQL} > 0.5",
+                   "same unusual kind of place, elsewhere (<2% of cases)", 0.2, 0.001),
+            _level(f"place_type_l = place_type_r AND {_later_tier('place_tier')} >= 1 AND {DISTANCE_SQL} > 0.5",
+                   "same uncommon kind of place, elsewhere (<10% of cases)", 0.2, 0.01),
+            _level("place_type_l = place_type_r", "same kind of place", 0.3, 0.29),
             _else(0.3, 0.7),
         ]),
         _comparison("cause", "cause of death", [
             _null("cause_l IS NULL OR cause_r IS NULL OR cause_l = 'undetermined' OR cause_r = 'undetermined'"),
-            _level("cause_l = cause_r", "same cause", 0.8, 0.25),
+            _level(f"cause_l = cause_r AND {_later_tier('cause_tier')} >= 2", "same rare cause (<2% of deaths)",
+                   0.3, 0.0005),
+            _level(f"cause_l = cause_r AND {_later_tier('cause_tier')} >= 1",
+                   "same uncommon cause (<10% of deaths)", 0.2, 0.005),
+            _level("cause_l = cause_r", "same cause", 0.3, 0.245),
             _else(0.2, 0.75),
         ]),
         _comparison("substances", "toxicology, weighted by how rare the shared substance is", [
@@ -136,7 +151,9 @@ def comparisons() -> list[dict[str, Any]]:
             _level(f"{_later_has('ent_rare', 'entities')} AND {DISTANCE_SQL} > 1",
                    "a shared person, phone, account or address, at different places", 0.2, 0.00005),
             _level(_later_has("ent_rare", "entities"), "a shared person, phone, account or address", 0.1, 0.0002),
-            _level(f"{_shared('entities')} > 0", "a shared entity already in several cases", 0.05, 0.005),
+            # An entity already in several cases at one spot is the spot's own (staff, a regular caller).
+            _level(f"{_shared('entities')} > 0 AND {DISTANCE_SQL} > 1",
+                   "a shared entity already in several cases, at different places", 0.05, 0.005),
             _else(0.65, 0.9948, "nothing shared"),
         ]),
         _comparison("narrative", "narrative similarity (TF-IDF cosine, IDF as of the later case)", [
@@ -148,6 +165,12 @@ def comparisons() -> list[dict[str, Any]]:
             _else(0.2, 0.815, "narratives unalike"),
         ]),
     ]
+
+
+# Comparisons whose levels run from the closest agreement to the least: a closer level must never
+# weigh less, so training pools any level that would (``training.monotone``).  The MO flags and
+# victim tags mix "how many" with "how rare" and have no single order.
+ORDERED = ("distance", "time_gap", "place_type", "cause", "substances", "victim_age", "entities", "narrative")
 
 
 def blocking_rules() -> list[dict[str, Any]]:

@@ -34,6 +34,11 @@ RARE = 0.10
 MO_VERY_RARE = 0.02     # scene flags: share among earlier cases with any flag recorded
 MO_RARE = 0.10
 ENTITY_RARE_MAX = 2
+# Cause and kind of place: "burns" or "a park" says more than "natural" or "a residence".  A case's
+# tier is 2 when its value was in under RARE_VALUE of earlier cases with the field recorded, 1 when
+# under UNCOMMON_VALUE, else 0; comparisons read the later case's tier.
+RARE_VALUE = 0.02
+UNCOMMON_VALUE = 0.10
 NARRATIVE_TOP_TERMS = 12
 
 _TOKEN = re.compile(r"[a-z][a-z0-9]{2,}")
@@ -46,7 +51,8 @@ there here about upon very some any all our your you she into
 
 FEATURE_COLUMNS = [
     "unique_id", "found_day", "day", "t_lo", "t_hi", "x_km", "y_km", "prec_km",
-    "cell_a", "cell_b", "cell_c", "cell_d", "region", "place_type", "cause", "victim_sex", "victim_age",
+    "cell_a", "cell_b", "cell_c", "cell_d", "region", "place_type", "place_tier", "cause", "cause_tier",
+    "victim_sex", "victim_age",
     "substances", "sub_vrare", "sub_rare", "mo", "mo_vrare", "mo_rare", "victim_tags", "tags_rare", "entities",
     "ent_rare",
     "narr_terms", "narr_weights",
@@ -119,6 +125,18 @@ def asof_shares(day: np.ndarray, token_lists: list[list[str]], nonempty_only: bo
             for i, case_counts in enumerate(counts)]
 
 
+def rarity_tiers(day: np.ndarray, values: list[str | None]) -> list[int]:
+    """Each case's own value ranked by how rare it was among earlier cases: 2 rare, 1 uncommon, 0 common.
+
+    Why a tier and not the share itself: a comparison level is a fixed SQL predicate whose m and u
+    are fitted per level, so rarity enters as a few ordered levels, judged as of the later case.
+    """
+    lists = [[v] if v else [] for v in values]
+    shares = asof_shares(day, lists, nonempty_only=True)
+    return [0 if not v else 2 if share[v] < RARE_VALUE else 1 if share[v] < UNCOMMON_VALUE else 0
+            for v, share in zip(values, shares, strict=True)]
+
+
 def _narrative_vectors(day: np.ndarray, narratives: list[str | None], areas: list[str | None]
                        ) -> tuple[list[list[str]], list[list[float]]]:
     """TF-IDF of each narrative with IDF as of its day; top terms kept, L2-normalised over all terms.
@@ -176,6 +194,8 @@ def build_features(stored: pd.DataFrame) -> pd.DataFrame:
         return [f"{int(a)}:{int(b)}" for a, b in zip(np.floor(xs / CELL_KM), np.floor(ys / CELL_KM), strict=True)]
 
     substances = _lists(frame["substances"])
+    place_type = _optional_text(frame, "place_type")
+    cause = _optional_text(frame, "cause")
     mo = _lists(frame["mo"])
     sub_share = asof_shares(found_day, substances, nonempty_only=True)
     mo_share = asof_shares(found_day, mo, nonempty_only=True)
@@ -201,8 +221,10 @@ def build_features(stored: pd.DataFrame) -> pd.DataFrame:
         "cell_d": cell(x_km + half, y_km + half),
         "region": [f"{int(a)}:{int(b)}" for a, b in zip(np.floor(x_km / REGION_KM), np.floor(y_km / REGION_KM),
                                                         strict=True)],
-        "place_type": _optional_text(frame, "place_type"),
-        "cause": _optional_text(frame, "cause"),
+        "place_type": place_type,
+        "place_tier": rarity_tiers(found_day, place_type),
+        "cause": cause,
+        "cause_tier": rarity_tiers(found_day, [None if c == "undetermined" else c for c in cause]),
         "victim_sex": _optional_text(frame, "victim_sex"),
         "victim_age": pd.to_numeric(frame["victim_age"], errors="coerce").astype("Float64")
         if "victim_age" in frame else pd.Series([pd.NA] * len(frame), dtype="Float64"),

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from caselink.linkage.comparisons import ORDERED
 from caselink.linkage.features import build_features
 from caselink.linkage.model import FORMAT, FORMAT_VERSION, LinkageModel
 from caselink.linkage.scoring import Scorer
@@ -32,8 +33,9 @@ def _labelled_pairs(stored: pd.DataFrame) -> int:
     return int(sum(k * (k - 1) // 2 for k in sizes))
 
 
-def train(stored: pd.DataFrame, base: LinkageModel, name: str = "trained", seed: int = SEED) -> LinkageModel:
-    """Fit a model on ``stored`` (stored columns including ``series_id``)."""
+def _fit_raw(stored: pd.DataFrame, base: LinkageModel, seed: int, estimate_u: bool = True
+             ) -> tuple[dict[str, Any], int]:
+    """Splink's own estimates before shrinkage: (settings with fitted m [and u], labelled pairs)."""
     n_pairs = _labelled_pairs(stored)
     if n_pairs == 0:
         raise TrainingError("no labelled series: at least two cases must share a series_id to estimate m")
@@ -41,19 +43,65 @@ def train(stored: pd.DataFrame, base: LinkageModel, name: str = "trained", seed:
     scorer = Scorer(base, features, keep_labels=True)
     try:
         training = scorer.linker.training
-        training.estimate_u_using_random_sampling(max_pairs=U_MAX_PAIRS, seed=seed)
+        if estimate_u:
+            training.estimate_u_using_random_sampling(max_pairs=U_MAX_PAIRS, seed=seed)
         training.estimate_m_from_label_column("series_id")
         fitted = scorer.linker.misc.save_model_to_json()
     finally:
         scorer.close()
+    return fitted, n_pairs
+
+
+def _prior(stored: pd.DataFrame, n_pairs: int) -> float:
+    n = len(stored)
+    return min(max(n_pairs / max(n * (n - 1) / 2, 1.0), 1e-9), 0.5)
+
+
+def train(stored: pd.DataFrame, base: LinkageModel, name: str = "trained", seed: int = SEED) -> LinkageModel:
+    """Fit a model on ``stored`` (stored columns including ``series_id``)."""
+    fitted, n_pairs = _fit_raw(stored, base, seed)
     settings = _smooth(fitted, base.splink_settings, n_pairs)
     n = len(stored)
-    prior = min(max(n_pairs / max(n * (n - 1) / 2, 1.0), 1e-9), 0.5)
-    settings["probability_two_random_records_match"] = prior
+    settings["probability_two_random_records_match"] = _prior(stored, n_pairs)
     provenance: dict[str, Any] = {
         "n_cases": n, "n_series": int((stored["series_id"].value_counts() >= 2).sum()),
         "n_labelled_pairs": n_pairs, "u_pairs_sampled": min(U_MAX_PAIRS, n * (n - 1) // 2), "seed": seed,
         "m_shrinkage_pseudo_pairs": PRIOR_PAIRS, "prior": "labelled pairs / all pairs",
+    }
+    return LinkageModel(format=FORMAT, format_version=FORMAT_VERSION, name=name,
+                        series_threshold=base.series_threshold, provenance=provenance, splink_settings=settings)
+
+
+def train_pooled(u_store: pd.DataFrame, m_stores: list[pd.DataFrame], base: LinkageModel, name: str = "trained",
+                 seed: int = SEED) -> LinkageModel:
+    """u and the prior from ``u_store``; m from the labelled pairs of every store in ``m_stores``, pooled.
+
+    Why separate stores, not one concatenated frame: rarity is judged as of each case within its
+    own store, and mixing several places and years into one timeline would blur every share.
+    Each store's m is weighted by its number of labelled pairs, then shrunk once.
+    """
+    fitted, _ = _fit_raw(u_store, base, seed)
+    totals: dict[str, list[float]] = {}
+    n_total = 0
+    for store in m_stores:
+        m_fit, n_pairs = _fit_raw(store, base, seed, estimate_u=False)
+        n_total += n_pairs
+        for comparison in m_fit["comparisons"]:
+            row = totals.setdefault(comparison["output_column_name"], [0.0] * len(comparison["comparison_levels"]))
+            for index, level in enumerate(comparison["comparison_levels"]):
+                m = level.get("m_probability")
+                if isinstance(m, int | float) and not math.isnan(m):
+                    row[index] += float(m) * n_pairs
+    for comparison in fitted["comparisons"]:
+        row = totals[comparison["output_column_name"]]
+        for index, level in enumerate(comparison["comparison_levels"]):
+            if not level.get("is_null_level"):
+                level["m_probability"] = row[index] / n_total
+    settings = _smooth(fitted, base.splink_settings, n_total)
+    settings["probability_two_random_records_match"] = _prior(u_store, _labelled_pairs(u_store))
+    provenance: dict[str, Any] = {
+        "n_cases_u": len(u_store), "n_m_stores": len(m_stores), "n_labelled_pairs": n_total, "seed": seed,
+        "m_shrinkage_pseudo_pairs": PRIOR_PAIRS, "prior": "labelled pairs / all pairs of the u store",
     }
     return LinkageModel(format=FORMAT, format_version=FORMAT_VERSION, name=name,
                         series_threshold=base.series_threshold, provenance=provenance, splink_settings=settings)
@@ -73,14 +121,40 @@ def _smooth(fitted: dict[str, Any], base: dict[str, Any], n_pairs: int) -> dict[
             # A level no labelled pair fell in has m = 0 before shrinkage, not the starting value.
             m = 0.0 if m is None or (isinstance(m, float) and math.isnan(m)) else float(m)
             level["m_probability"] = (m * n_pairs + prior_m * PRIOR_PAIRS) / (n_pairs + PRIOR_PAIRS)
+            level["_evidence"] = m * n_pairs + prior_m * PRIOR_PAIRS
             u = level.get("u_probability")
             # u comes from up to millions of random pairs: a level none of them fell in is rare, not unknown.
             u = U_FLOOR if u is None or (isinstance(u, float) and math.isnan(u)) else float(u)
             level["u_probability"] = max(u, U_FLOOR)
         non_null = [lv for lv in levels if not lv.get("is_null_level")]
+        evidence = [lv.pop("_evidence") for lv in non_null]
+        if comparison["output_column_name"] in ORDERED:
+            monotone(non_null, evidence)
         for key in ("m_probability", "u_probability"):
             total = sum(lv[key] for lv in non_null)
             for lv in non_null:
                 lv[key] = round(lv[key] / total, 8)
                 lv[key] = max(lv[key], 1e-8)
     return out
+
+
+def monotone(levels: list[dict[str, Any]], evidence: list[float]) -> None:
+    """Make match weights non-increasing from the closest level to the least, in place.
+
+    Why: with a few dozen labelled pairs, m is noisy enough that "within 0.25 km" can come out
+    weighing less than "within 0.5 km", which no analyst could defend.  Adjacent levels that break
+    the order are pooled (pool-adjacent-violators, weighted by the labelled pairs behind each level)
+    and m is set so each level's weight is its pool's; u, fitted on millions of pairs, is kept.
+    """
+    weights = [math.log2(lv["m_probability"] / lv["u_probability"]) for lv in levels]
+    blocks: list[list[float]] = []  # [weight, evidence, count]
+    for weight, mass in zip(weights, evidence, strict=True):
+        blocks.append([weight, max(mass, 1e-9), 1])
+        while len(blocks) > 1 and blocks[-2][0] < blocks[-1][0]:
+            last = blocks.pop()
+            prev = blocks[-1]
+            total = prev[1] + last[1]
+            blocks[-1] = [(prev[0] * prev[1] + last[0] * last[1]) / total, total, prev[2] + last[2]]
+    pooled = [weight for weight, _, count in blocks for _ in range(int(count))]
+    for level, weight in zip(levels, pooled, strict=True):
+        level["m_probability"] = level["u_probability"] * 2.0 ** weight
