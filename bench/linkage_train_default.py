@@ -49,7 +49,7 @@ def fit(threshold: float, calibrate_threshold: bool = True) -> LinkageModel:
         # london_2022 seed 1 (20,000 cases) is left out of calibration only to keep the run short.
         threshold = calibrate(pooled, frames[1:])
     return LinkageModel(
-        name="default-2026-11", series_threshold=threshold, splink_settings=settings,
+        name="default-2026-11b", series_threshold=threshold, splink_settings=settings,
         provenance={"u": "random pairs of scenario london_2022 seed 1 (caselink.demo)",
                     "m": "labelled planted series of " + ", ".join(f"{n} seed {s}" for n, s in TRAIN),
                     "prior": "labelled pairs / all pairs of london_2022 seed 1",
