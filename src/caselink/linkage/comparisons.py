@@ -46,6 +46,20 @@ NARRATIVE_COSINE_SQL = (
 )
 
 
+def _shared_bits(tokens: str, bits: str) -> str:
+    """Total information of the shared tokens, Σ −log2(share), in the later case's view.
+
+    Why a sum: propped_sitting and phone_missing together say far more than either alone, and a
+    common flag adds almost nothing.  The bit lists are named outside the lambdas too, because
+    Splink finds a level's input columns by parsing its SQL and does not look inside lambda bodies.
+    """
+    def total(side: str) -> str:
+        return (f"coalesce(list_sum(list_transform(list_intersect({tokens}_l, {tokens}_r), "
+                f"lambda t: {bits}_{side}[list_position({tokens}_{side}, t)])), 0)")
+    return (f"(0 * (len({bits}_l) + len({bits}_r)) + CASE WHEN found_day_l >= found_day_r "
+            f"THEN {total('l')} ELSE {total('r')} END)")
+
+
 def _level(sql: str, label: str, m: float, u: float) -> dict[str, Any]:
     return {"sql_condition": sql, "label_for_charts": label, "m_probability": m, "u_probability": u}
 
@@ -66,6 +80,7 @@ def comparisons() -> list[dict[str, Any]]:
     """The comparison list, in the order explanations show it."""
     d = DISTANCE_SQL
     g = GAP_SQL
+    mo_bits = _shared_bits("mo", "mo_bits")
     return [
         _comparison("distance", "distance between where found, less location blurring", [
             _null("x_km_l IS NULL OR x_km_r IS NULL"),
@@ -115,16 +130,15 @@ def comparisons() -> list[dict[str, Any]]:
             _level(f"{_shared('substances')} > 0", "shared common substance", 0.1, 0.2),
             _else(0.15, 0.789, "no substance in common"),
         ]),
-        _comparison("mo", "scene and behaviour flags, weighted by rarity", [
+        _comparison("mo", "scene and behaviour flags: total information of those shared", [
             _null("len(mo_l) = 0 OR len(mo_r) = 0"),
-            _level(f"{_shared('mo')} >= 3", "three or more flags shared", 0.3, 0.005),
-            _level(f"{_later_has('mo_vrare', 'mo')} AND {_shared('mo')} >= 2",
-                   "rare flag and another flag shared", 0.2, 0.0005),
-            _level(f"{_shared('mo')} >= 2", "two flags shared", 0.15, 0.02),
-            _level(_later_has("mo_vrare", "mo"), "shared rare flag (<2% of scenes)", 0.1, 0.003),
-            _level(_later_has("mo_rare", "mo"), "shared uncommon flag (<10% of scenes)", 0.1, 0.03),
-            _level(f"{_shared('mo')} > 0", "shared common flag", 0.1, 0.2),
-            _else(0.05, 0.7415, "no flag in common"),
+            _level(f"{mo_bits} >= 16", "shared flags worth 16+ bits (several rare flags)", 0.2, 0.0001),
+            _level(f"{mo_bits} >= 12", "shared flags worth 12-16 bits", 0.2, 0.0005),
+            _level(f"{mo_bits} >= 8", "shared flags worth 8-12 bits (a very rare flag)", 0.2, 0.003),
+            _level(f"{mo_bits} >= 5", "shared flags worth 5-8 bits (a rare flag)", 0.15, 0.02),
+            _level(f"{mo_bits} >= 2.5", "shared flags worth 2.5-5 bits (an uncommon flag)", 0.1, 0.08),
+            _level(f"{mo_bits} > 0", "shared common flags only", 0.1, 0.2),
+            _else(0.05, 0.597, "no flag in common"),
         ]),
         _comparison("victim_sex", "sex of the victim", [
             _null("victim_sex_l IS NULL OR victim_sex_r IS NULL OR victim_sex_l = 'U' OR victim_sex_r = 'U'"),
@@ -168,9 +182,9 @@ def comparisons() -> list[dict[str, Any]]:
 
 
 # Comparisons whose levels run from the closest agreement to the least: a closer level must never
-# weigh less, so training pools any level that would (``training.monotone``).  The MO flags and
-# victim tags mix "how many" with "how rare" and have no single order.
-ORDERED = ("distance", "time_gap", "place_type", "cause", "substances", "victim_age", "entities", "narrative")
+# weigh less, so training pools any level that would (``training.monotone``).  Victim tags mix
+# "how many" with "how rare" and have no single order.
+ORDERED = ("distance", "time_gap", "place_type", "cause", "substances", "mo", "victim_age", "entities", "narrative")
 
 
 def blocking_rules() -> list[dict[str, Any]]:

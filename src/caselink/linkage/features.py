@@ -53,7 +53,8 @@ FEATURE_COLUMNS = [
     "unique_id", "found_day", "day", "t_lo", "t_hi", "x_km", "y_km", "prec_km",
     "cell_a", "cell_b", "cell_c", "cell_d", "region", "place_type", "place_tier", "cause", "cause_tier",
     "victim_sex", "victim_age",
-    "substances", "sub_vrare", "sub_rare", "mo", "mo_vrare", "mo_rare", "victim_tags", "tags_rare", "entities",
+    "substances", "sub_vrare", "sub_rare", "mo", "mo_bits", "mo_vrare", "mo_rare", "victim_tags", "tags_rare",
+    "entities",
     "ent_rare",
     "narr_terms", "narr_weights",
 ]
@@ -233,6 +234,8 @@ def build_features(stored: pd.DataFrame) -> pd.DataFrame:
                                                                                        strict=True)],
         "sub_rare": [[t for t in toks if share[t] < RARE] for toks, share in zip(substances, sub_share, strict=True)],
         "mo": mo,
+        # Information of each flag as of the case: -log2(share among earlier scenes with flags).
+        "mo_bits": [[round(-math.log2(share[t]), 3) for t in toks] for toks, share in zip(mo, mo_share, strict=True)],
         "mo_vrare": [[t for t in toks if share[t] < MO_VERY_RARE] for toks, share in zip(mo, mo_share, strict=True)],
         "mo_rare": [[t for t in toks if share[t] < MO_RARE] for toks, share in zip(mo, mo_share, strict=True)],
         "victim_tags": tags,
