@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["Case", "CaseFilter", "CaseStore", "__version__", "load_cases", "normalise_record"]
+__all__ = ["Case", "CaseFilter", "CaseStore", "Linker", "__version__", "load_cases", "normalise_record"]
 
 if TYPE_CHECKING:
+    from caselink.linkage.linker import Linker
     from caselink.schema import Case, normalise_record
     from caselink.store import CaseFilter, CaseStore
 
@@ -35,4 +36,8 @@ def __getattr__(name: str) -> Any:
         from caselink import store
 
         return getattr(store, name)
+    if name == "Linker":
+        from caselink.linkage.linker import Linker
+
+        return Linker
     raise AttributeError(name)
