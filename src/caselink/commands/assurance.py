@@ -7,7 +7,6 @@ one transaction, print text or ``--json``.  Assurance errors become the one-line
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +25,8 @@ from caselink.commands.common import (
     fail,
     open_store,
     print_json,
+    require_officer,
+    require_rationale,
     warn,
 )
 from caselink.commands.ingest import AFTER_INGEST
@@ -41,14 +42,6 @@ ChecklistsOption = Annotated[
     typer.Option("--checklists", help="A folder of extra checklist YAML files (also $CASELINK_CHECKLISTS)."),
 ]
 NowOption = Annotated[str | None, typer.Option("--now", help="Evaluate as of this ISO 8601 time (default: now).")]
-
-
-def require_officer(officer: str | None) -> str:
-    """The accountable identity: ``--officer`` or ``$CASELINK_USER``; never guessed from the login."""
-    name = (officer or os.environ.get("CASELINK_USER") or "").strip()
-    if not name:
-        fail("an officer is required: pass --officer NAME or set CASELINK_USER", EXIT_BAD_INPUT)
-    return name
 
 
 def parse_now(value: str | None) -> datetime | None:
@@ -139,11 +132,10 @@ def decide_command(
 ) -> None:
     """Record a decision in the case's policy file (never edited; superseded by a later one)."""
     who = require_officer(officer)
-    if not rationale or not rationale.strip():
-        fail("a rationale is required: pass --rationale TEXT", EXIT_BAD_INPUT)
+    reason = require_rationale(rationale)
 
     def work(connection: Any) -> dict[str, Any]:
-        decision_id = assurance.decide(connection, case_id, kind, value, who, rationale, alternatives, supersedes)
+        decision_id = assurance.decide(connection, case_id, kind, value, who, reason, alternatives, supersedes)
         return next(d for d in assurance.list_decisions(connection, case_id) if d["id"] == decision_id)
 
     decision = run_in_transaction(db, work)

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from caselink import audit
-from caselink.commands.assurance import require_officer, run_in_transaction
+from caselink.commands.assurance import run_in_transaction
 from caselink.commands.cases import AFTER_READ
 from caselink.commands.common import (
     EXIT_BAD_INPUT,
@@ -25,6 +25,8 @@ from caselink.commands.common import (
     officer_name,
     open_store,
     print_json,
+    require_officer,
+    require_rationale,
 )
 from caselink.store import CaseStore
 
@@ -166,9 +168,8 @@ def erase_command(
 ) -> None:
     """Erase a case's personal data (retention); the audit log stays verifiable."""
     who = require_officer(officer)
-    if not rationale or not rationale.strip():
-        fail("a rationale is required: pass --rationale TEXT (the retention rule that applies)", EXIT_BAD_INPUT)
-    result = run_in_transaction(db, lambda c: audit.erase_case(c, case_id, who, rationale))
+    reason = require_rationale(rationale, "the retention rule that applies")
+    result = run_in_transaction(db, lambda c: audit.erase_case(c, case_id, who, reason))
     if as_json:
         print_json(result.as_dict())
     else:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,6 +17,7 @@ from caselink.commands.common import (
     fail,
     open_store,
     print_json,
+    require_officer,
 )
 from caselink.io import FORMATS, write
 from caselink.schema import stored_to_raw
@@ -35,8 +35,7 @@ def require_justification(justification: str | None, officer: str | None) -> Non
     if not justification or not justification.strip():
         fail("--justification TEXT is required: say why you are consulting or disclosing these records "
              "(logged, DPA 2018 s.62)", EXIT_BAD_INPUT)
-    if not (officer or os.environ.get("CASELINK_USER", "")).strip():
-        fail("an identity is required: pass --officer NAME or set CASELINK_USER", EXIT_BAD_INPUT)
+    require_officer(officer)
 
 
 def parse_day(value: str | None, option: str) -> datetime | None:

@@ -56,6 +56,25 @@ def open_store(db: str | None) -> CaseStore:
         fail(str(exc))
 
 
+def require_officer(officer: str | None) -> str:
+    """The accountable identity: ``--officer`` or ``$CASELINK_USER``; never guessed from the login.
+
+    For acts that must name who did them (decisions, transitions, erasure, consultation); compare
+    :func:`officer_name`, which falls back to the login for records of routine work.
+    """
+    name = (officer or os.environ.get("CASELINK_USER") or "").strip()
+    if not name:
+        fail("an officer is required: pass --officer NAME or set CASELINK_USER", EXIT_BAD_INPUT)
+    return name
+
+
+def require_rationale(rationale: str | None, what: str = "") -> str:
+    """A non-blank ``--rationale``; ``what`` says what the rationale should give, for the message."""
+    if not rationale or not rationale.strip():
+        fail(f"a rationale is required: pass --rationale TEXT{f' ({what})' if what else ''}", EXIT_BAD_INPUT)
+    return rationale
+
+
 def officer_name(officer: str | None) -> str:
     """The acting identity: explicit option, then $CASELINK_USER, then the operating-system login."""
     if officer and officer.strip():
