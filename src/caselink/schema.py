@@ -16,8 +16,6 @@ the force wrote down and a re-import lands on the identical record.
 from __future__ import annotations
 
 import hashlib
-import json
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -97,14 +95,6 @@ class Normalised:
     unknown: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _blank(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return isinstance(value, str) and value.strip() == ""
-
-
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
 
@@ -145,18 +135,6 @@ def format_when(instant: datetime, offset_min: int, precision: str) -> str:
     return local.isoformat()
 
 
-def _as_list(value: Any) -> list[str]:
-    if _blank(value):
-        return []
-    if isinstance(value, str):
-        items = value.split(";")
-    elif isinstance(value, list | tuple):
-        items = [str(v) for v in value if not _blank(v)]
-    else:
-        items = [str(value)]
-    return [item.strip() for item in items if item.strip()]
-
-
 def normalise_entity(text: str) -> str:
     """Fold an entity to ``kind:value`` so that the same phone or person written two ways matches."""
     kind, sep, value = text.partition(":")
@@ -187,17 +165,6 @@ def normalise_record(raw: Mapping[str, Any], tz: ZoneInfo | None = None) -> Norm
     if batch.errors:
         return Normalised(None, batch.errors[0], unknown)
     return Normalised(batch.record(0), [], unknown)
-
-
-def _json_default(value: Any) -> str:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    raise TypeError(type(value).__name__)
-
-
-def canonical_json(value: Any) -> str:
-    """Deterministic JSON: the form hashed for change detection and for the audit chain."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=_json_default, ensure_ascii=False)
 
 
 HASHED_COLUMNS = (
