@@ -3,6 +3,7 @@
     .venv/bin/python bench/serve_load.py          # quick: 10,000 cases, 50 clients, 10 s
     .venv/bin/python bench/serve_load.py --full   # the issue's size: 100,000 cases, 50 clients, 60 s
     .venv/bin/python bench/serve_load.py --cpu    # CPU ms per request inside the app (no HTTP, no clients)
+    .venv/bin/python bench/serve_load.py --full --client httpx   # the same load from httpx clients
 
 Each client loops over the three pages an analyst lives in - the alerts inbox (GET /api/alerts), a
 case page (GET /api/cases/{id}, which also appends a justified consultation to the hash-chained
@@ -18,7 +19,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import csv
+import importlib.util
 import os
 import platform
 import random
@@ -29,9 +32,10 @@ import time
 from collections.abc import MutableMapping
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+from sqlalchemy import Table
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "bench" / "out"
@@ -44,6 +48,9 @@ def build_store(db_path: Path, n_cases: int, seed: int = 7) -> None:
     from caselink.linkage.models import AlertRow, SeriesLinkRow, SeriesMemberRow, SeriesRow
     from caselink.store import CaseStore
     from caselink.web import auth
+
+    def sa_table(model: Any) -> Table:
+        return cast(Table, model.__table__)
 
     rng = np.random.default_rng(seed)
     csv_path = db_path.with_suffix(".csv")
@@ -69,16 +76,16 @@ def build_store(db_path: Path, n_cases: int, seed: int = 7) -> None:
             for s in range(1, 31):
                 members = [f"C{(s * 997 + k * 13) % n_cases:07d}" for k in range(4)]
                 sid = f"S-{s:04d}"
-                connection.execute(SeriesRow.__table__.insert().values(
+                connection.execute(sa_table(SeriesRow).insert().values(
                     series_id=sid, status="active", merged_into=None, created_at=stamp, updated_at=stamp,
                     n_cases=4, score=0.9, first_found_at="2014-01-01", last_found_at="2014-06-01",
                     reasons=["all 4 within 1 km", "ghb in 4 of 4"]))
-                connection.execute(SeriesMemberRow.__table__.insert(), [
+                connection.execute(sa_table(SeriesMemberRow).insert(), [
                     {"series_id": sid, "case_id": c, "joined_at": stamp} for c in members])
-                connection.execute(SeriesLinkRow.__table__.insert(), [
+                connection.execute(sa_table(SeriesLinkRow).insert(), [
                     {"case_a": a, "case_b": b, "probability": 0.95, "match_weight": 6.0, "run_id": None}
                     for a, b in zip(members, members[1:], strict=False)])
-                connection.execute(AlertRow.__table__.insert().values(
+                connection.execute(sa_table(AlertRow).insert().values(
                     raised_at=stamp, at="2014-06-01", kind="formed", new_case_id=members[-1], series_id=sid,
                     case_ids=members, probability=0.95, reasons=["all 4 within 1 km"], status="open",
                     run_id=None, details="{}"))
@@ -147,37 +154,116 @@ def start_server(db_path: Path, port: int, workers: int) -> subprocess.Popen[byt
                              "--port", str(port), "--workers", str(workers), "--log-level", "warning"], env=env)
 
 
-async def run_clients(base: str, token: str, n_clients: int, seconds: float, n_cases: int,
-                      ) -> dict[str, list[float]]:
-    import httpx
+class RawHttpClient:
+    """A minimal HTTP/1.1 keep-alive client on asyncio streams: one connection, one request at a time.
 
+    httpx costs the load generator a few ms of CPU per request, on the same two cores as the server;
+    this client writes a fixed request head and reads the answer by its Content-Length (the app always
+    sends one), so nearly all the CPU left is the server's.  It measures the server, not a client library.
+    """
+
+    def __init__(self, host: str, port: int, headers: dict[str, str]) -> None:
+        self.host, self.port = host, port
+        self.head_tail = "".join(f"{name}: {value}\r\n" for name, value in
+                                 {"Host": f"{host}:{port}", **headers}.items()).encode() + b"\r\n"
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def get(self, path: str) -> int:
+        """The status code of ``GET path``; the body is read and dropped.  Reconnects if the server closed."""
+        if self.writer is None or self.reader is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        self.writer.write(b"GET " + path.encode() + b" HTTP/1.1\r\n" + self.head_tail)
+        try:
+            head = await self.reader.readuntil(b"\r\n\r\n")
+        except (asyncio.IncompleteReadError, ConnectionError):
+            await self.close()
+            raise
+        lines = head.split(b"\r\n")
+        status = int(lines[0].split(b" ", 2)[1])
+        length = None
+        close = False
+        for line in lines[1:]:
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"content-length":
+                length = int(value)
+            elif name == b"connection" and value.strip().lower() == b"close":
+                close = True
+        if length is None:
+            raise RuntimeError(f"{path}: answer without Content-Length")
+        await self.reader.readexactly(length)
+        if close:
+            await self.close()
+        return status
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            with contextlib.suppress(ConnectionError):
+                await self.writer.wait_closed()
+        self.reader = self.writer = None
+
+
+async def run_clients(host: str, port: int, token: str, n_clients: int, seconds: float, n_cases: int,
+                      client_kind: str = "raw") -> dict[str, list[float]]:
+    """``n_clients`` closed-loop clients (no think time), each cycling the three pages until the deadline."""
     latencies: dict[str, list[float]] = {page: [] for page in PAGES}
     errors: dict[str, int] = {page: 0 for page in PAGES}
     deadline = time.monotonic() + seconds
-    headers = {"Authorization": f"Bearer {token}", "X-Justification": "load test"}
-    limits = httpx.Limits(max_connections=n_clients, max_keepalive_connections=n_clients)
+    headers = {"Authorization": f"Bearer {token}", "X-Justification": "load test", "Accept": "application/json"}
 
-    async def client(index: int) -> None:
+    async def loop(index: int, get: Any) -> None:
         rng = random.Random(index)
-        async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30, limits=limits) as http:
-            step = index
-            while time.monotonic() < deadline:
-                page = PAGES[step % len(PAGES)]
-                step += 1
-                url = {"alerts": "/api/alerts",
-                       "case": f"/api/cases/C{rng.randrange(n_cases):07d}",
-                       "series": f"/api/series/S-{rng.randrange(1, 31):04d}"}[page]
-                began = time.perf_counter()
-                response = await http.get(url)
-                elapsed = time.perf_counter() - began
-                if response.status_code == 200:
-                    latencies[page].append(elapsed)
-                else:
-                    errors[page] += 1
+        step = index
+        while time.monotonic() < deadline:
+            page = PAGES[step % len(PAGES)]
+            step += 1
+            url = {"alerts": "/api/alerts",
+                   "case": f"/api/cases/C{rng.randrange(n_cases):07d}",
+                   "series": f"/api/series/S-{rng.randrange(1, 31):04d}"}[page]
+            began = time.perf_counter()
+            status = await get(url)
+            elapsed = time.perf_counter() - began
+            if status == 200:
+                latencies[page].append(elapsed)
+            else:
+                errors[page] += 1
 
+    async def raw_client(index: int) -> None:
+        http = RawHttpClient(host, port, headers)
+        try:
+            await loop(index, http.get)
+        finally:
+            await http.close()
+
+    async def httpx_client(index: int) -> None:
+        import httpx
+
+        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+        async with httpx.AsyncClient(base_url=f"http://{host}:{port}", headers=headers, timeout=30,
+                                     limits=limits) as http:
+            async def get(url: str) -> int:
+                return int((await http.get(url)).status_code)
+
+            await loop(index, get)
+
+    client = raw_client if client_kind == "raw" else httpx_client
     await asyncio.gather(*(client(i) for i in range(n_clients)))
     latencies["errors"] = [float(errors[p]) for p in PAGES]
     return latencies
+
+
+LOOP_NAME = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+
+
+def run_loop(coroutine: Any) -> Any:
+    """Run the clients on uvloop when installed (as uvicorn does): less CPU per request for the client."""
+    if LOOP_NAME == "uvloop":
+        import uvloop
+
+        return uvloop.run(coroutine)
+    return asyncio.run(coroutine)
 
 
 def main() -> None:
@@ -188,6 +274,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--cpu", action="store_true", help="only CPU ms per request inside the app")
+    parser.add_argument("--client", choices=("raw", "httpx"), default="raw",
+                        help="load generator: a minimal asyncio HTTP/1.1 client (default) or httpx")
     args = parser.parse_args()
     n_cases = args.cases or (100_000 if args.full else 10_000)
     seconds = args.seconds or (60.0 if args.full else 10.0)
@@ -220,8 +308,11 @@ def main() -> None:
         else:
             raise SystemExit("the server did not start")
         cpu_before = process_cpu_seconds(server.pid)
-        result = asyncio.run(run_clients(f"http://127.0.0.1:{port}", token, args.clients, seconds, n_cases))
+        client_cpu_before = time.process_time()
+        result = run_loop(run_clients("127.0.0.1", port, token, args.clients, seconds, n_cases, args.client))
+        client_cpu = time.process_time() - client_cpu_before
         server_cpu = process_cpu_seconds(server.pid) - cpu_before
+        load_average = os.getloadavg()[0]
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -234,7 +325,9 @@ def main() -> None:
           f"{args.workers} uvicorn worker(s)")
     n_ok = sum(len(result[page]) for page in PAGES)
     print(f"server CPU: {server_cpu:.1f} s for {n_ok:,} requests = {server_cpu * 1000 / max(n_ok, 1):.2f} ms per "
-          f"request (worker process; --workers 1 only); load average {os.getloadavg()[0]:.1f}")
+          f"request (uvicorn's first process; all of it with --workers 1); load average {load_average:.1f} "
+          "(1 min, at the end of the run)")
+    print(f"client CPU ({args.client}, {LOOP_NAME}): {client_cpu * 1000 / max(n_ok, 1):.2f} ms per request")
     print(f"{'page':<8} {'requests':>9} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
     for page in PAGES:
         values = np.array(result[page]) * 1000
