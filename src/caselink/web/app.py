@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import caselink
 from caselink.store import CaseStore
-from caselink.web import errors, views
+from caselink.web import db, errors, views
 from caselink.web.permissions import PUBLIC
 from caselink.web.routing import RouteSpec, Views
 from caselink.web.settings import WebSettings
@@ -39,6 +39,7 @@ def create_app(db_url: str | None = None, settings: WebSettings | None = None) -
     )
     app.state.store = store
     app.state.engine = store.engine
+    app.state.reader = db.reader(store.engine)
     app.state.settings = settings
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     assets_dir = settings.resolved_assets_dir()
@@ -57,6 +58,7 @@ def create_app(db_url: str | None = None, settings: WebSettings | None = None) -
     errors.install(app)
     _security_headers(app, settings)
     app.add_middleware(DropEmptyFormFields)
+    app.router.add_event_handler("shutdown", lambda: db.dispose_reader(store.engine))
     app.router.add_event_handler("shutdown", store.close)
     return app
 

@@ -18,7 +18,7 @@ from typing import Any, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, Table, delete, func, select, update
+from sqlalchemy import Engine, String, Table, bindparam, delete, func, select, update
 
 from caselink.web.db import writing
 from caselink.web.models import SecretRow, SessionRow, TokenRow, UserRow
@@ -166,11 +166,15 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-def session_principal(engine: Engine, session_id: str, *, idle_minutes: int = 30) -> Principal | None:
-    """The user behind a session cookie, or None when unknown, idle too long, or the user is disabled."""
+def session_principal(engine: Engine, session_id: str, *, idle_minutes: int = 30,
+                      reader: Engine | None = None) -> Principal | None:
+    """The user behind a session cookie, or None when unknown, idle too long, or the user is disabled.
+
+    ``reader`` (:func:`caselink.web.db.reader`) is used for the lookup when given; writes use ``engine``.
+    """
     current = now_utc()
     id_hash = digest(session_id)
-    with engine.connect() as connection:
+    with (reader or engine).connect() as connection:
         row = connection.execute(
             select(SESSIONS.c.last_seen, SESSIONS.c.csrf_token, USERS.c.name, USERS.c.role, USERS.c.disabled)
             .join(USERS, USERS.c.name == SESSIONS.c.user_name).where(SESSIONS.c.id_hash == id_hash)
@@ -239,15 +243,17 @@ def list_tokens(engine: Engine, name: str) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
+# Built once: every API request looks its token up (never cached, so a revocation applies at once).
+_TOKEN_USER = (select(USERS.c.name, USERS.c.role, USERS.c.disabled)
+               .join(TOKENS, TOKENS.c.user_name == USERS.c.name)
+               .where(TOKENS.c.token_hash == bindparam("token_hash", type_=String), TOKENS.c.revoked_at.is_(None)))
+
+
 def token_principal(engine: Engine, token: str) -> Principal | None:
     if not token.startswith(TOKEN_PREFIX):
         return None
     with engine.connect() as connection:
-        row = connection.execute(
-            select(USERS.c.name, USERS.c.role, USERS.c.disabled)
-            .join(TOKENS, TOKENS.c.user_name == USERS.c.name)
-            .where(TOKENS.c.token_hash == digest(token), TOKENS.c.revoked_at.is_(None))
-        ).first()
+        row = connection.execute(_TOKEN_USER, {"token_hash": digest(token)}).first()
     if row is None or row[2]:
         return None
     return Principal(row[0], row[1])

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from fastapi import HTTPException
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, RowMapping, String, bindparam, func, select
 
 from caselink import vocab
 from caselink.schema import stored_to_raw
@@ -60,24 +61,37 @@ def search(engine: Engine, where: CaseFilter, *, limit: int, offset: int) -> dic
             "cases": [{**dict(r), "found_at": r["found_at"].isoformat()} for r in rows]}
 
 
-def summaries(engine: Engine, case_ids: list[str]) -> list[dict[str, Any]]:
+_SUMMARIES = (select(*(CASES.c[name] for name in SUMMARY_COLUMNS))
+              .where(CASES.c.case_id.in_(bindparam("case_ids", expanding=True)))
+              .order_by(CASES.c.found_at, CASES.c.case_id))
+
+
+def summaries(target: Engine | Connection, case_ids: list[str]) -> list[dict[str, Any]]:
     """Summary rows (with coordinates, for maps) of the given cases, in found_at order."""
     if not case_ids:
         return []
-    columns = [CASES.c[name] for name in SUMMARY_COLUMNS]
-    with engine.connect() as connection:
-        rows = connection.execute(select(*columns).where(CASES.c.case_id.in_(case_ids))
-                                  .order_by(CASES.c.found_at, CASES.c.case_id)).mappings().all()
-    return [{**dict(r), "found_at": r["found_at"].isoformat()} for r in rows]
+    if isinstance(target, Engine):
+        with target.connect() as connection:
+            return summaries(connection, case_ids)
+    rows = target.execute(_SUMMARIES, {"case_ids": case_ids}).mappings().all()
+    return [{**r, "found_at": r["found_at"].isoformat()} for r in rows]
+
+
+_ONE_CASE = select(CASES).where(CASES.c.case_id == bindparam("case_id", type_=String))
 
 
 def full_record(ctx: Ctx, case_id: str) -> dict[str, Any]:
     """The whole record as exported (times with their offset); 404 if unknown; pseudonymised for oversight."""
     with ctx.engine.connect() as connection:
-        stored = connection.execute(select(CASES).where(CASES.c.case_id == case_id)).mappings().first()
+        stored = connection.execute(_ONE_CASE, {"case_id": case_id}).mappings().first()
+    return record_of(ctx, case_id, stored)
+
+
+def record_of(ctx: Ctx, case_id: str, stored: RowMapping | None) -> dict[str, Any]:
+    """:func:`full_record` of a stored row already read (extra keys are ignored); 404 if None."""
     if stored is None:
         raise HTTPException(404, f"no case '{case_id}'; search with GET /api/cases")
-    record = stored_to_raw(dict(stored))
+    record = stored_to_raw(cast(Mapping[str, Any], stored))
     record["version"] = stored["version"]
     key = pseudonym_key(ctx)
     return pseudonymise(record, key) if key else record

@@ -1,21 +1,32 @@
-"""One writer per database inside this process (as datasette does); reads use the pool freely.
+"""Database access for the web app: one writer per database in this process, reads that take no lock.
 
-SQLite allows one writer at a time and makes the others sleep in its busy handler, which under
-fifty concurrent clients turns into seconds of waiting.  Queueing writers on a lock in the process
-keeps SQLite from ever seeing the contention; PostgreSQL loses little, since every audit append
-locks the one chain-head row anyway.
+Writers: SQLite allows one writer at a time and makes the others sleep in its busy handler, which
+under fifty concurrent clients turns into seconds of waiting.  Queueing writers on a lock in the
+process (as datasette does) keeps SQLite from ever seeing the contention; PostgreSQL loses little,
+since every audit append locks the one chain-head row anyway.
+
+Readers: the store's SQLite engine begins every transaction with ``BEGIN IMMEDIATE`` (right for
+writes: nearly every CLI transaction writes), so a plain ``engine.connect()`` that only reads still
+takes SQLite's one write lock and queues behind every writer, in this process and in every other
+uvicorn worker.  :func:`reader` gives a second engine over the same file whose transactions are
+deferred (``BEGIN``) and read-only (``PRAGMA query_only``): under WAL a reader sees one consistent
+snapshot and never waits for a writer.  On PostgreSQL the store's engine already reads without
+locks and is returned as it is.
 """
 
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, create_engine, event
 
 _LOCKS: dict[int, threading.RLock] = {}
 _GUARD = threading.Lock()
+_READERS: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
 
 
 def _lock_for(engine: Engine) -> threading.RLock:
@@ -28,3 +39,40 @@ def writing(engine: Engine) -> Iterator[Connection]:
     """``engine.begin()`` behind this process's writer lock for ``engine``."""
     with _lock_for(engine), engine.begin() as connection:
         yield connection
+
+
+def reader(engine: Engine) -> Engine:
+    """An engine for read-only work on the same database as ``engine`` (itself unless a SQLite file)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        return engine
+    with _GUARD:
+        if engine not in _READERS:
+            _READERS[engine] = _read_engine(engine)
+        return _READERS[engine]
+
+
+def dispose_reader(engine: Engine) -> None:
+    """Close the pooled connections of ``engine``'s reader (app shutdown)."""
+    with _GUARD:
+        read = _READERS.pop(engine, None)
+    if read is not None:
+        read.dispose()
+
+
+def _read_engine(engine: Engine) -> Engine:
+    read = create_engine(engine.url)
+    event.listen(read, "connect", _read_pragmas)
+    # As the store's engine: SQLAlchemy owns BEGIN, but a deferred one, which takes no lock in WAL.
+    event.listen(read, "begin", lambda connection: connection.exec_driver_sql("BEGIN"))
+    return read
+
+
+def _read_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=30000")  # only met while a checkpoint or migration holds the file
+    cursor.execute("PRAGMA cache_size=-65536")
+    cursor.execute("PRAGMA temp_store=MEMORY")
+    cursor.execute("PRAGMA query_only=1")  # a write through this engine is a bug: refuse it
+    cursor.close()

@@ -45,10 +45,11 @@ class Ctx:
 
     request: Request
     principal: Principal | None
-    engine: Engine
+    engine: Engine      # writes (through caselink.web.db.writing) and reads that must see them
     settings: WebSettings
     api: bool
     permission: str
+    reader: Engine      # reads: no lock taken on SQLite (caselink.web.db.reader)
 
     @property
     def user(self) -> Principal:
@@ -75,17 +76,17 @@ class Page:
     status_code: int = 200
 
 
-def _principal(request: Request, engine: Engine, settings: WebSettings) -> Principal | None:
+def _principal(request: Request, engine: Engine, reader: Engine, settings: WebSettings) -> Principal | None:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        principal = auth.token_principal(engine, header[7:].strip())
+        principal = auth.token_principal(reader, header[7:].strip())
         if principal is None:
             raise HTTPException(401, "the bearer token is unknown or revoked; ask for a new one",
                                 headers={"WWW-Authenticate": 'Bearer realm="caselink"'})
         return principal
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        return auth.session_principal(engine, cookie, idle_minutes=settings.idle_minutes)
+        return auth.session_principal(engine, cookie, idle_minutes=settings.idle_minutes, reader=reader)
     return None
 
 
@@ -97,8 +98,9 @@ def guard(permission: str, api: bool) -> Callable[..., Any]:
             # PostgreSQL text cannot hold NUL; refuse it as input rather than fail in the driver.
             raise HTTPException(400, "the URL contains a NUL character")
         engine: Engine = request.app.state.engine
+        reader: Engine = request.app.state.reader
         settings: WebSettings = request.app.state.settings
-        principal = _principal(request, engine, settings)
+        principal = _principal(request, engine, reader, settings)
         request.state.principal = principal
         if permission != PUBLIC:
             if principal is None:
@@ -108,7 +110,7 @@ def guard(permission: str, api: bool) -> Callable[..., Any]:
                 raise HTTPException(403, f"your role ({principal.role}) may not {permission}")
         if request.method in UNSAFE_METHODS and principal is not None and principal.via_session:
             await check_csrf(request, principal)
-        return Ctx(request, principal, engine, settings, api, permission)
+        return Ctx(request, principal, engine, settings, api, permission, reader)
 
     return dependency
 
@@ -138,23 +140,32 @@ class Views:
     specs: list[RouteSpec] = field(default_factory=list)
 
     def page(self, path: str, *, permission: str, template: str, methods: Sequence[str] = ("GET",),
-             html: bool = True, api: bool = True, **route_options: Any) -> Callable[[Callable[..., Any]], Any]:
+             html: bool = True, api: bool = True, on_loop: bool = False,
+             **route_options: Any) -> Callable[[Callable[..., Any]], Any]:
+        """Register ``handler`` as a page and/or its API twin.
+
+        ``on_loop=True`` runs the handler on the event loop instead of a worker thread.  Only for the
+        hot, bounded pages (indexed lookups, a capped list, one audit append): for them the thread
+        hop and the GIL hand-offs between forty worker threads cost more CPU than the page's own
+        work (bench/serve_load.py, BENCHMARKS.md).  Never for anything that can take long (Splink,
+        argon2, a scan): it would stall every other request meanwhile.
+        """
         if permission not in ACTIONS:
             raise ValueError(f"{path}: unknown permission '{permission}'")
 
         def decorate(handler: Callable[..., Any]) -> Callable[..., Any]:
             if html:
-                self._add(path, handler, permission, template, methods, as_api=False, route_options={
-                    "include_in_schema": False})
+                self._add(path, handler, permission, template, methods, as_api=False, on_loop=on_loop,
+                          route_options={"include_in_schema": False})
             if api:
-                self._add("/api" + path, handler, permission, template, methods, as_api=True,
+                self._add("/api" + path, handler, permission, template, methods, as_api=True, on_loop=on_loop,
                           route_options=route_options)
             return handler
 
         return decorate
 
     def _add(self, path: str, handler: Callable[..., Any], permission: str, template: str,
-             methods: Sequence[str], *, as_api: bool, route_options: dict[str, Any]) -> None:
+             methods: Sequence[str], *, as_api: bool, on_loop: bool, route_options: dict[str, Any]) -> None:
         # Annotations resolved here, in the handler's module: FastAPI would look in this one.
         signature = inspect.signature(handler, eval_str=True)
         parameters = [
@@ -165,13 +176,20 @@ class Views:
         if "ctx" not in signature.parameters:
             raise ValueError(f"{path}: handler {handler.__name__} must take a ctx parameter")
 
-        @functools.wraps(handler)
-        def endpoint(**kwargs: Any) -> Any:
-            ctx: Ctx = kwargs["ctx"]
-            result = handler(**kwargs)
-            return _answer(ctx, template, result)
+        def answer(**kwargs: Any) -> Any:
+            return _answer(kwargs["ctx"], template, handler(**kwargs))
 
-        endpoint.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+        # FastAPI runs a plain function in its thread pool and awaits a coroutine function on the loop.
+        endpoint: Callable[..., Any]
+        if on_loop:
+            async def endpoint(**kwargs: Any) -> Any:
+                return answer(**kwargs)
+        else:
+            def endpoint(**kwargs: Any) -> Any:
+                return answer(**kwargs)
+
+        functools.update_wrapper(endpoint, handler)
+        endpoint.__signature__ = signature.replace(parameters=parameters)  # type: ignore[union-attr]
         if not as_api:
             endpoint.__name__ = handler.__name__ + "_html"
         self.router.add_api_route(path, endpoint, methods=list(methods), **route_options)

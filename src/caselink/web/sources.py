@@ -13,7 +13,7 @@ from collections import OrderedDict
 from typing import Any, cast
 
 from fastapi import HTTPException
-from sqlalchemy import Connection, Engine, String, Table, and_, select
+from sqlalchemy import Connection, Engine, RowMapping, String, Table, and_, bindparam, exists, select
 from sqlalchemy import cast as sql_cast
 
 from caselink.assurance import (
@@ -27,17 +27,42 @@ from caselink.assurance import (
 )
 from caselink.assurance.actions import TRANSITIONS
 from caselink.assurance.decisions import KINDS as DECISION_KINDS
-from caselink.assurance.models import EscalationRow
+from caselink.assurance.models import ActionRow, DecisionRow, EscalationRow
 from caselink.linkage.models import AlertRow, SeriesLinkRow, SeriesMemberRow, SeriesRow
+from caselink.store.models import CaseRow
 
 ALERTS = cast(Table, AlertRow.__table__)
 SERIES = cast(Table, SeriesRow.__table__)
 MEMBERS = cast(Table, SeriesMemberRow.__table__)
 LINKS = cast(Table, SeriesLinkRow.__table__)
 ESCALATIONS = cast(Table, EscalationRow.__table__)
+ACTIONS = cast(Table, ActionRow.__table__)
+DECISIONS = cast(Table, DecisionRow.__table__)
+CASES = cast(Table, CaseRow.__table__)
 
-__all__ = ["DECISION_KINDS", "assurance_error", "case_alerts", "case_assurance", "explain_pair", "list_alerts",
-           "series_detail"]
+# Statements of the hot pages are built once (the bound values are parameters): building a select
+# costs more CPU than SQLite takes to run these indexed lookups.
+_CASE_ID = bindparam("case_id", type_=String)
+_SERIES_ID = bindparam("series_id", type_=String)
+# Open escalations naming a case, pre-filtered on the JSON text of ``case_ids`` ('/' escapes).
+_NAMES_CASE = sql_cast(ESCALATIONS.c.case_ids, String).like(bindparam("case_json_pattern", type_=String),
+                                                            escape="/")
+_OPEN_ESCALATIONS = (select(ESCALATIONS).where(ESCALATIONS.c.status == "open", _NAMES_CASE)
+                     .order_by(ESCALATIONS.c.raised_at, ESCALATIONS.c.id))
+# The case row and, in the same statement, whether each kind of related row exists: most cases have
+# no actions, decisions, escalations or alerts, and then the page needs no further query.
+_CASE_WITH_PRESENCE = select(
+    CASES,
+    exists().where(ACTIONS.c.case_id == _CASE_ID).label("has_actions__"),
+    exists().where(DECISIONS.c.case_id == _CASE_ID).label("has_decisions__"),
+    exists().where(ESCALATIONS.c.status == "open", _NAMES_CASE).label("has_escalations__"),
+    exists().where(ALERTS.c.new_case_id == _CASE_ID).label("has_alerts__"),
+    exists().where(MEMBERS.c.case_id == _CASE_ID).label("in_series__"),
+).where(CASES.c.case_id == _CASE_ID)
+_SERIES_IDS_OF_CASE = select(MEMBERS.c.series_id).where(MEMBERS.c.case_id == _CASE_ID)
+
+__all__ = ["DECISION_KINDS", "assurance_error", "case_alerts", "case_related", "case_with_presence", "explain_pair",
+           "list_alerts", "series_detail"]
 
 
 def assurance_error(exc: AssuranceError) -> HTTPException:
@@ -46,16 +71,36 @@ def assurance_error(exc: AssuranceError) -> HTTPException:
     return HTTPException(status, str(exc))
 
 
-def case_assurance(engine: Engine, case_id: str) -> dict[str, Any]:
-    with engine.connect() as connection:
-        actions = list_actions(connection, case_id=case_id)
-        decisions = list_decisions(connection, case_id)
-        escalations = case_escalations(connection, case_id)
+def _case_params(case_id: str) -> dict[str, str]:
+    """Bound values of the case statements: the id, and the LIKE pattern of its JSON text."""
+    quoted = json.dumps(case_id).replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return {"case_id": case_id, "case_json_pattern": f"%{quoted}%"}
+
+
+def case_with_presence(connection: Connection, case_id: str) -> RowMapping | None:
+    """The stored case row plus flags ``has_actions__`` ... ``in_series__``; None if unknown (one statement)."""
+    return connection.execute(_CASE_WITH_PRESENCE, _case_params(case_id)).mappings().first()
+
+
+def case_related(connection: Connection, case_id: str, present: RowMapping | None = None) -> dict[str, Any]:
+    """The case page's actions, decisions, escalations and alerts.
+
+    With ``present`` (a :func:`case_with_presence` row) only the kinds that exist are queried;
+    without it, all of them are.
+    """
+    def has(flag: str) -> bool:
+        return present is None or bool(present[flag])
+
+    actions = list_actions(connection, case_id=case_id) if has("has_actions__") else []
+    decisions = list_decisions(connection, case_id) if has("has_decisions__") else []
+    escalations = case_escalations(connection, case_id) if has("has_escalations__") else []
+    alerts = (case_alerts(connection, case_id, in_series=present is None or bool(present["in_series__"]))
+              if has("has_alerts__") or has("in_series__") else [])
     for action in actions:
         action["next_states"] = [s for s in TRANSITIONS.get(action["state"], ()) if s != action["state"]] or (
             ["allocated"] if action["state"] == "allocated" else [])
     return {"assurance_available": True, "actions": actions, "decisions": decisions, "escalations": escalations,
-            "decision_kinds": list(DECISION_KINDS)}
+            "decision_kinds": list(DECISION_KINDS), "alerts": alerts}
 
 
 def case_escalations(connection: Connection, case_id: str) -> list[dict[str, Any]]:
@@ -64,11 +109,8 @@ def case_escalations(connection: Connection, case_id: str) -> list[dict[str, Any
     Pre-filtered in SQL on the JSON text of ``case_ids`` (an exact check follows), so a case page
     does not read every open escalation in the store.
     """
-    named = sql_cast(ESCALATIONS.c.case_ids, String).contains(json.dumps(case_id), autoescape=True)
-    query = (select(ESCALATIONS).where(ESCALATIONS.c.status == "open", named)
-             .order_by(ESCALATIONS.c.raised_at, ESCALATIONS.c.id))
     out = []
-    for row in connection.execute(query).mappings():
+    for row in connection.execute(_OPEN_ESCALATIONS, _case_params(case_id)).mappings():
         item = {**row, "case_ids": list(row["case_ids"] or []), "new": False}
         if case_id not in item["case_ids"]:
             continue
@@ -96,12 +138,17 @@ def _alert_dict(row: Any) -> dict[str, Any]:
             "raised_at": row["raised_at"].isoformat(timespec="seconds")}
 
 
-def list_alerts(engine: Engine, status: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
-    query = select(ALERTS).order_by(ALERTS.c.at.desc(), ALERTS.c.id.desc()).limit(limit).offset(offset)
-    if status:
-        query = query.where(ALERTS.c.status == status)
-    with engine.connect() as connection:
-        return [_alert_dict(r) for r in connection.execute(query).mappings()]
+_ALERTS_NEWEST_FIRST = (select(ALERTS).order_by(ALERTS.c.at.desc(), ALERTS.c.id.desc())
+                        .limit(bindparam("limit")).offset(bindparam("offset")))
+_ALERTS_BY_STATUS = _ALERTS_NEWEST_FIRST.where(ALERTS.c.status == bindparam("status", type_=String))
+
+
+def list_alerts(target: Engine | Connection, status: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
+    if isinstance(target, Engine):
+        with target.connect() as connection:
+            return list_alerts(connection, status, limit, offset)
+    query, params = (_ALERTS_NEWEST_FIRST, {}) if not status else (_ALERTS_BY_STATUS, {"status": status})
+    return [_alert_dict(r) for r in target.execute(query, {**params, "limit": limit, "offset": offset}).mappings()]
 
 
 def get_alert(connection: Connection, alert_id: int) -> dict[str, Any]:
@@ -121,30 +168,34 @@ def set_alert_status(connection: Connection, alert_id: int, status: str, assigne
                        .values(status=status, details=json.dumps(details)))
 
 
-def case_alerts(engine: Engine, case_id: str) -> list[dict[str, Any]]:
-    """Alerts naming this case (as the new case or a member), newest first."""
-    with engine.connect() as connection:
-        series_ids = list(connection.execute(select(MEMBERS.c.series_id).where(MEMBERS.c.case_id == case_id))
-                          .scalars())
-        query = select(ALERTS).where(ALERTS.c.new_case_id == case_id)
-        if series_ids:
-            query = select(ALERTS).where((ALERTS.c.new_case_id == case_id) | ALERTS.c.series_id.in_(series_ids))
-        rows = connection.execute(query.order_by(ALERTS.c.at.desc(), ALERTS.c.id.desc()).limit(50)).mappings()
-        return [_alert_dict(r) for r in rows]
+def case_alerts(connection: Connection, case_id: str, *, in_series: bool = True) -> list[dict[str, Any]]:
+    """Alerts naming this case (as the new case or a member), newest first; ``in_series=False`` skips
+    the membership lookup when the caller already knows the case is in no series."""
+    series_ids = list(connection.execute(_SERIES_IDS_OF_CASE, {"case_id": case_id}).scalars()) if in_series else []
+    query = select(ALERTS).where(ALERTS.c.new_case_id == case_id)
+    if series_ids:
+        query = select(ALERTS).where((ALERTS.c.new_case_id == case_id) | ALERTS.c.series_id.in_(series_ids))
+    rows = connection.execute(query.order_by(ALERTS.c.at.desc(), ALERTS.c.id.desc()).limit(50)).mappings()
+    return [_alert_dict(r) for r in rows]
 
 
-def series_detail(engine: Engine, series_id: str) -> dict[str, Any]:
+_ONE_SERIES = select(SERIES).where(SERIES.c.series_id == _SERIES_ID)
+_MEMBER_IDS = (select(MEMBERS.c.case_id).where(MEMBERS.c.series_id == _SERIES_ID)
+               .order_by(MEMBERS.c.joined_at, MEMBERS.c.case_id))
+_MEMBERS_OF_SERIES = select(MEMBERS.c.case_id).where(MEMBERS.c.series_id == _SERIES_ID)
+_LINKS_WITHIN_SERIES = (select(LINKS.c.case_a, LINKS.c.case_b, LINKS.c.probability, LINKS.c.match_weight)
+                        .where(and_(LINKS.c.case_a.in_(_MEMBERS_OF_SERIES), LINKS.c.case_b.in_(_MEMBERS_OF_SERIES)))
+                        .order_by(LINKS.c.probability.desc()))
+
+
+def series_detail(connection: Connection, series_id: str) -> dict[str, Any]:
     """The series, its member case ids and the links between members; 404 if unknown."""
-    with engine.connect() as connection:
-        row = connection.execute(select(SERIES).where(SERIES.c.series_id == series_id)).mappings().first()
-        if row is None:
-            raise HTTPException(404, f"no series '{series_id}'; GET /api/alerts names the series")
-        member_ids = list(connection.execute(select(MEMBERS.c.case_id).where(MEMBERS.c.series_id == series_id)
-                                             .order_by(MEMBERS.c.joined_at, MEMBERS.c.case_id)).scalars())
-        links = [dict(r) for r in connection.execute(
-            select(LINKS.c.case_a, LINKS.c.case_b, LINKS.c.probability, LINKS.c.match_weight)
-            .where(and_(LINKS.c.case_a.in_(member_ids), LINKS.c.case_b.in_(member_ids)))
-            .order_by(LINKS.c.probability.desc())).mappings()] if member_ids else []
+    params = {"series_id": series_id}
+    row = connection.execute(_ONE_SERIES, params).mappings().first()
+    if row is None:
+        raise HTTPException(404, f"no series '{series_id}'; GET /api/alerts names the series")
+    member_ids = list(connection.execute(_MEMBER_IDS, params).scalars())
+    links = [dict(r) for r in connection.execute(_LINKS_WITHIN_SERIES, params).mappings()] if member_ids else []
     series = {k: row[k] for k in ("series_id", "status", "merged_into", "n_cases", "score", "first_found_at",
                                   "last_found_at")}
     series["reasons"] = list(row["reasons"] or [])

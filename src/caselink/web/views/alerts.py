@@ -27,11 +27,12 @@ class Assignment(BaseModel):
 
 
 def register(views: Views) -> None:
-    @views.page("/alerts", permission="alert.read", template="alerts.html", summary="Linkage alerts inbox")
+    @views.page("/alerts", permission="alert.read", template="alerts.html", summary="Linkage alerts inbox",
+                on_loop=True)
     def alerts(ctx: Ctx, status: Literal["open", "acknowledged", "assigned", "dismissed", "all"] = "open",
                limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=1_000_000)) -> dict[str, Any]:
         """Alerts newest first (open ones by default), with reasons and the cases they name."""
-        rows = sources.list_alerts(ctx.engine, None if status == "all" else status, limit, offset)
+        rows = sources.list_alerts(ctx.reader, None if status == "all" else status, limit, offset)
         case_ids = sorted({c for a in rows for c in a["case_ids"]})
         if case_ids:
             trail.record(ctx.engine, action="consultation", officer=ctx.user.name, case_ids=case_ids,

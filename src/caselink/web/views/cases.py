@@ -44,12 +44,16 @@ def register(views: Views) -> None:
         return result
 
     @views.page("/cases/{case_id}", permission="case.read", template="case.html", summary="Read one case",
+                on_loop=True,
                 responses={422: {"description": "X-Justification header missing"}, 404: {"description": "unknown"}})
     def case_page(ctx: Ctx, case_id: str,
                   x_justification: str | None = Header(None, description="Why you read this case (logged).",
                                                        max_length=1000)) -> Any:
         """The case record with its actions, decisions, escalations and alerts; the read is logged."""
-        record = casedata.full_record(ctx, case_id)  # 404 before asking why
+        with ctx.reader.connect() as connection:  # one snapshot: the record and what hangs off it
+            stored = sources.case_with_presence(connection, case_id)
+            related = sources.case_related(connection, case_id, stored) if stored is not None else {}
+        record = casedata.record_of(ctx, case_id, stored)  # 404 before asking why
         if ctx.api:
             justification = (x_justification or "").strip()
             if len(justification) < MIN_JUSTIFICATION:
@@ -62,9 +66,8 @@ def register(views: Views) -> None:
                 return Page("justify.html", {"case_id": case_id, "error": None})
         trail.record(ctx.engine, action="consultation", officer=ctx.user.name, case_ids=[case_id],
                      justification=justification, details={"view": "case"})
-        return {"case": record, **sources.case_assurance(ctx.engine, case_id),
-                "alerts": casedata.safe_reasons(ctx, sources.case_alerts(ctx.engine, case_id)),
-                "justification": justification}
+        related["alerts"] = casedata.safe_reasons(ctx, related["alerts"])
+        return {"case": record, **related, "justification": justification}
 
     @views.page("/cases/{case_id}/justify", permission="case.read", template="justify.html", methods=("POST",),
                 api=False)

@@ -113,7 +113,7 @@ def _case_with_form_errors(ctx: Ctx, record: dict[str, Any], errors: dict[str, s
     from caselink.web import auth
 
     justification = (auth.session_justification(ctx.engine, session, record["case_id"]) if session else "") or ""
-    data = {"case": record, **sources.case_assurance(ctx.engine, record["case_id"]),
-            "alerts": sources.case_alerts(ctx.engine, record["case_id"]), "justification": justification,
-            "form_errors": errors, "form_values": raw}
+    with ctx.engine.connect() as connection:
+        related = sources.case_related(connection, record["case_id"])
+    data = {"case": record, **related, "justification": justification, "form_errors": errors, "form_values": raw}
     return Page("case.html", data, 422)

@@ -12,11 +12,12 @@ from caselink.web.routing import Ctx, Views
 
 def register(views: Views) -> None:
     @views.page("/series/{series_id}", permission="series.read", template="series.html",
-                summary="A series: members, reasons and links")
+                on_loop=True, summary="A series: members, reasons and links")
     def series(ctx: Ctx, series_id: str) -> dict[str, Any]:
         """The series with member summaries (coordinates and dates for the map and timeline) and links."""
-        detail = sources.series_detail(ctx.engine, series_id)
-        detail["cases"] = casedata.summaries(ctx.engine, detail.pop("case_ids"))
+        with ctx.reader.connect() as connection:
+            detail = sources.series_detail(connection, series_id)
+            detail["cases"] = casedata.summaries(connection, detail.pop("case_ids"))
         if detail["cases"]:
             trail.record(ctx.engine, action="consultation", officer=ctx.user.name,
                          case_ids=[c["case_id"] for c in detail["cases"]], justification="series review",
@@ -28,7 +29,8 @@ def register(views: Views) -> None:
                 summary="Why two members are linked: the waterfall of comparison weights")
     def explain(ctx: Ctx, series_id: str, case_a: str = Query(..., max_length=200),
                 case_b: str = Query(..., max_length=200)) -> dict[str, Any]:
-        detail = sources.series_detail(ctx.engine, series_id)
+        with ctx.engine.connect() as connection:
+            detail = sources.series_detail(connection, series_id)
         if case_a == case_b or case_a not in detail["case_ids"] or case_b not in detail["case_ids"]:
             raise HTTPException(404, f"'{case_a}' and '{case_b}' are not two members of series '{series_id}'")
         return sources.explain_pair(ctx.request.app.state.store, case_a, case_b)
