@@ -1,12 +1,14 @@
-"""Live scoring re-runs Splink's recorded SQL: it must give exactly Splink's own scores."""
+"""Live scoring re-runs Splink's recorded SQL on indexed candidates: it must give exactly Splink's scores."""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from caselink.linkage.features import build_features, records_to_frame
-from caselink.linkage.model import load_model
+from caselink.linkage.model import LinkageModel, load_model
 from caselink.linkage.scoring import Scorer
+from tests.linkage.test_live_index import store_records
 
 
 def _records() -> list[dict[str, object]]:
@@ -20,6 +22,24 @@ def _records() -> list[dict[str, object]]:
     return records
 
 
+def _splink_between(scorer: Scorer, rows: pd.DataFrame) -> pd.DataFrame:
+    """Splink's own predict_between with the model's (exploding) blocking rules, history side left."""
+    pairs = scorer.predict_new(rows)
+    new = set(rows["unique_id"])
+    return pairs[~pairs["unique_id_l"].isin(new)]
+
+
+def _assert_same(live: pd.DataFrame, splink: pd.DataFrame) -> None:
+    live = live.sort_values(["unique_id_r", "unique_id_l"]).reset_index(drop=True)
+    splink = splink.sort_values(["unique_id_r", "unique_id_l"]).reset_index(drop=True)
+    assert list(zip(live["unique_id_l"], live["unique_id_r"], strict=True)) == \
+        list(zip(splink["unique_id_l"], splink["unique_id_r"], strict=True))
+    assert sorted(live.columns) == sorted(splink.columns)
+    for column in live.columns:
+        if column.startswith(("mw_", "gamma_")) or column in ("match_weight", "match_probability"):
+            assert np.allclose(live[column].astype(float), splink[column].astype(float), equal_nan=True), column
+
+
 def test_score_live_matches_splink_predict_between() -> None:
     features = build_features(records_to_frame(_records()))
     history, incoming = features.iloc[:36], features.iloc[36:]
@@ -27,10 +47,59 @@ def test_score_live_matches_splink_predict_between() -> None:
     try:
         for i in range(len(incoming)):
             row = incoming.iloc[i:i + 1]
-            live = scorer.score_live(row).sort_values("unique_id_l").reset_index(drop=True)
-            splink = scorer.predict_new(row).sort_values("unique_id_l").reset_index(drop=True)
-            assert list(live["unique_id_l"]) == list(splink["unique_id_l"])
+            live = scorer.score_live(row)
             assert len(live) > 0
-            assert np.allclose(live["match_weight"], splink["match_weight"])
+            _assert_same(live, _splink_between(scorer, row))
+    finally:
+        scorer.close()
+
+
+def test_score_live_matches_splink_on_edges_shared_keys_and_growing_history() -> None:
+    """Grid edges, window edges, shared finders, rare drugs, flags and tags, another region; cases
+    scored one by one and then appended, as live ingest does, and a batch of several at once."""
+    features = build_features(records_to_frame(store_records()))
+    scorer = Scorer(load_model(None), features.iloc[:100])
+    try:
+        n_pairs = 0
+        for i in range(100, 125):
+            row = features.iloc[i:i + 1]
+            live = scorer.score_live(row)
+            _assert_same(live, _splink_between(scorer, row))
+            n_pairs += len(live)
+            scorer.add_to_history(row)
+        batch = features.iloc[125:]
+        _assert_same(scorer.score_live(batch), _splink_between(scorer, batch))
+        assert n_pairs > 100
+    finally:
+        scorer.close()
+
+
+def test_a_case_with_no_candidates_scores_nothing() -> None:
+    features = build_features(records_to_frame(store_records()))
+    lonely = build_features(records_to_frame([{"case_id": "Z1", "found_at": "2030-01-01", "lat": 55.9,
+                                               "lon": -3.2, "substances": ["heroin"]}]))
+    scorer = Scorer(load_model(None), features.iloc[:-1])
+    try:
+        assert scorer.score_live(lonely).empty  # first call: Splink itself, on no candidates
+        assert scorer.score_live(lonely).empty  # recorded SQL
+        row = features.iloc[-1:]
+        _assert_same(scorer.score_live(row), _splink_between(scorer, row))
+    finally:
+        scorer.close()
+
+
+def test_a_rule_the_index_cannot_serve_falls_back_to_scanning_and_stays_exact() -> None:
+    model = load_model(None)
+    settings = dict(model.splink_settings)
+    settings["blocking_rules_to_generate_predictions"] = [
+        *settings["blocking_rules_to_generate_predictions"], {"blocking_rule": "abs(l.victim_age - r.victim_age) <= 0"}]
+    odd = LinkageModel(**{**model.model_dump(), "splink_settings": settings})
+    features = build_features(records_to_frame(store_records()))
+    scorer = Scorer(odd, features.iloc[:120])
+    try:
+        for i in range(120, 126):
+            row = features.iloc[i:i + 1]
+            _assert_same(scorer.score_live(row), _splink_between(scorer, row))
+        assert scorer._live_index is None and scorer._live_scan
     finally:
         scorer.close()

@@ -16,6 +16,7 @@ import pandas as pd
 
 from caselink.linkage.comparisons import live_blocking_rules
 from caselink.linkage.features import FEATURE_COLUMNS
+from caselink.linkage.live_index import IndexUnavailable, LiveIndex
 from caselink.linkage.model import LinkageModel
 
 PAIR_COLUMNS = ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
@@ -39,6 +40,9 @@ class Scorer:
         self.api = DuckDBAPI(connection=self.connection)
         self._counter = 0
         self._compiled: list[str] | None = None
+        self._live_index: LiveIndex | None = None
+        self._live_scan = False
+        self.last_candidates = 0
         self._create("cl_history", history, keep_labels)
         self.history = self.api.register("cl_history", table_name="cl_history_in")
         self.linker = Linker(self.history, model.splink_settings, log_level=None, validate_settings=False)
@@ -97,33 +101,19 @@ class Scorer:
     def score_live(self, new: pd.DataFrame) -> pd.DataFrame:
         """Score new cases against the history by re-running Splink's own SQL for this model.
 
+        The history rows the new cases can be blocked with are found in the resident candidate index
+        (``live_index.py``) and copied into a small ``cl_candidates`` table; Splink's SQL then runs
+        against that table instead of scanning the whole history.  The SQL re-applies every blocking
+        rule, so the pairs and scores are exactly ``predict_between`` with the model's rules.
+
         The first call goes through Splink (``predict_between``) while the SQL it executes is
-        recorded; later calls execute the same statements against a fresh ``cl_live`` table.  The
-        SQL is Splink's, generated from the model's settings, so the scores are identical; what is
-        saved is Splink's per-call planning and Python overhead, which dominates a one-row query.
+        recorded; later calls execute the same statements against fresh ``cl_live`` and
+        ``cl_candidates`` tables, saving Splink's per-call planning and Python overhead.
         """
         self._create("cl_live", new)
+        self._fill_candidates(new)
         if self._compiled is None:
-            rules = live_blocking_rules(self.model.splink_settings["blocking_rules_to_generate_predictions"])
-            live = self.api.register("cl_live", table_name="cl_live_in")
-            statements: list[str] = []
-            original = self.api._execute_sql_against_backend
-
-            def record(sql: str, *args: Any, **kwargs: Any) -> Any:
-                if "information_schema" not in sql:
-                    statements.append(sql)
-                return original(sql, *args, **kwargs)
-
-            self.api._execute_sql_against_backend = record  # type: ignore[method-assign,assignment]
-            try:
-                result = self.linker.inference.predict_between(
-                    self.history, live, blocking_rules_to_generate_predictions=list[Any](rules), warning_mode="never")
-                frame = result.as_pandas_dataframe()
-                result.drop_table_from_database_and_remove_from_cache()
-            finally:
-                self.api._execute_sql_against_backend = original  # type: ignore[method-assign,assignment]
-            self._compiled = statements
-            return self._trim(frame)
+            return self._trim(self._record_live_sql())
         frame = pd.DataFrame()
         for sql in self._compiled:
             if sql.lstrip().lower().startswith("select * from"):
@@ -131,6 +121,56 @@ class Scorer:
             else:
                 self._run(sql)
         return self._trim(frame)
+
+    def _fill_candidates(self, new: pd.DataFrame) -> None:
+        """(Re)create ``cl_candidates``: the history rows any blocking rule could pair with ``new``."""
+        if self._live_index is None and not self._live_scan:
+            self._build_live_index()
+        if self._live_scan:
+            return
+        assert self._live_index is not None
+        ids = self._live_index.candidate_ids(new)
+        self.last_candidates = len(ids)
+        # Literal ids, not a list parameter: DuckDB turns a literal IN list into an index scan on the
+        # unique_id index (ART), a parameter list into a scan of the whole table.
+        where = f"unique_id IN ({', '.join(_quote(i) for i in ids)})" if ids else "false"
+        self._run(f"CREATE OR REPLACE TABLE cl_candidates AS SELECT * FROM cl_history WHERE {where}")
+
+    def _build_live_index(self) -> None:
+        """Index the resident history by every blocking key, or fall back to scanning it."""
+        rules = self.model.splink_settings["blocking_rules_to_generate_predictions"]
+        try:
+            self._live_index = LiveIndex.from_table(self.connection, "cl_history", rules)
+        except IndexUnavailable as exc:
+            logging.getLogger(__name__).warning("live scoring scans the history: %s", exc)
+            self._live_scan = True
+            self._run("CREATE OR REPLACE VIEW cl_candidates AS SELECT * FROM cl_history")
+            return
+        self._run("CREATE INDEX IF NOT EXISTS cl_history_unique_id ON cl_history(unique_id)")
+
+    def _record_live_sql(self) -> pd.DataFrame:
+        """Run Splink's ``predict_between`` of candidates and new cases, keeping the SQL it ran."""
+        rules = live_blocking_rules(self.model.splink_settings["blocking_rules_to_generate_predictions"])
+        candidates = self.api.register("cl_candidates", table_name="cl_candidates_in")
+        live = self.api.register("cl_live", table_name="cl_live_in")
+        statements: list[str] = []
+        original = self.api._execute_sql_against_backend
+
+        def record(sql: str, *args: Any, **kwargs: Any) -> Any:
+            if "information_schema" not in sql:
+                statements.append(sql)
+            return original(sql, *args, **kwargs)
+
+        self.api._execute_sql_against_backend = record  # type: ignore[method-assign,assignment]
+        try:
+            result = self.linker.inference.predict_between(
+                candidates, live, blocking_rules_to_generate_predictions=list[Any](rules), warning_mode="never")
+            frame = result.as_pandas_dataframe()
+            result.drop_table_from_database_and_remove_from_cache()
+        finally:
+            self.api._execute_sql_against_backend = original  # type: ignore[method-assign,assignment]
+        self._compiled = statements
+        return frame
 
     @staticmethod
     def _trim(frame: pd.DataFrame) -> pd.DataFrame:
@@ -142,6 +182,8 @@ class Scorer:
         self.connection.register("cl_append_view", new[FEATURE_COLUMNS])
         self._run("INSERT INTO cl_history SELECT * FROM cl_append_view")
         self.connection.unregister("cl_append_view")
+        if self._live_index is not None:
+            self._live_index.add(new)
 
     def _collect(self, result: Any) -> pd.DataFrame:
         frame = result.as_pandas_dataframe()
@@ -151,6 +193,11 @@ class Scorer:
 
     def close(self) -> None:
         self.connection.close()
+
+
+def _quote(value: str) -> str:
+    """A DuckDB string literal (standard SQL: a quote is doubled, backslashes are plain)."""
+    return "'" + value.replace("'", "''") + "'"
 
 
 def level_labels(model: LinkageModel) -> dict[str, list[tuple[float, str]]]:
