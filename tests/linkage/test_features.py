@@ -42,3 +42,20 @@ def test_blurred_location_kept_in_km() -> None:
     record["location_precision_m"] = 400
     features = build_features(records_to_frame([record]))
     assert features.loc[0, "prec_km"] == 0.4
+
+
+def test_flags_that_come_with_the_cause_are_judged_among_that_cause() -> None:
+    """fire_set is rare among all deaths but usual among fires: among fires it carries few bits."""
+    records = [{"case_id": f"N{i}", "found_at": "2014-01-01", "lat": 51.5, "lon": 0.0, "cause": "natural",
+                "mo": "note_found" if i % 10 == 0 else "bedding_cover"} for i in range(200)]
+    records += [{"case_id": f"F{i}", "found_at": "2014-02-01", "lat": 51.5, "lon": 0.0, "cause": "fire",
+                 "mo": "fire_set"} for i in range(30)]
+    records += [{"case_id": "NEW", "found_at": "2014-03-01", "lat": 51.5, "lon": 0.0, "cause": "fire",
+                 "mo": "fire_set;note_found"}]
+    features = build_features(records_to_frame(records)).set_index("unique_id")
+    new = features.loc["NEW"]
+    overall = dict(zip(new["mo"], new["mo_bits"], strict=True))
+    given_fire = dict(zip(new["mo"], new["mo_cbits"], strict=True))
+    assert overall["fire_set"] > 2.5 and given_fire["fire_set"] < 1.0
+    # a flag never seen with fires keeps (roughly) its overall information, shrunk but not lost
+    assert given_fire["note_found"] > overall["note_found"]

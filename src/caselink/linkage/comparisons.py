@@ -15,6 +15,7 @@ from typing import Any
 
 MAX_GAP_DAYS = 730      # attribute rules (rare substance, flag, tag, entity-free)
 NEAR_GAP_DAYS = 365     # the space-time rule: cases within 2 km and a year are always compared
+WIDE_GAP_DAYS = 30      # the wider rule: cases in one 12 km cell within a month are compared too
 
 DISTANCE_SQL = (
     "greatest(0, sqrt(pow(x_km_l - x_km_r, 2) + pow(y_km_l - y_km_r, 2)) - prec_km_l - prec_km_r)"
@@ -31,6 +32,28 @@ def _later_has(rare_list: str, full_list: str) -> str:
 def _later_tier(column: str) -> str:
     """The later case's rarity tier of its own value (``features.rarity_tiers``)."""
     return f"(CASE WHEN found_day_l >= found_day_r THEN {column}_l ELSE {column}_r END)"
+
+
+def _given_cause(same_cause_sql: str, otherwise_sql: str) -> str:
+    """``same_cause_sql`` when the two cases share their cause, else ``otherwise_sql``.
+
+    Why: a flag or a kind of place that usually comes with a cause (``fire_set`` with fire, a
+    waterway with drowning) is no new evidence once the shared cause has been counted, so for
+    same-cause pairs its rarity is taken among earlier cases of that cause (``mo_cbits``,
+    ``place_ctier`` in ``features.py``).
+    """
+    return f"(CASE WHEN cause_l = cause_r THEN {same_cause_sql} ELSE {otherwise_sql} END)"
+
+
+# Causes an offender's method can produce either of, depending on who records it: a strangling is
+# "ligature" to one pathologist and "asphyxia" to another, and a staged hanging is "hanging".
+CAUSE_FAMILIES = (("asphyxia", "ligature", "hanging"), ("blunt_force", "sharp_force"))
+BOTH_NATURAL = "(coalesce(cause_l = 'natural' AND cause_r = 'natural', false))"
+
+
+def _related_causes() -> str:
+    families = [", ".join(f"'{c}'" for c in family) for family in CAUSE_FAMILIES]
+    return "(" + " OR ".join(f"(cause_l IN ({f}) AND cause_r IN ({f}))" for f in families) + ")"
 
 
 def _shared(column: str) -> str:
@@ -80,7 +103,8 @@ def comparisons() -> list[dict[str, Any]]:
     """The comparison list, in the order explanations show it."""
     d = DISTANCE_SQL
     g = GAP_SQL
-    mo_bits = _shared_bits("mo", "mo_bits")
+    mo_bits = _given_cause(_shared_bits("mo", "mo_cbits"), _shared_bits("mo", "mo_bits"))
+    place_tier = _given_cause(_later_tier("place_ctier"), _later_tier("place_tier"))
     return [
         _comparison("distance", "distance between where found, less location blurring", [
             _null("x_km_l IS NULL OR x_km_r IS NULL"),
@@ -107,9 +131,9 @@ def comparisons() -> list[dict[str, Any]]:
             _null("place_type_l IS NULL OR place_type_r IS NULL"),
             # Only at different spots: two deaths at one hostel share its kind of place trivially, and
             # the distance comparison already counts that they are close.
-            _level(f"place_type_l = place_type_r AND {_later_tier('place_tier')} >= 2 AND {DISTANCE_SQL} > 0.5",
+            _level(f"place_type_l = place_type_r AND {place_tier} >= 2 AND {DISTANCE_SQL} > 0.5",
                    "same unusual kind of place, elsewhere (<2% of cases)", 0.2, 0.001),
-            _level(f"place_type_l = place_type_r AND {_later_tier('place_tier')} >= 1 AND {DISTANCE_SQL} > 0.5",
+            _level(f"place_type_l = place_type_r AND {place_tier} >= 1 AND {DISTANCE_SQL} > 0.5",
                    "same uncommon kind of place, elsewhere (<10% of cases)", 0.2, 0.01),
             _level("place_type_l = place_type_r", "same kind of place", 0.3, 0.29),
             _else(0.3, 0.7),
@@ -120,6 +144,8 @@ def comparisons() -> list[dict[str, Any]]:
                    0.3, 0.0005),
             _level(f"cause_l = cause_r AND {_later_tier('cause_tier')} >= 1",
                    "same uncommon cause (<10% of deaths)", 0.2, 0.005),
+            _level(f"cause_l <> cause_r AND {_related_causes()}",
+                   "related causes (both neck or airway compression, or both blunt or sharp force)", 0.15, 0.01),
             _level("cause_l = cause_r", "same cause", 0.3, 0.245),
             _else(0.2, 0.75),
         ]),
@@ -162,9 +188,13 @@ def comparisons() -> list[dict[str, Any]]:
             _null("len(entities_l) = 0 OR len(entities_r) = 0"),
             # The same finder at the same place is often just the place's own staff (a hostel, a park);
             # the same person at deaths far apart is a specific link.  Two levels keep that apart.
-            _level(f"{_later_has('ent_rare', 'entities')} AND {DISTANCE_SQL} > 1",
+            _level(f"{_later_has('ent_rare', 'entities')} AND {DISTANCE_SQL} > 1 AND NOT {BOTH_NATURAL}",
                    "a shared person, phone, account or address, at different places", 0.2, 0.00005),
-            _level(_later_has("ent_rare", "entities"), "a shared person, phone, account or address", 0.1, 0.0002),
+            _level(f"{_later_has('ent_rare', 'entities')} AND NOT {BOTH_NATURAL}",
+                   "a shared person, phone, account or address", 0.1, 0.0002),
+            # A carer, GP or warden is at many natural deaths: sharing one there is far less telling.
+            _level(_later_has("ent_rare", "entities"), "a shared person, phone, account or address, at two natural "
+                                                       "deaths", 0.05, 0.0002),
             # An entity already in several cases at one spot is the spot's own (staff, a regular caller).
             _level(f"{_shared('entities')} > 0 AND {DISTANCE_SQL} > 1",
                    "a shared entity already in several cases, at different places", 0.05, 0.005),
@@ -191,7 +221,8 @@ def blocking_rules() -> list[dict[str, Any]]:
     """Candidate pairs: near in space and time, or sharing an entity, or a rare substance or flag.
 
     Four grids offset by half a cell guarantee that cases within CELL_KM/2 (2 km) share a cell in at
-    least one; every rule is an equi-join (never a cross product), so pairs grow with local density,
+    least one; two coarser grids (WIDE_CELL_KM) add cases a few km apart found within a month;
+    every rule is an equi-join (never a cross product), so pairs grow with local density,
     not n².  Series spread wider in space or time are found through what they share.
     """
     near_in_time = f"abs(l.found_day - r.found_day) <= {MAX_GAP_DAYS}"
@@ -200,6 +231,10 @@ def blocking_rules() -> list[dict[str, Any]]:
         {"blocking_rule": f"l.{cell} = r.{cell} AND {within_a_year}"}
         for cell in ("cell_a", "cell_b", "cell_c", "cell_d")
     ]
+    # A series moving a few km between close-together deaths (a burglar's or a strangler's patch):
+    # two 12 km grids offset diagonally by half a cell, within a month.
+    within_a_month = f"abs(l.found_day - r.found_day) <= {WIDE_GAP_DAYS}"
+    rules.extend({"blocking_rule": f"l.{cell} = r.{cell} AND {within_a_month}"} for cell in ("wide_a", "wide_b"))
     rules.append({"blocking_rule": "l.entities = r.entities", "arrays_to_explode": ["entities"]})
     rules.append({"blocking_rule": f"l.sub_vrare = r.sub_vrare AND l.region = r.region AND {near_in_time}",
                   "arrays_to_explode": ["sub_vrare"]})

@@ -63,3 +63,13 @@ def crime_disjoint_split(records: list[dict[str, Any]], seed: int = 1, test_shar
     train = [r for r in records if r["series_id"] not in test_labels]
     test = [r for r in records if r["series_id"] in test_labels]
     return train, test
+
+
+def hide_labels(records: list[dict[str, Any]], hidden: set[str]) -> list[dict[str, Any]]:
+    """The same records with the series of ``hidden`` crimes removed (unsolved, as far as training knows).
+
+    Why the whole store rather than the training half alone: a live store holds every recorded
+    crime, solved or not, and rarity ("MO1 = 31 is in 2% of burglaries") is judged against all of
+    them; only the offender labels of the held-out series must stay unseen while fitting.
+    """
+    return [dict(r, series_id=None) if r["case_id"] in hidden else dict(r) for r in records]

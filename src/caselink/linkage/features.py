@@ -25,6 +25,7 @@ EPOCH = datetime(1970, 1, 1)
 KM_PER_DEG_LAT = 110.574
 KM_PER_DEG_LON_EQUATOR = 111.320
 CELL_KM = 4.0          # space blocking grid: pairs within CELL_KM/2 always share a cell in one of 4 grids
+WIDE_CELL_KM = 12.0    # the wider space-time blocking grid (two grids, offset by half a cell diagonally)
 REGION_KM = 50.0       # coarse cell for rare-substance / rare-MO blocking
 # Rarity prior: an unseen token in an empty store counts as 2% (not "very rare") until history says otherwise.
 PRIOR_COUNT = 2.0
@@ -40,6 +41,10 @@ ENTITY_RARE_MAX = 2
 RARE_VALUE = 0.02
 UNCOMMON_VALUE = 0.10
 NARRATIVE_TOP_TERMS = 12
+# Conditional rarity: a flag or kind of place is judged against earlier cases with the *same cause*,
+# shrunk towards its overall share with the weight of CONDITIONAL_PRIOR cases, so that a cause with
+# little history borrows the overall figure.
+CONDITIONAL_PRIOR = 20.0
 
 _TOKEN = re.compile(r"[a-z][a-z0-9]{2,}")
 STOP_WORDS = frozenset("""
@@ -51,9 +56,11 @@ there here about upon very some any all our your you she into
 
 FEATURE_COLUMNS = [
     "unique_id", "found_day", "day", "t_lo", "t_hi", "x_km", "y_km", "prec_km",
-    "cell_a", "cell_b", "cell_c", "cell_d", "region", "place_type", "place_tier", "cause", "cause_tier",
+    "cell_a", "cell_b", "cell_c", "cell_d", "wide_a", "wide_b", "region",
+    "place_type", "place_tier", "cause", "cause_tier",
     "victim_sex", "victim_age",
-    "substances", "sub_vrare", "sub_rare", "mo", "mo_bits", "mo_vrare", "mo_rare", "victim_tags", "tags_rare",
+    "substances", "sub_vrare", "sub_rare", "mo", "mo_bits", "mo_cbits", "place_ctier",
+    "mo_vrare", "mo_rare", "victim_tags", "tags_rare",
     "entities",
     "ent_rare",
     "narr_terms", "narr_weights",
@@ -138,6 +145,47 @@ def rarity_tiers(day: np.ndarray, values: list[str | None]) -> list[int]:
             for v, share in zip(values, shares, strict=True)]
 
 
+def asof_conditional_shares(day: np.ndarray, token_lists: list[list[str]], groups: list[str | None],
+                            overall: list[dict[str, float]]) -> list[dict[str, float]]:
+    """For each case, the share of its tokens among earlier cases *of its own group* (its cause).
+
+    Why: evidence that follows from the cause is not new evidence.  Two fire deaths both flagged
+    ``fire_set``, or two drownings both at a waterway, share the cause once; counting the flag or the
+    place as rare again (it is rare among all deaths, not among fires) made unrelated deaths look like
+    a series.  Shares are shrunk towards ``overall`` (the unconditional share) by CONDITIONAL_PRIOR
+    pseudo-cases; a case with no group gets its overall shares back.  Only cases with at least one
+    token count in a group's denominator, as in ``asof_shares(nonempty_only=True)``.
+    """
+    n = len(token_lists)
+    keyed = [[f"{group}\x1f{t}" for t in tokens] if group else [] for tokens, group in zip(token_lists, groups,
+                                                                                           strict=True)]
+    counts, _ = asof_counts(day, keyed)
+    day_int = np.floor(day).astype(np.int64) if n else np.zeros(0, dtype=np.int64)
+    n_group_before = np.zeros(n, dtype=np.int64)
+    members: dict[str, list[int]] = {}
+    for index, group in enumerate(groups):
+        if group:
+            members.setdefault(group, []).append(index)
+    for indexes in members.values():
+        positions = np.array(indexes)
+        eligible = np.sort(day_int[[i for i in indexes if token_lists[i]]])
+        n_group_before[positions] = np.searchsorted(eligible, day_int[positions], side="left")
+    out: list[dict[str, float]] = []
+    for index, (tokens, group) in enumerate(zip(token_lists, groups, strict=True)):
+        if not group:
+            out.append(dict(overall[index]))
+            continue
+        base = overall[index]
+        keyed_counts = counts[index]
+        out.append({t: (keyed_counts.get(f"{group}\x1f{t}", 0) + CONDITIONAL_PRIOR * base[t])
+                    / (n_group_before[index] + CONDITIONAL_PRIOR) for t in tokens})
+    return out
+
+
+def _tier(share: float) -> int:
+    return 2 if share < RARE_VALUE else 1 if share < UNCOMMON_VALUE else 0
+
+
 def _narrative_vectors(day: np.ndarray, narratives: list[str | None], areas: list[str | None]
                        ) -> tuple[list[list[str]], list[list[float]]]:
     """TF-IDF of each narrative with IDF as of its day; top terms kept, L2-normalised over all terms.
@@ -191,8 +239,11 @@ def build_features(stored: pd.DataFrame) -> pd.DataFrame:
                if precision is not None else np.zeros(len(frame)))
     half = CELL_KM / 2.0
 
+    def grid(xs: np.ndarray, ys: np.ndarray, size: float) -> list[str]:
+        return [f"{int(a)}:{int(b)}" for a, b in zip(np.floor(xs / size), np.floor(ys / size), strict=True)]
+
     def cell(xs: np.ndarray, ys: np.ndarray) -> list[str]:
-        return [f"{int(a)}:{int(b)}" for a, b in zip(np.floor(xs / CELL_KM), np.floor(ys / CELL_KM), strict=True)]
+        return grid(xs, ys, CELL_KM)
 
     substances = _lists(frame["substances"])
     place_type = _optional_text(frame, "place_type")
@@ -200,6 +251,11 @@ def build_features(stored: pd.DataFrame) -> pd.DataFrame:
     mo = _lists(frame["mo"])
     sub_share = asof_shares(found_day, substances, nonempty_only=True)
     mo_share = asof_shares(found_day, mo, nonempty_only=True)
+    cause_group = [None if c in (None, "undetermined") else c for c in cause]
+    mo_cshare = asof_conditional_shares(found_day, mo, cause_group, mo_share)
+    place_lists = [[p] if p else [] for p in place_type]
+    place_share = asof_shares(found_day, place_lists, nonempty_only=True)
+    place_cshare = asof_conditional_shares(found_day, place_lists, cause_group, place_share)
     tags = _lists(frame["victim_tags"]) if "victim_tags" in frame else [[] for _ in range(len(frame))]
     tag_share = asof_shares(found_day, tags)
     entities = _lists(frame["entities"]) if "entities" in frame else [[] for _ in range(len(frame))]
@@ -220,6 +276,8 @@ def build_features(stored: pd.DataFrame) -> pd.DataFrame:
         "cell_b": cell(x_km + half, y_km),
         "cell_c": cell(x_km, y_km + half),
         "cell_d": cell(x_km + half, y_km + half),
+        "wide_a": grid(x_km, y_km, WIDE_CELL_KM),
+        "wide_b": grid(x_km + WIDE_CELL_KM / 2, y_km + WIDE_CELL_KM / 2, WIDE_CELL_KM),
         "region": [f"{int(a)}:{int(b)}" for a, b in zip(np.floor(x_km / REGION_KM), np.floor(y_km / REGION_KM),
                                                         strict=True)],
         "place_type": place_type,
@@ -236,6 +294,10 @@ def build_features(stored: pd.DataFrame) -> pd.DataFrame:
         "mo": mo,
         # Information of each flag as of the case: -log2(share among earlier scenes with flags).
         "mo_bits": [[round(-math.log2(share[t]), 3) for t in toks] for toks, share in zip(mo, mo_share, strict=True)],
+        # The same, among earlier cases of the same cause (read when the two cases share their cause).
+        "mo_cbits": [[round(-math.log2(share[t]), 3) for t in toks] for toks, share in zip(mo, mo_cshare,
+                                                                                         strict=True)],
+        "place_ctier": [_tier(share[p[0]]) if p else 0 for p, share in zip(place_lists, place_cshare, strict=True)],
         "mo_vrare": [[t for t in toks if share[t] < MO_VERY_RARE] for toks, share in zip(mo, mo_share, strict=True)],
         "mo_rare": [[t for t in toks if share[t] < MO_RARE] for toks, share in zip(mo, mo_share, strict=True)],
         "victim_tags": tags,

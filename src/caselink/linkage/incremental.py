@@ -109,6 +109,27 @@ def save_series(connection: Connection, groups: dict[str, dict[str, Any]], merge
             connection.execute(insert(LINKS), rows)
 
 
+def corroborating_pairs(model: LinkageModel, features: pd.DataFrame, pairs: pd.DataFrame,
+                        new_ids: set[str]) -> pd.DataFrame | None:
+    """Pairs among the earlier cases the new ones link to, which the corroboration rule reads.
+
+    Live scoring compares new cases with history only; whether two of a new case's partners are
+    themselves linked is a history-history pair, scored here on just those partners (the blocking
+    rules are pairwise, so the pairs found are the ones a full run would find among them).
+    """
+    if model.corroboration_threshold is None or pairs.empty:
+        return None
+    partners = set(pairs["unique_id_l"]) | set(pairs["unique_id_r"])
+    earlier = features[features["unique_id"].isin(partners - new_ids)]
+    if len(earlier) < 2:
+        return None
+    scorer = Scorer(model, earlier)
+    try:
+        return scorer.predict_all(threshold=model.corroboration_threshold)
+    finally:
+        scorer.close()
+
+
 def score_new_cases(store: CaseStore, model: LinkageModel, new_ids: list[str], officer: str,
                     kind: str = "ingest") -> list[dict[str, Any]]:
     """Score ``new_ids`` against the rest of the store; record and return the alerts they raise."""
@@ -120,14 +141,16 @@ def score_new_cases(store: CaseStore, model: LinkageModel, new_ids: list[str], o
     is_new = features["unique_id"].isin(wanted)
     scorer = Scorer(model, features[~is_new])
     try:
-        pairs = scorer.predict_new(features[is_new], threshold=model.series_threshold)
+        pairs = scorer.predict_new(features[is_new], threshold=model.pair_threshold)
     finally:
         scorer.close()
+    context = corroborating_pairs(model, features, pairs, wanted)
     alerts: list[dict[str, Any]] = []
     with store.engine.begin() as connection:
         run_id = start_run(connection, kind, officer, model)
         state = load_state(connection)
-        events = events_in_order(features, pairs, state, model.series_threshold, new_ids)
+        events = events_in_order(features, pairs, state, model.series_threshold, new_ids,
+                                 corroboration=model.corroboration_threshold, context=context)
         substance_share = rarity_table(stored, "substances")
         mo_share = rarity_table(stored, "mo")
         views: dict[str, dict[str, Any]] = {}
@@ -144,10 +167,15 @@ def score_new_cases(store: CaseStore, model: LinkageModel, new_ids: list[str], o
                 **{k: alert[k] for k in ("at", "kind", "new_case_id", "series_id", "case_ids", "probability",
                                          "reasons")}))
             merged.update({m: event.series_id for m in event.merged_ids})
+        # Only pairs inside one series are links; weaker pairs scored for corroboration are not.
+        series_of = state.case_series
+        inside = pairs[[series_of.get(a) is not None and series_of.get(a) == series_of.get(b)
+                        for a, b in zip(pairs["unique_id_l"], pairs["unique_id_r"], strict=True)]] \
+            if len(pairs) else pairs
         for series_id in {e.series_id for _, e in events}:
             members = state.members.get(series_id, set())
-            views[series_id] = describe_series(series_id, members, stored, pairs, substance_share, mo_share)
-        save_series(connection, views, merged, pairs, run_id, replace_all=False)
+            views[series_id] = describe_series(series_id, members, stored, inside, substance_share, mo_share)
+        save_series(connection, views, merged, inside, run_id, replace_all=False)
         finish_run(connection, run_id, n_cases=len(stored), n_pairs=len(pairs), n_series=len(views),
                    details={"new_case_ids": len(new_ids), "alerts": len(alerts)})
         if alerts:

@@ -34,6 +34,11 @@ class LinkageModel(BaseModel):
     name: str = Field("untrained", description="Short name shown in outputs.")
     series_threshold: float = Field(DEFAULT_THRESHOLD, gt=0.0, lt=1.0,
                                     description="Pair probability at or above which two cases are linked.")
+    corroboration_threshold: float | None = Field(
+        None, gt=0.0, lt=1.0,
+        description="Pair probability at or above which a link counts when a third case corroborates it: "
+                    "a new case with links this strong to two earlier cases that are themselves linked this "
+                    "strongly joins them (none: only series_threshold links).")
     provenance: dict[str, Any] = Field(default_factory=dict, description="How the parameters were obtained.")
     splink_settings: dict[str, Any]
 
@@ -71,6 +76,13 @@ class LinkageModel(BaseModel):
         if not value.get("blocking_rules_to_generate_predictions"):
             raise ValueError("splink_settings.blocking_rules_to_generate_predictions must not be empty")
         return value
+
+    @property
+    def pair_threshold(self) -> float:
+        """The lowest pair probability any series rule reads: scoring may drop pairs below it."""
+        if self.corroboration_threshold is None:
+            return self.series_threshold
+        return min(self.series_threshold, self.corroboration_threshold)
 
     def comparison_names(self) -> list[str]:
         return [c["output_column_name"] for c in self.splink_settings["comparisons"]]

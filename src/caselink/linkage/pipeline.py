@@ -64,15 +64,18 @@ def link(stored: pd.DataFrame, model: LinkageModel, previous: SeriesState | None
          as_of: date | None = None, threshold: float | None = None) -> LinkResult:
     """Score all blocked pairs, cluster those above the threshold, and give series stable ids."""
     threshold = model.series_threshold if threshold is None else threshold
+    corroboration = model.corroboration_threshold
+    floor = threshold if corroboration is None else min(threshold, corroboration)
     frame = stored
     if as_of is not None:
         frame = stored[pd.to_datetime(stored["found_at"]).dt.date <= as_of]
     features = build_features(frame)
     scorer = Scorer(model, features)
     try:
-        pairs = scorer.predict_all(threshold=threshold)
+        pairs = scorer.predict_all(threshold=floor)
     finally:
         scorer.close()
+    pairs = linked_pairs(pairs, threshold, corroboration)
     order = {case_id: i for i, case_id in enumerate(features["unique_id"])}
     components = connected_components(zip(pairs["unique_id_l"], pairs["unique_id_r"], strict=True))
     groups, merged = reconcile(components, previous or SeriesState(), order)
@@ -82,6 +85,27 @@ def link(stored: pd.DataFrame, model: LinkageModel, previous: SeriesState | None
               for sid, members in groups.items()]
     series.sort(key=lambda s: (s["first_found_at"], s["series_id"]))
     return LinkResult(as_of.isoformat() if as_of else None, len(frame), pairs, series, merged)
+
+
+def linked_pairs(pairs: pd.DataFrame, threshold: float, corroboration: float | None) -> pd.DataFrame:
+    """The pairs that link: at or above ``threshold``, or at or above ``corroboration`` and in a triangle.
+
+    The batch form of the rule ``events_in_order`` applies case by case: a moderately strong pair
+    counts when both its cases are linked at least as strongly to a common third case.
+    """
+    strong = pairs["match_probability"] >= threshold
+    if corroboration is None:
+        return pairs[strong]
+    weak = pairs[pairs["match_probability"] >= corroboration]
+    neighbours: dict[str, set[str]] = {}
+    for a, b in zip(weak["unique_id_l"], weak["unique_id_r"], strict=True):
+        neighbours.setdefault(a, set()).add(b)
+        neighbours.setdefault(b, set()).add(a)
+    corroborated = pd.Series(
+        [p >= corroboration and bool(neighbours.get(a, set()) & neighbours.get(b, set()))
+         for a, b, p in zip(pairs["unique_id_l"], pairs["unique_id_r"], pairs["match_probability"], strict=True)],
+        index=pairs.index, dtype=bool)
+    return pairs[strong | corroborated]
 
 
 def pairs_json(pairs: pd.DataFrame, model: LinkageModel) -> list[dict[str, Any]]:
@@ -98,18 +122,32 @@ def pairs_json(pairs: pd.DataFrame, model: LinkageModel) -> list[dict[str, Any]]
 
 
 def events_in_order(features: pd.DataFrame, pairs: pd.DataFrame, state: SeriesState, threshold: float,
-                    new_ids: list[str] | None = None) -> list[tuple[str, SeriesEvent]]:
+                    new_ids: list[str] | None = None, corroboration: float | None = None,
+                    context: pd.DataFrame | None = None) -> list[tuple[str, SeriesEvent]]:
     """Feed cases in found order to the state machine; each sees its links to earlier cases only.
 
-    ``new_ids`` limits which cases raise events (the rest only build history).  Returns
-    (found date, event) for every event raised.
+    A case's links are its pairs at or above ``threshold``, plus, when ``corroboration`` is given,
+    every pair at or above that lower bar whose earlier case is corroborated: linked at that bar to
+    another of the new case's partners.  Three deaths that each pair only moderately well, but all
+    three ways, are a series a single pair cannot show.  ``context`` holds pairs among earlier cases
+    that ``pairs`` may lack (live ingest scores only new cases against history); it is read only to
+    corroborate, never fed to the state machine.  ``new_ids`` limits which cases raise events (the
+    rest only build history).  Returns (found date, event) for every event raised.
     """
-    linked = pairs[pairs["match_probability"] >= threshold]
+    floor = threshold if corroboration is None else min(threshold, corroboration)
+    kept = pairs[pairs["match_probability"] >= floor]
     order = {case_id: i for i, case_id in enumerate(features["unique_id"])}
     partners: dict[str, dict[str, float]] = {}
-    for a, b, prob in zip(linked["unique_id_l"], linked["unique_id_r"], linked["match_probability"], strict=True):
+    between: dict[frozenset[str], float] = {}
+    for a, b, prob in zip(kept["unique_id_l"], kept["unique_id_r"], kept["match_probability"], strict=True):
         later, earlier = (a, b) if order.get(a, -1) > order.get(b, -1) else (b, a)
         partners.setdefault(later, {})[earlier] = max(float(prob), partners.get(later, {}).get(earlier, 0.0))
+        between[frozenset((a, b))] = max(float(prob), between.get(frozenset((a, b)), 0.0))
+    if context is not None and corroboration is not None:
+        for a, b, prob in zip(context["unique_id_l"], context["unique_id_r"], context["match_probability"],
+                              strict=True):
+            key = frozenset((a, b))
+            between[key] = max(float(prob), between.get(key, 0.0))
     wanted = set(new_ids) if new_ids is not None else None
     events = []
     days = dict(zip(features["unique_id"], features["found_day"], strict=True))
@@ -117,7 +155,17 @@ def events_in_order(features: pd.DataFrame, pairs: pd.DataFrame, state: SeriesSt
         links = partners.get(case_id)
         if not links:
             continue
-        event = state.add_case(case_id, links)
+        linked = {e: p for e, p in links.items() if p >= threshold}
+        if corroboration is not None:
+            weak = [e for e, p in links.items() if p >= corroboration]
+            for earlier in weak:
+                if earlier not in linked and any(
+                        other != earlier and between.get(frozenset((earlier, other)), 0.0) >= corroboration
+                        for other in weak):
+                    linked[earlier] = links[earlier]
+        if not linked:
+            continue
+        event = state.add_case(case_id, linked)
         if event is not None and (wanted is None or case_id in wanted):
             at = (pd.Timestamp("1970-01-01") + pd.Timedelta(days=float(days[case_id]))).date().isoformat()
             events.append((at, event))
@@ -133,10 +181,11 @@ def replay(stored: pd.DataFrame, model: LinkageModel, date_from: date | None = N
     features = build_features(frame)
     scorer = Scorer(model, features)
     try:
-        pairs = scorer.predict_all(threshold=model.series_threshold)
+        pairs = scorer.predict_all(threshold=model.pair_threshold)
     finally:
         scorer.close()
-    events = events_in_order(features, pairs, SeriesState(), model.series_threshold)
+    events = events_in_order(features, pairs, SeriesState(), model.series_threshold,
+                             corroboration=model.corroboration_threshold)
     alerts = []
     found_dates = pd.to_datetime(frame["found_at"]).dt.date
     for at, event in events:

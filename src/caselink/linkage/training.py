@@ -69,7 +69,9 @@ def train(stored: pd.DataFrame, base: LinkageModel, name: str = "trained", seed:
         "m_shrinkage_pseudo_pairs": PRIOR_PAIRS, "prior": "labelled pairs / all pairs",
     }
     return LinkageModel(format=FORMAT, format_version=FORMAT_VERSION, name=name,
-                        series_threshold=base.series_threshold, provenance=provenance, splink_settings=settings)
+                        series_threshold=base.series_threshold,
+                        corroboration_threshold=base.corroboration_threshold, provenance=provenance,
+                        splink_settings=settings)
 
 
 def train_pooled(u_store: pd.DataFrame, m_stores: list[pd.DataFrame], base: LinkageModel, name: str = "trained",
@@ -104,7 +106,9 @@ def train_pooled(u_store: pd.DataFrame, m_stores: list[pd.DataFrame], base: Link
         "m_shrinkage_pseudo_pairs": PRIOR_PAIRS, "prior": "labelled pairs / all pairs of the u store",
     }
     return LinkageModel(format=FORMAT, format_version=FORMAT_VERSION, name=name,
-                        series_threshold=base.series_threshold, provenance=provenance, splink_settings=settings)
+                        series_threshold=base.series_threshold,
+                        corroboration_threshold=base.corroboration_threshold, provenance=provenance,
+                        splink_settings=settings)
 
 
 def _smooth(fitted: dict[str, Any], base: dict[str, Any], n_pairs: int) -> dict[str, Any]:
