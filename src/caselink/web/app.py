@@ -7,6 +7,7 @@ from the npm-installed folder, and the map draws no tiles unless an operator con
 
 from __future__ import annotations
 
+import gc
 import importlib
 import pkgutil
 from pathlib import Path
@@ -58,9 +59,22 @@ def create_app(db_url: str | None = None, settings: WebSettings | None = None) -
     errors.install(app)
     _security_headers(app, settings)
     app.add_middleware(DropEmptyFormFields)
+    app.router.add_event_handler("startup", _freeze_startup_objects)
     app.router.add_event_handler("shutdown", lambda: db.dispose_reader(store.engine))
     app.router.add_event_handler("shutdown", store.close)
     return app
+
+
+def _freeze_startup_objects() -> None:
+    """Move everything built at startup out of the garbage collector's sight (``gc.freeze``).
+
+    The app, its routes, SQLAlchemy's metadata and the imported libraries are hundreds of thousands
+    of objects that live as long as the process; every full collection walked all of them, a pause
+    of 60-270 ms in the middle of some unlucky request (bench/serve_load.py, BENCHMARKS.md).  Frozen,
+    they are never scanned again; objects made by requests are collected as before.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _security_headers(app: FastAPI, settings: WebSettings) -> None:

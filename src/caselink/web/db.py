@@ -1,8 +1,8 @@
-"""Database access for the web app: one writer per database in this process, reads that take no lock.
+"""Database access for the web app: one writer at a time per database, reads that take no lock.
 
 Writers: SQLite allows one writer at a time and makes the others sleep in its busy handler, which
 under fifty concurrent clients turns into seconds of waiting.  Queueing writers on a lock in the
-process (as datasette does) keeps SQLite from ever seeing the contention; PostgreSQL loses little,
+process (as datasette does) keeps SQLite from seeing the contention; PostgreSQL loses little,
 since every audit append locks the one chain-head row anyway.
 
 Readers: the store's SQLite engine begins every transaction with ``BEGIN IMMEDIATE`` (right for
@@ -24,27 +24,35 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 
-_LOCKS: dict[int, threading.RLock] = {}
 _GUARD = threading.Lock()
+_WRITERS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
 _READERS: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
 
 
-def _lock_for(engine: Engine) -> threading.RLock:
+def _writer_lock(engine: Engine) -> threading.RLock:
     with _GUARD:
-        return _LOCKS.setdefault(id(engine), threading.RLock())
+        if engine not in _WRITERS:
+            _WRITERS[engine] = threading.RLock()
+        return _WRITERS[engine]
 
 
 @contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
     """``engine.begin()`` behind this process's writer lock for ``engine``."""
-    with _lock_for(engine), engine.begin() as connection:
+    with _writer_lock(engine), engine.begin() as connection:
         yield connection
+
+
+def _sqlite_file(engine: Engine) -> str | None:
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return database
 
 
 def reader(engine: Engine) -> Engine:
     """An engine for read-only work on the same database as ``engine`` (itself unless a SQLite file)."""
-    database = engine.url.database
-    if engine.dialect.name != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+    if _sqlite_file(engine) is None:
         return engine
     with _GUARD:
         if engine not in _READERS:
