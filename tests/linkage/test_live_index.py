@@ -80,7 +80,8 @@ def test_parse_rule_reads_keys_windows_and_exploded_lists() -> None:
                                         "abs(l.found_day - r.found_day) <= 730", "arrays_to_explode": ["sub_vrare"]})
     assert rule.keys == ("sub_vrare", "region")
     assert rule.exploded == frozenset({"sub_vrare"})
-    assert rule.windows == (("found_day", 730.0),)
+    assert rule.windows == (("found_day", 730.0, True),)
+    assert parse_rule("l.cell_a = r.cell_a AND abs(l.day - r.day) < 30").windows == (("day", 30.0, False),)
 
 
 @pytest.mark.parametrize("sql", [

@@ -7,7 +7,7 @@ import pandas as pd
 
 from caselink.linkage.features import build_features, records_to_frame
 from caselink.linkage.model import LinkageModel, load_model
-from caselink.linkage.scoring import Scorer
+from caselink.linkage.scoring import _BLOCKED_PAIRS, Scorer
 from tests.linkage.test_live_index import store_records
 
 
@@ -101,5 +101,30 @@ def test_a_rule_the_index_cannot_serve_falls_back_to_scanning_and_stays_exact() 
             row = features.iloc[i:i + 1]
             _assert_same(scorer.score_live(row), _splink_between(scorer, row))
         assert scorer._live_index is None and scorer._live_scan
+    finally:
+        scorer.close()
+
+
+def test_blocked_pairs_from_the_index_are_splinks_own_with_the_same_match_keys() -> None:
+    """Later calls write Splink's blocked-pairs table from the index: it must hold what Splink's
+    blocking SQL computes, each pair under the first rule that blocks it."""
+    features = build_features(records_to_frame(store_records(seed=11)))
+    scorer = Scorer(load_model(None), features.iloc[:130])
+    try:
+        scorer.score_live(features.iloc[130:131])  # records Splink's SQL
+        statement = next(sql for sql in scorer._compiled or [] if _BLOCKED_PAIRS.match(sql))
+        table = _BLOCKED_PAIRS.match(statement)[1]  # type: ignore[index]
+        checked, keys = 0, set()
+        for i in range(131, len(features)):
+            row = features.iloc[i:i + 1]
+            scorer._create("cl_live", row)
+            mine = scorer._fill_candidates(row)
+            scorer._run(f"DROP TABLE IF EXISTS {table}")
+            scorer._run(statement)
+            splink = scorer.connection.execute(f"SELECT match_key, join_key_l, join_key_r FROM {table}").fetchall()
+            assert sorted(mine or []) == sorted((str(k), str(a), str(b)) for k, a, b in splink)
+            checked += len(splink)
+            keys |= {str(k) for k, _, _ in splink}
+        assert checked > 50 and len(keys) >= 4  # several rules, not only the first grid
     finally:
         scorer.close()

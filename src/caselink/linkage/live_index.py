@@ -25,9 +25,6 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-# Slack on time windows: the SQL re-checks the exact condition, so the index may only err inclusive.
-WINDOW_SLACK = 1e-6
-
 _AND = re.compile(r"\s+and\s+", re.IGNORECASE)
 _EQUAL = re.compile(r"^\(?\s*([lr])\.\"?(\w+)\"?\s*=\s*([lr])\.\"?(\w+)\"?\s*\)?$")
 _WINDOW = re.compile(r"^abs\(\s*([lr])\.\"?(\w+)\"?\s*-\s*([lr])\.\"?(\w+)\"?\s*\)\s*(<=|<)\s*([0-9]+(?:\.[0-9]+)?)$",
@@ -50,7 +47,7 @@ class IndexedRule:
     sql: str
     keys: tuple[str, ...]
     exploded: frozenset[str]
-    windows: tuple[tuple[str, float], ...]
+    windows: tuple[tuple[str, float, bool], ...]  # column, limit, whether the limit itself is inside
 
 
 def parse_rule(rule: Mapping[str, Any] | str) -> IndexedRule:
@@ -62,7 +59,7 @@ def parse_rule(rule: Mapping[str, Any] | str) -> IndexedRule:
     sql = rule if isinstance(rule, str) else str(rule["blocking_rule"])
     arrays = frozenset(() if isinstance(rule, str) else (rule.get("arrays_to_explode") or ()))
     keys: list[str] = []
-    windows: list[tuple[str, float]] = []
+    windows: list[tuple[str, float, bool]] = []
     if re.search(r"\bor\b|\bnot\b", sql, re.IGNORECASE):
         raise UnsupportedRule(f"blocking rule {sql!r}: OR/NOT cannot be indexed")
     for part in _AND.split(sql.strip()):
@@ -72,8 +69,7 @@ def parse_rule(rule: Mapping[str, Any] | str) -> IndexedRule:
         if equal and {equal[1], equal[3]} == {"l", "r"} and equal[2] == equal[4]:
             keys.append(equal[2])
         elif window and {window[1], window[3]} == {"l", "r"} and window[2] == window[4]:
-            limit = float(window[6])
-            windows.append((window[2], limit))
+            windows.append((window[2], float(window[6]), window[5] == "<="))
         else:
             raise UnsupportedRule(f"blocking rule {sql!r}: cannot index the condition {part!r}")
     if not keys:
@@ -113,7 +109,7 @@ class LiveIndex:
 
     def __init__(self, rules: list[IndexedRule]) -> None:
         self.rules = rules
-        self.window_columns = sorted({column for rule in rules for column, _ in rule.windows})
+        self.window_columns = sorted({column for rule in rules for column, _, _ in rule.windows})
         self.ids = np.zeros(0, dtype=object)
         self.window_values = {column: np.zeros(0, dtype=float) for column in self.window_columns}
         self.maps: list[dict[tuple[Any, ...], np.ndarray]] = [{} for _ in rules]
@@ -132,12 +128,14 @@ class LiveIndex:
                    rules: Iterable[Mapping[str, Any] | str]) -> LiveIndex:
         """Build from a resident DuckDB table: grouping is done by DuckDB, positions are rowids."""
         index = cls(parse_rules(rules))
-        count, end = connection.execute(f"SELECT count(*), coalesce(max(rowid) + 1, 0) FROM {table}").fetchall()[0]
+        # Identifiers only (our table; column names that matched \w+ in parse_rule), never values.
+        sql = f"SELECT count(*), coalesce(max(rowid) + 1, 0) FROM {table}"  # nosec B608
+        count, end = connection.execute(sql).fetchall()[0]
         if count != end:
             # Positions are rowids; a table that lost rows would point them at the wrong cases.
             raise IndexUnavailable(f"{table}: rowids are not 0..n-1 ({count} rows, last rowid {end - 1})")
         columns = ", ".join(["unique_id", *index.window_columns])
-        base = connection.execute(f"SELECT {columns} FROM {table} ORDER BY rowid").fetchnumpy()
+        base = connection.execute(f"SELECT {columns} FROM {table} ORDER BY rowid").fetchnumpy()  # nosec B608
         index.ids = np.asarray(base["unique_id"], dtype=object)
         for column in index.window_columns:
             index.window_values[column] = np.ma.filled(np.ma.asarray(base[column], dtype=float), np.nan)
@@ -164,28 +162,52 @@ class LiveIndex:
                 mapping[key] = np.concatenate([mapping.get(key, _EMPTY), np.asarray(positions, dtype=np.int64)])
 
     def rule_candidates(self, frame: pd.DataFrame) -> list[np.ndarray]:
-        """For each rule, the history positions it could block with any row of ``frame`` (sorted)."""
+        """For each rule, the history positions it blocks with any row of ``frame`` (sorted)."""
         found: list[list[np.ndarray]] = [[] for _ in self.rules]
-        for record in frame[[c for c in self.columns if c != "unique_id"]].to_dict("records"):
-            for number, (mapping, rule) in enumerate(zip(self.maps, self.rules, strict=True)):
-                hits = [mapping[key] for key in set(row_keys(rule, record)) if key in mapping]
-                if hits:
-                    found[number].append(self._in_windows(rule, record, np.concatenate(hits)))
+        for record in self._records(frame):
+            for number in range(len(self.rules)):
+                found[number].append(self._rule_positions(number, record))
         return [np.unique(np.concatenate(parts)) if parts else _EMPTY for parts in found]
 
-    def _in_windows(self, rule: IndexedRule, record: Mapping[Any, Any], positions: np.ndarray) -> np.ndarray:
-        for column, limit in rule.windows:
+    def blocked_pairs(self, frame: pd.DataFrame) -> list[tuple[int, int, str]]:
+        """(rule number, history position, new case id) of every pair the rules block.
+
+        Each pair is listed once, under the first rule that blocks it: the ``match_key`` Splink gives
+        a pair when it unions its rules (rule k excludes pairs an earlier rule already found).
+        """
+        pairs: list[tuple[int, int, str]] = []
+        for record in self._records(frame):
+            claimed: set[int] = set()
+            for number in range(len(self.rules)):
+                for position in self._rule_positions(number, record).tolist():
+                    if position not in claimed:
+                        claimed.add(position)
+                        pairs.append((number, position, str(record["unique_id"])))
+        return pairs
+
+    def candidates(self, frame: pd.DataFrame) -> np.ndarray:
+        """History positions any rule blocks with any row of ``frame`` (sorted)."""
+        per_rule = [p for p in self.rule_candidates(frame) if len(p)]
+        return np.unique(np.concatenate(per_rule)) if per_rule else _EMPTY
+
+    def _records(self, frame: pd.DataFrame) -> list[dict[Any, Any]]:
+        return frame[self.columns].to_dict("records")
+
+    def _rule_positions(self, number: int, record: Mapping[Any, Any]) -> np.ndarray:
+        """Positions rule ``number`` blocks with one new row: a key in common, inside every window."""
+        rule, mapping = self.rules[number], self.maps[number]
+        hits = [mapping[key] for key in set(row_keys(rule, record)) if key in mapping]
+        if not hits:
+            return _EMPTY
+        positions = hits[0] if len(hits) == 1 else np.unique(np.concatenate(hits))
+        for column, limit, inclusive in rule.windows:
             mine = record[column]
             if _is_missing(mine):
                 return _EMPTY  # abs(NULL - x) <= limit is never true
+            # The same float64 arithmetic as the SQL's abs(l.t - r.t) <= limit: the window edge agrees.
             gap = np.abs(self.window_values[column][positions] - float(mine))
-            positions = positions[gap <= limit + WINDOW_SLACK]
+            positions = positions[gap <= limit] if inclusive else positions[gap < limit]
         return positions
-
-    def candidates(self, frame: pd.DataFrame) -> np.ndarray:
-        """History positions any rule could block with any row of ``frame`` (a superset, sorted)."""
-        per_rule = [p for p in self.rule_candidates(frame) if len(p)]
-        return np.unique(np.concatenate(per_rule)) if per_rule else _EMPTY
 
     def candidate_ids(self, frame: pd.DataFrame) -> list[str]:
         return [str(v) for v in self.ids[self.candidates(frame)]]
@@ -200,9 +222,9 @@ def _grouped(connection: duckdb.DuckDBPyConnection, table: str, rule: IndexedRul
     key_names = [f"k{n}" for n in range(len(rule.keys))]
     not_null = " AND ".join(f"{k} IS NOT NULL" for k in key_names)
     # DISTINCT: a token listed twice in one row is still one candidate.
-    frame = connection.execute(
-        f"SELECT DISTINCT * FROM (SELECT rowid AS pos, {', '.join(selects)} FROM {table}) WHERE {not_null} "
-        f"ORDER BY pos").fetchdf()
+    sql = (f"SELECT DISTINCT * FROM (SELECT rowid AS pos, {', '.join(selects)} FROM {table}) "  # nosec B608
+           f"WHERE {not_null} ORDER BY pos")
+    frame = connection.execute(sql).fetchdf()
     if frame.empty:
         return {}
     positions = frame["pos"].to_numpy(dtype=np.int64)

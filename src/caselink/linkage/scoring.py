@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from caselink.linkage.comparisons import live_blocking_rules
@@ -30,7 +32,8 @@ def _quiet_splink() -> None:
 class Scorer:
     """Splink on DuckDB over a resident history table.  Not thread-safe; one per command."""
 
-    def __init__(self, model: LinkageModel, history: pd.DataFrame, keep_labels: bool = False) -> None:
+    def __init__(self, model: LinkageModel, history: pd.DataFrame, keep_labels: bool = False,
+                 live_index: bool = True) -> None:
         from splink import DuckDBAPI, Linker
 
         _quiet_splink()
@@ -41,8 +44,9 @@ class Scorer:
         self._counter = 0
         self._compiled: list[str] | None = None
         self._live_index: LiveIndex | None = None
-        self._live_scan = False
-        self.last_candidates = 0
+        self._live_scan = not live_index  # scan the whole history per live case (benchmarks compare)
+        self._own_blocking = True  # blocked pairs from the index (False: Splink's blocking SQL)
+        self.last_candidates: int | None = None  # history rows copied for the last live call (None: scan)
         self._create("cl_history", history, keep_labels)
         self.history = self.api.register("cl_history", table_name="cl_history_in")
         self.linker = Linker(self.history, model.splink_settings, log_level=None, validate_settings=False)
@@ -99,42 +103,66 @@ class Scorer:
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=PAIR_COLUMNS)
 
     def score_live(self, new: pd.DataFrame) -> pd.DataFrame:
-        """Score new cases against the history by re-running Splink's own SQL for this model.
+        """Score new cases against the history with Splink's own comparison SQL for this model.
 
-        The history rows the new cases can be blocked with are found in the resident candidate index
-        (``live_index.py``) and copied into a small ``cl_candidates`` table; Splink's SQL then runs
-        against that table instead of scanning the whole history.  The SQL re-applies every blocking
-        rule, so the pairs and scores are exactly ``predict_between`` with the model's rules.
+        The resident candidate index (``live_index.py``, derived from the model's blocking rules)
+        gives the blocked pairs directly, each under the rule Splink would list it under; only those
+        history rows are copied into a small ``cl_candidates`` table, so no call scans the history.
 
-        The first call goes through Splink (``predict_between``) while the SQL it executes is
-        recorded; later calls execute the same statements against fresh ``cl_live`` and
-        ``cl_candidates`` tables, saving Splink's per-call planning and Python overhead.
+        The first call goes through Splink (``predict_between`` of the candidates and the new cases,
+        Splink's own blocking included) while the SQL it executes is recorded, and checks that the
+        index's blocked pairs give the same result.  Later calls execute the recorded statements
+        with the blocking statement's table written from the index, saving Splink's per-call planning
+        and a blocking query.  Pairs and scores are exactly ``predict_between``'s (tests pin it).
         """
         self._create("cl_live", new)
-        self._fill_candidates(new)
+        pairs = self._fill_candidates(new)
         if self._compiled is None:
-            return self._trim(self._record_live_sql())
+            frame = self._record_live_sql()
+            if pairs is not None and not _same_scores(frame, self._replay(pairs)):
+                logging.getLogger(__name__).warning("live scoring runs Splink's blocking SQL: the index disagreed")
+                self._own_blocking = False
+            return self._trim(frame)
+        return self._trim(self._replay(pairs))
+
+    def _replay(self, pairs: list[tuple[str, str, str]] | None) -> pd.DataFrame:
         frame = pd.DataFrame()
-        for sql in self._compiled:
-            if sql.lstrip().lower().startswith("select * from"):
+        for sql in self._compiled or []:
+            blocked = _BLOCKED_PAIRS.match(sql) if pairs is not None and self._own_blocking else None
+            if blocked:
+                self._write_blocked(blocked[1], pairs or [])
+            elif sql.lstrip().lower().startswith("select * from"):
                 frame = self.connection.execute(sql).fetchdf()
             else:
                 self._run(sql)
-        return self._trim(frame)
+        return frame
 
-    def _fill_candidates(self, new: pd.DataFrame) -> None:
-        """(Re)create ``cl_candidates``: the history rows any blocking rule could pair with ``new``."""
+    def _write_blocked(self, table: str, pairs: list[tuple[str, str, str]]) -> None:
+        """Splink's blocked-pairs table (match_key, join_key_l, join_key_r), from the index."""
+        if not pairs:
+            self._run(f"CREATE TABLE {table} (match_key VARCHAR, join_key_l VARCHAR, join_key_r VARCHAR)")
+            return
+        values = ", ".join(f"({_quote(k)}, {_quote(left)}, {_quote(right)})" for k, left, right in pairs)
+        self._run(f"CREATE TABLE {table} AS SELECT * FROM (VALUES {values}) AS t(match_key, join_key_l, join_key_r)")
+
+    def _fill_candidates(self, new: pd.DataFrame) -> list[tuple[str, str, str]] | None:
+        """(Re)create ``cl_candidates`` and return the blocked (match_key, history id, new id) pairs,
+        or None when the history is scanned instead (``cl_candidates`` is then a view of it)."""
         if self._live_index is None and not self._live_scan:
             self._build_live_index()
-        if self._live_scan:
-            return
-        assert self._live_index is not None
-        ids = self._live_index.candidate_ids(new)
-        self.last_candidates = len(ids)
+        if self._live_index is None:
+            self._run("CREATE VIEW IF NOT EXISTS cl_candidates AS SELECT * FROM cl_history")
+            return None
+        ids = self._live_index.ids
+        pairs = [(str(rule), str(ids[position]), new_id)
+                 for rule, position, new_id in self._live_index.blocked_pairs(new)]
+        wanted = sorted({left for _, left, _ in pairs})
+        self.last_candidates = len(wanted)
         # Literal ids, not a list parameter: DuckDB turns a literal IN list into an index scan on the
         # unique_id index (ART), a parameter list into a scan of the whole table.
-        where = f"unique_id IN ({', '.join(_quote(i) for i in ids)})" if ids else "false"
+        where = f"unique_id IN ({', '.join(_quote(i) for i in wanted)})" if wanted else "false"
         self._run(f"CREATE OR REPLACE TABLE cl_candidates AS SELECT * FROM cl_history WHERE {where}")
+        return pairs
 
     def _build_live_index(self) -> None:
         """Index the resident history by every blocking key, or fall back to scanning it."""
@@ -144,7 +172,6 @@ class Scorer:
         except IndexUnavailable as exc:
             logging.getLogger(__name__).warning("live scoring scans the history: %s", exc)
             self._live_scan = True
-            self._run("CREATE OR REPLACE VIEW cl_candidates AS SELECT * FROM cl_history")
             return
         self._run("CREATE INDEX IF NOT EXISTS cl_history_unique_id ON cl_history(unique_id)")
 
@@ -193,6 +220,21 @@ class Scorer:
 
     def close(self) -> None:
         self.connection.close()
+
+
+_BLOCKED_PAIRS = re.compile(r"\s*create table (__splink__blocked_id_pairs\w*) as\b", re.IGNORECASE)
+
+
+def _same_scores(mine: pd.DataFrame, theirs: pd.DataFrame) -> bool:
+    """Whether two pair tables hold the same pairs with the same weights (order aside)."""
+    key = ["unique_id_r", "unique_id_l"]
+    if len(mine) != len(theirs) or sorted(mine.columns) != sorted(theirs.columns):
+        return False
+    mine, theirs = mine.sort_values(key).reset_index(drop=True), theirs.sort_values(key).reset_index(drop=True)
+    if not (mine[key].astype(str).equals(theirs[key].astype(str))):
+        return False
+    weights = [c for c in mine.columns if c.startswith("mw_") or c in ("match_weight", "match_probability")]
+    return all(np.allclose(mine[c].astype(float), theirs[c].astype(float), equal_nan=True) for c in weights)
 
 
 def _quote(value: str) -> str:
