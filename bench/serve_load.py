@@ -4,12 +4,15 @@
     .venv/bin/python bench/serve_load.py --full   # the issue's size: 100,000 cases, 50 clients, 60 s
     .venv/bin/python bench/serve_load.py --cpu    # CPU ms per request inside the app (no HTTP, no clients)
     .venv/bin/python bench/serve_load.py --full --client httpx   # the same load from httpx clients
+    .venv/bin/python bench/serve_load.py --full --pg             # against a throw-away PostgreSQL
 
 Each client loops over the three pages an analyst lives in - the alerts inbox (GET /api/alerts), a
 case page (GET /api/cases/{id}, which also appends a justified consultation to the hash-chained
 audit log) and the series page (GET /api/series/{id}) - and the p50/p99 latency of each is
-reported.  The server runs in its own process (uvicorn, one worker) on 127.0.0.1 only; the clients
-stop after the time limit.  Target (issue 6): p99 <= 300 ms.  Besides latency it reports the
+reported.  The clients are closed-loop (no think time) on one connection each, after 3 s of untimed
+warm-up (connections opened, caches filled); each run starts from a fresh copy of the store.  The
+server runs in its own process (uvicorn, one worker unless ``--workers``) on 127.0.0.1 only; the
+clients stop after the time limit.  Target (issue 6): p99 <= 300 ms.  Besides latency it reports the
 server process's CPU time per request (from /proc), which, unlike latency, does not depend on how
 busy a shared machine is.  ``--cpu`` drives the ASGI app directly, one request at a time, and
 reports the CPU each page costs the app itself (no HTTP parsing, no client in the same process).
@@ -26,6 +29,7 @@ import importlib.util
 import os
 import platform
 import random
+import shutil
 import socket
 import subprocess
 import sys
@@ -43,7 +47,7 @@ OUT = REPO / "bench" / "out"
 PAGES = ("alerts", "case", "series")
 
 
-def build_store(db_path: Path, n_cases: int, seed: int = 7) -> None:
+def build_store(db_url: str, n_cases: int, seed: int = 7) -> None:
     """A store of ``n_cases`` synthetic deaths across Greater London, 30 open alerts and series."""
     from caselink.io import open_source
     from caselink.linkage.models import AlertRow, SeriesLinkRow, SeriesMemberRow, SeriesRow
@@ -54,7 +58,7 @@ def build_store(db_path: Path, n_cases: int, seed: int = 7) -> None:
         return cast(Table, model.__table__)
 
     rng = np.random.default_rng(seed)
-    csv_path = db_path.with_suffix(".csv")
+    csv_path = OUT / f"serve_load_{n_cases}.csv"
     start = datetime(2010, 1, 1)
     causes = ["drug_toxicity", "natural", "hanging", "fall", "drowning", "undetermined", "blunt_force"]
     places = ["residence", "street", "park_open_space", "hostel_hotel", "waterway", "churchyard_cemetery"]
@@ -69,7 +73,7 @@ def build_store(db_path: Path, n_cases: int, seed: int = 7) -> None:
                              places[i % len(places)], f"area {i % 32}", int(rng.integers(16, 95)),
                              "M" if rng.random() < 0.6 else "F", causes[i % len(causes)],
                              "ghb;alcohol" if i % 50 == 0 else "", f"synthetic case {i}", "expected"])
-    with CaseStore.open(f"sqlite:///{db_path}") as store:
+    with CaseStore.open(db_url) as store:
         store.ingest([open_source(csv_path)], officer="bench")
         auth.add_user(store.engine, "bench", "analyst", None)
         stamp = datetime(2024, 1, 1)
@@ -109,11 +113,11 @@ def process_cpu_seconds(pid: int) -> float:
     return total
 
 
-def app_cpu_per_request(db_path: Path, token: str, n_cases: int, n_requests: int = 300) -> dict[str, float]:
+def app_cpu_per_request(db_url: str, token: str, n_cases: int, n_requests: int = 300) -> dict[str, float]:
     """CPU ms per request of each page through the ASGI app itself, requests one after another."""
     from caselink.web import WebSettings, create_app
 
-    app = create_app(f"sqlite:///{db_path}", WebSettings(secure_cookies=False))
+    app = create_app(db_url, WebSettings(secure_cookies=False))
     rng = random.Random(3)
     headers = [(b"host", b"127.0.0.1"), (b"authorization", f"Bearer {token}".encode()),
                (b"x-justification", b"load test"), (b"accept", b"application/json")]
@@ -158,9 +162,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(db_path: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
+def start_server(db_url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     """uvicorn in its own process group serving caselink.web.asgi:app on loopback."""
-    env = {**os.environ, "CASELINK_DB": f"sqlite:///{db_path}", "CASELINK_WEB_INSECURE_COOKIES": "1"}
+    env = {**os.environ, "CASELINK_DB": db_url, "CASELINK_WEB_INSECURE_COOKIES": "1"}
     return subprocess.Popen([sys.executable, "-m", "uvicorn", "caselink.web.asgi:app", "--host", "127.0.0.1",
                              "--port", str(port), "--workers", str(workers), "--log-level", "warning"], env=env)
 
@@ -283,30 +287,63 @@ def main() -> None:
     parser.add_argument("--cases", type=int, help="store size (default 10,000; 100,000 with --full)")
     parser.add_argument("--seconds", type=float, help="duration (default 10; 60 with --full)")
     parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of untimed load first")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--cpu", action="store_true", help="only CPU ms per request inside the app")
+    parser.add_argument("--pg", action="store_true",
+                        help="a throw-away PostgreSQL server (tests/pg_server.py) instead of SQLite")
     parser.add_argument("--client", choices=("raw", "httpx"), default="raw",
                         help="load generator: a minimal asyncio HTTP/1.1 client (default) or httpx")
     args = parser.parse_args()
     n_cases = args.cases or (100_000 if args.full else 10_000)
     seconds = args.seconds or (60.0 if args.full else 10.0)
     OUT.mkdir(parents=True, exist_ok=True)
-    db_path = OUT / f"serve_load_{n_cases}.db"
-    if not db_path.exists():
+    pg = None
+    if args.pg:
+        # A throw-away PostgreSQL as the tests start it (tests/pg_server.py; fsync off), built afresh.
+        sys.path.insert(0, str(REPO / "tests"))
+        from pg_server import PgServer
+
+        pg = PgServer()
+        pg.start()
+        db_url = pg.create_database("serve_load")
         began = time.perf_counter()
-        build_store(db_path, n_cases)
-        print(f"built {n_cases:,}-case store in {time.perf_counter() - began:.1f} s: {db_path}")
+        build_store(db_url, n_cases)
+        print(f"built {n_cases:,}-case PostgreSQL store in {time.perf_counter() - began:.1f} s")
+    else:
+        pristine = OUT / f"serve_load_{n_cases}.db"
+        if not pristine.exists():
+            began = time.perf_counter()
+            build_store(f"sqlite:///{pristine}", n_cases)
+            print(f"built {n_cases:,}-case store in {time.perf_counter() - began:.1f} s: {pristine}")
+        # Every run starts from the same store: the audit log each run appends to would otherwise grow
+        # from run to run, and runs would not compare.
+        db_path = OUT / f"serve_load_{n_cases}.run.db"
+        for leftover in (db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm")):
+            leftover.unlink(missing_ok=True)
+        shutil.copyfile(pristine, db_path)
+        db_url = f"sqlite:///{db_path}"
+    try:
+        run(args, db_url, n_cases, seconds, pg)
+    finally:
+        if pg is not None:
+            pg.stop()
+
+
+def run(args: argparse.Namespace, db_url: str, n_cases: int, seconds: float, pg: Any) -> None:
+    """Issue a token, then either the in-app CPU figures or the load run against uvicorn."""
     from caselink.store import CaseStore
     from caselink.web import auth
 
-    with CaseStore.open(f"sqlite:///{db_path}") as store:
+    with CaseStore.open(db_url) as store:
         token = auth.issue_token(store.engine, "bench", "serve_load")[1]
     if args.cpu:
-        for page, cpu_ms in app_cpu_per_request(db_path, token, n_cases).items():
+        for page, cpu_ms in app_cpu_per_request(db_url, token, n_cases).items():
             print(f"{page:<8} {cpu_ms:6.2f} ms CPU per request (in the app, sequential)")
         return
     port = free_port()
-    server = start_server(db_path, port, args.workers)
+    server = start_server(db_url, port, args.workers)
+    postmaster = int((pg.data / "postmaster.pid").read_text().split()[0]) if pg is not None else None
     try:
         import httpx
 
@@ -322,11 +359,17 @@ def main() -> None:
         # imported (SQLAlchemy, numpy, the store) is frozen out of its sight, as the server does.
         gc.collect()
         gc.freeze()
+        if args.warmup:
+            # Pools, compiled-statement caches and the first pages of every index are filled before
+            # anything is timed (the same load, results discarded).
+            run_loop(run_clients("127.0.0.1", port, token, args.clients, args.warmup, n_cases, args.client))
         cpu_before = process_cpu_seconds(server.pid)
+        db_cpu_before = process_cpu_seconds(postmaster) if postmaster else 0.0
         client_cpu_before = time.process_time()
         result = run_loop(run_clients("127.0.0.1", port, token, args.clients, seconds, n_cases, args.client))
         client_cpu = time.process_time() - client_cpu_before
         server_cpu = process_cpu_seconds(server.pid) - cpu_before
+        db_cpu = process_cpu_seconds(postmaster) - db_cpu_before if postmaster else 0.0
         load_average = os.getloadavg()[0]
     finally:
         server.terminate()
@@ -336,13 +379,16 @@ def main() -> None:
                 if line.startswith("model name")), platform.processor())
     print(f"machine: {cpu}, {os.cpu_count()} cores; python {platform.python_version()}; "
           f"{datetime.now().date()}")
-    print(f"store: {n_cases:,} cases (SQLite); {args.clients} clients for {seconds:.0f} s on loopback; "
-          f"{args.workers} uvicorn worker(s)")
+    engine_name = "PostgreSQL" if pg else "SQLite"
+    print(f"store: {n_cases:,} cases ({engine_name}); {args.clients} clients for {seconds:.0f} s on loopback "
+          f"after {args.warmup:.0f} s of warm-up; {args.workers} uvicorn worker(s)")
     n_ok = sum(len(result[page]) for page in PAGES)
     print(f"server CPU: {server_cpu:.1f} s for {n_ok:,} requests = {server_cpu * 1000 / max(n_ok, 1):.2f} ms per "
           f"request (uvicorn's processes); load average {load_average:.1f} "
           "(1 min, at the end of the run)")
     print(f"client CPU ({args.client}, {LOOP_NAME}): {client_cpu * 1000 / max(n_ok, 1):.2f} ms per request")
+    if pg is not None:
+        print(f"PostgreSQL CPU (postmaster and backends): {db_cpu * 1000 / max(n_ok, 1):.2f} ms per request")
     print(f"{'page':<8} {'requests':>9} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
     for page in PAGES:
         values = np.array(result[page]) * 1000
