@@ -17,7 +17,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 
 from caselink.linkage.features import build_features
 from caselink.linkage.model import LinkageModel
-from caselink.linkage.pipeline import events_in_order
+from caselink.linkage.pipeline import Corroboration, events_in_order
 from caselink.linkage.scoring import Scorer
 from caselink.linkage.series import SeriesState
 
@@ -68,7 +68,7 @@ def pairwise_metrics(pairs: pd.DataFrame, labels: dict[str, str | None],
 
 
 def series_timing(features: pd.DataFrame, pairs: pd.DataFrame, threshold: float,
-                  corroboration: float | None = None) -> tuple[list[dict[str, Any]], int]:
+                  corroboration: Corroboration | None = None) -> tuple[list[dict[str, Any]], int]:
     """Replay in found order: per labelled series, the member at which the first alert came; false series."""
     state = SeriesState()
     events = events_in_order(features, pairs, state, threshold, corroboration=corroboration)
@@ -109,7 +109,7 @@ def evaluate(stored: pd.DataFrame, model: LinkageModel, unlabelled: str = "negat
     labels = {c: (None if s is None or pd.isna(s) else str(s))
               for c, s in zip(features["unique_id"], features["series_id"], strict=True)}
     pairwise = pairwise_metrics(pairs, labels, unlabelled)
-    rows, false_series = series_timing(features, pairs, model.series_threshold, model.corroboration_threshold)
+    rows, false_series = series_timing(features, pairs, model.series_threshold, Corroboration.of(model))
     n = len(stored)
     return {"model": model.name, "n_cases": n, "pairwise": pairwise, "series": rows,
             "false_series": false_series, "false_series_per_1000": round(1000.0 * false_series / max(n, 1), 3)}

@@ -18,7 +18,7 @@ from caselink.linkage.explain import series_reasons
 from caselink.linkage.features import build_features, rarity_table
 from caselink.linkage.model import LinkageModel
 from caselink.linkage.models import AlertRow, LinkageRunRow, SeriesLinkRow, SeriesMemberRow, SeriesRow
-from caselink.linkage.pipeline import STORED_COLUMNS, describe_series, events_in_order, noun_for
+from caselink.linkage.pipeline import STORED_COLUMNS, Corroboration, describe_series, events_in_order, noun_for
 from caselink.linkage.scoring import Scorer
 from caselink.linkage.series import SeriesState
 from caselink.store import CaseStore
@@ -125,7 +125,7 @@ def corroborating_pairs(model: LinkageModel, features: pd.DataFrame, pairs: pd.D
         return None
     scorer = Scorer(model, earlier)
     try:
-        return scorer.predict_all(threshold=model.corroboration_threshold)
+        return scorer.predict_all(threshold=model.pair_threshold)
     finally:
         scorer.close()
 
@@ -150,7 +150,7 @@ def score_new_cases(store: CaseStore, model: LinkageModel, new_ids: list[str], o
         run_id = start_run(connection, kind, officer, model)
         state = load_state(connection)
         events = events_in_order(features, pairs, state, model.series_threshold, new_ids,
-                                 corroboration=model.corroboration_threshold, context=context)
+                                 corroboration=Corroboration.of(model), context=context)
         substance_share = rarity_table(stored, "substances")
         mo_share = rarity_table(stored, "mo")
         views: dict[str, dict[str, Any]] = {}

@@ -8,6 +8,7 @@ parse, or parses but does not fit, raises :class:`ModelError` with one line sayi
 from __future__ import annotations
 
 import json
+import math
 import os
 from importlib import resources
 from pathlib import Path
@@ -18,6 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 FORMAT = "caselink-linkage-model"
 FORMAT_VERSION = 1
 DEFAULT_THRESHOLD = 0.9
+# A pair less likely than this never helps corroborate a series, however strong the other two pairs.
+CORROBORATION_FLOOR = 0.001
 
 
 class ModelError(Exception):
@@ -36,9 +39,9 @@ class LinkageModel(BaseModel):
                                     description="Pair probability at or above which two cases are linked.")
     corroboration_threshold: float | None = Field(
         None, gt=0.0, lt=1.0,
-        description="Pair probability at or above which a link counts when a third case corroborates it: "
-                    "a new case with links this strong to two earlier cases that are themselves linked this "
-                    "strongly joins them (none: only series_threshold links).")
+        description="Probability at or above which three cases that all pair with each other form a series "
+                    "although no single pair reaches series_threshold; the three pairs' evidence is combined "
+                    "(none: only series_threshold links).")
     provenance: dict[str, Any] = Field(default_factory=dict, description="How the parameters were obtained.")
     splink_settings: dict[str, Any]
 
@@ -82,7 +85,13 @@ class LinkageModel(BaseModel):
         """The lowest pair probability any series rule reads: scoring may drop pairs below it."""
         if self.corroboration_threshold is None:
             return self.series_threshold
-        return min(self.series_threshold, self.corroboration_threshold)
+        return min(self.series_threshold, CORROBORATION_FLOOR)
+
+    @property
+    def prior_weight(self) -> float:
+        """log2 of the prior odds that two random cases are linked (the start of every pair's weight)."""
+        prior = float(self.splink_settings["probability_two_random_records_match"])
+        return math.log2(prior / (1.0 - prior))
 
     def comparison_names(self) -> list[str]:
         return [c["output_column_name"] for c in self.splink_settings["comparisons"]]

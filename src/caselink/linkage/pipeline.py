@@ -9,6 +9,7 @@ information from before the later case's day (``features.py``); it is the batchi
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -17,7 +18,7 @@ import pandas as pd
 
 from caselink.linkage.explain import series_reasons
 from caselink.linkage.features import build_features, rarity_table
-from caselink.linkage.model import LinkageModel
+from caselink.linkage.model import CORROBORATION_FLOOR, LinkageModel
 from caselink.linkage.scoring import Scorer, contributions
 from caselink.linkage.series import SeriesEvent, SeriesState, connected_components, reconcile
 
@@ -64,8 +65,8 @@ def link(stored: pd.DataFrame, model: LinkageModel, previous: SeriesState | None
          as_of: date | None = None, threshold: float | None = None) -> LinkResult:
     """Score all blocked pairs, cluster those above the threshold, and give series stable ids."""
     threshold = model.series_threshold if threshold is None else threshold
-    corroboration = model.corroboration_threshold
-    floor = threshold if corroboration is None else min(threshold, corroboration)
+    corroboration = Corroboration.of(model)
+    floor = threshold if corroboration is None else min(threshold, corroboration.floor)
     frame = stored
     if as_of is not None:
         frame = stored[pd.to_datetime(stored["found_at"]).dt.date <= as_of]
@@ -87,23 +88,30 @@ def link(stored: pd.DataFrame, model: LinkageModel, previous: SeriesState | None
     return LinkResult(as_of.isoformat() if as_of else None, len(frame), pairs, series, merged)
 
 
-def linked_pairs(pairs: pd.DataFrame, threshold: float, corroboration: float | None) -> pd.DataFrame:
-    """The pairs that link: at or above ``threshold``, or at or above ``corroboration`` and in a triangle.
+def linked_pairs(pairs: pd.DataFrame, threshold: float, corroboration: Corroboration | None) -> pd.DataFrame:
+    """The pairs that link: at or above ``threshold``, or in a triangle whose combined evidence holds.
 
-    The batch form of the rule ``events_in_order`` applies case by case: a moderately strong pair
-    counts when both its cases are linked at least as strongly to a common third case.
+    The batch form of the rule ``events_in_order`` applies case by case.
     """
     strong = pairs["match_probability"] >= threshold
     if corroboration is None:
         return pairs[strong]
-    weak = pairs[pairs["match_probability"] >= corroboration]
+    usable = pairs[pairs["match_probability"] >= corroboration.floor]
+    weights: dict[frozenset[str], float] = {}
     neighbours: dict[str, set[str]] = {}
-    for a, b in zip(weak["unique_id_l"], weak["unique_id_r"], strict=True):
+    for a, b, weight in zip(usable["unique_id_l"], usable["unique_id_r"], usable["match_weight"], strict=True):
+        weights[frozenset((a, b))] = float(weight)
         neighbours.setdefault(a, set()).add(b)
         neighbours.setdefault(b, set()).add(a)
+
+    def in_triangle(a: str, b: str, weight: float) -> bool:
+        return any(corroboration.holds(weight, weights[frozenset((a, c))], weights[frozenset((b, c))])
+                   for c in neighbours.get(a, set()) & neighbours.get(b, set()))
+
     corroborated = pd.Series(
-        [p >= corroboration and bool(neighbours.get(a, set()) & neighbours.get(b, set()))
-         for a, b, p in zip(pairs["unique_id_l"], pairs["unique_id_r"], pairs["match_probability"], strict=True)],
+        [p >= corroboration.floor and in_triangle(a, b, float(w))
+         for a, b, p, w in zip(pairs["unique_id_l"], pairs["unique_id_r"], pairs["match_probability"],
+                               pairs["match_weight"], strict=True)],
         index=pairs.index, dtype=bool)
     return pairs[strong | corroborated]
 
@@ -121,33 +129,58 @@ def pairs_json(pairs: pd.DataFrame, model: LinkageModel) -> list[dict[str, Any]]
     return out
 
 
+@dataclass(frozen=True)
+class Corroboration:
+    """The rule that three cases pairing with each other can form a series no single pair shows.
+
+    Their evidence is combined: each pair's match weight is the prior's log-odds plus the evidence
+    of its comparisons, so the three together weigh ``w_ab + w_ac + w_bc − prior``: the evidence of all
+    three pairs against the prior of a two-link chain.  This treats the three pairs' evidence as
+    independent, which it is not quite (each case appears in two pairs), so the threshold is
+    calibrated on stores with planted series rather than read as a true probability.
+    """
+
+    threshold: float
+    prior_weight: float
+    floor: float = CORROBORATION_FLOOR
+
+    @classmethod
+    def of(cls, model: LinkageModel) -> Corroboration | None:
+        if model.corroboration_threshold is None:
+            return None
+        return cls(model.corroboration_threshold, model.prior_weight)
+
+    def holds(self, *weights: float) -> bool:
+        joint = sum(weights) - self.prior_weight
+        return joint >= math.log2(self.threshold / (1.0 - self.threshold))
+
+
 def events_in_order(features: pd.DataFrame, pairs: pd.DataFrame, state: SeriesState, threshold: float,
-                    new_ids: list[str] | None = None, corroboration: float | None = None,
+                    new_ids: list[str] | None = None, corroboration: Corroboration | None = None,
                     context: pd.DataFrame | None = None) -> list[tuple[str, SeriesEvent]]:
     """Feed cases in found order to the state machine; each sees its links to earlier cases only.
 
-    A case's links are its pairs at or above ``threshold``, plus, when ``corroboration`` is given,
-    every pair at or above that lower bar whose earlier case is corroborated: linked at that bar to
-    another of the new case's partners.  Three deaths that each pair only moderately well, but all
-    three ways, are a series a single pair cannot show.  ``context`` holds pairs among earlier cases
-    that ``pairs`` may lack (live ingest scores only new cases against history); it is read only to
-    corroborate, never fed to the state machine.  ``new_ids`` limits which cases raise events (the
-    rest only build history).  Returns (found date, event) for every event raised.
+    A case's links are its pairs at or above ``threshold``, plus, under ``corroboration``, its pairs
+    with two earlier cases that also pair with each other when the three pairs' combined evidence
+    holds.  ``context`` holds pairs among earlier cases that ``pairs`` may lack (live ingest scores
+    only new cases against history); it is read only to corroborate, never fed to the state machine.
+    ``new_ids`` limits which cases raise events (the rest only build history).  Returns (found date,
+    event) for every event raised.
     """
-    floor = threshold if corroboration is None else min(threshold, corroboration)
+    floor = threshold if corroboration is None else min(threshold, corroboration.floor)
     kept = pairs[pairs["match_probability"] >= floor]
     order = {case_id: i for i, case_id in enumerate(features["unique_id"])}
-    partners: dict[str, dict[str, float]] = {}
+    partners: dict[str, dict[str, tuple[float, float]]] = {}
     between: dict[frozenset[str], float] = {}
-    for a, b, prob in zip(kept["unique_id_l"], kept["unique_id_r"], kept["match_probability"], strict=True):
+    for a, b, prob, weight in zip(kept["unique_id_l"], kept["unique_id_r"], kept["match_probability"],
+                                  kept["match_weight"], strict=True):
         later, earlier = (a, b) if order.get(a, -1) > order.get(b, -1) else (b, a)
-        partners.setdefault(later, {})[earlier] = max(float(prob), partners.get(later, {}).get(earlier, 0.0))
-        between[frozenset((a, b))] = max(float(prob), between.get(frozenset((a, b)), 0.0))
+        partners.setdefault(later, {})[earlier] = (float(prob), float(weight))
+        between[frozenset((a, b))] = float(weight)
     if context is not None and corroboration is not None:
-        for a, b, prob in zip(context["unique_id_l"], context["unique_id_r"], context["match_probability"],
-                              strict=True):
-            key = frozenset((a, b))
-            between[key] = max(float(prob), between.get(key, 0.0))
+        usable = context[context["match_probability"] >= corroboration.floor]
+        for a, b, weight in zip(usable["unique_id_l"], usable["unique_id_r"], usable["match_weight"], strict=True):
+            between.setdefault(frozenset((a, b)), float(weight))
     wanted = set(new_ids) if new_ids is not None else None
     events = []
     days = dict(zip(features["unique_id"], features["found_day"], strict=True))
@@ -155,14 +188,9 @@ def events_in_order(features: pd.DataFrame, pairs: pd.DataFrame, state: SeriesSt
         links = partners.get(case_id)
         if not links:
             continue
-        linked = {e: p for e, p in links.items() if p >= threshold}
-        if corroboration is not None:
-            weak = [e for e, p in links.items() if p >= corroboration]
-            for earlier in weak:
-                if earlier not in linked and any(
-                        other != earlier and between.get(frozenset((earlier, other)), 0.0) >= corroboration
-                        for other in weak):
-                    linked[earlier] = links[earlier]
+        linked = {e: p for e, (p, _) in links.items() if p >= threshold}
+        if corroboration is not None and len(links) >= 2:
+            linked.update(_corroborated(links, between, corroboration))
         if not linked:
             continue
         event = state.add_case(case_id, linked)
@@ -170,6 +198,20 @@ def events_in_order(features: pd.DataFrame, pairs: pd.DataFrame, state: SeriesSt
             at = (pd.Timestamp("1970-01-01") + pd.Timedelta(days=float(days[case_id]))).date().isoformat()
             events.append((at, event))
     return events
+
+
+def _corroborated(links: dict[str, tuple[float, float]], between: dict[frozenset[str], float],
+                  rule: Corroboration) -> dict[str, float]:
+    """The earlier cases a new case links to through a triangle whose combined evidence holds."""
+    found: dict[str, float] = {}
+    earlier = sorted(links)
+    for i, a in enumerate(earlier):
+        for b in earlier[i + 1:]:
+            weight_ab = between.get(frozenset((a, b)))
+            if weight_ab is not None and rule.holds(links[a][1], links[b][1], weight_ab):
+                found[a] = links[a][0]
+                found[b] = links[b][0]
+    return found
 
 
 def replay(stored: pd.DataFrame, model: LinkageModel, date_from: date | None = None,
@@ -185,7 +227,7 @@ def replay(stored: pd.DataFrame, model: LinkageModel, date_from: date | None = N
     finally:
         scorer.close()
     events = events_in_order(features, pairs, SeriesState(), model.series_threshold,
-                             corroboration=model.corroboration_threshold)
+                             corroboration=Corroboration.of(model))
     alerts = []
     found_dates = pd.to_datetime(frame["found_at"]).dt.date
     for at, event in events:
