@@ -42,6 +42,10 @@ def rss_mb() -> float:
     return float("nan")
 
 
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
 def cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -108,18 +112,20 @@ def bench_size(n: int, rounds: int, per_round: int, n_check: int, scan: bool) ->
     t_features = time.perf_counter() - t0
     history, arrivals = features.iloc[:n], features.iloc[n:].reset_index(drop=True)
     del features
-    rss0 = rss_mb()
     t0 = time.perf_counter()
     scorer = Scorer(model, history)
     t_scorer = time.perf_counter() - t0
     rss1 = rss_mb()
     result = time_calls(scorer, arrivals, rounds, per_round)
-    rss2 = rss_mb()
+    index_mb = scorer._live_index.nbytes() / 2**20 if scorer._live_index is not None else 0.0
+    art = scorer.connection.execute("SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory() "
+                                    "WHERE tag ILIKE '%art%'").fetchall()[0][0] / 2**20
     cands = np.asarray(result["candidates"])
     pairs = np.asarray(result["pairs"])
     rounds_text = ", ".join(f"{a:.0f}/{b:.0f}" for a, b in result["rounds"])  # type: ignore[attr-defined]
     print(f"n={n:,}: features {t_features:.1f}s, resident history {t_scorer:.1f}s; first call (index + Splink) "
-          f"{result['first_s']:.2f}s, index and ART add {rss2 - rss1:,.0f} MB (history {rss1 - rss0:,.0f} MB)")
+          f"{result['first_s']:.2f}s; candidate index {index_mb:,.0f} MB + DuckDB ART on unique_id {art:,.0f} MB; "
+          f"process RSS {rss1:,.0f} MB before live calls, peak {peak_mb():,.0f} MB")
     print(f"  live one case: p50 {result['p50']:.1f} ms, p95 {result['p95']:.1f} ms, max {result['max']:.0f} ms "
           f"over {rounds}x{per_round} (per round p50/p95: {rounds_text}); candidate rows median "
           f"{np.median(cands):.0f}, p95 {np.percentile(cands, 95):.0f}, max {cands.max()}; pairs median "

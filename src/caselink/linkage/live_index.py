@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -122,6 +123,14 @@ class LiveIndex:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def nbytes(self) -> int:
+        """Approximate memory held: position arrays, dictionary slots and keys, ids, window columns."""
+        arrays = sum(a.nbytes for mapping in self.maps for a in mapping.values())
+        slots = sum(sys.getsizeof(mapping) + sum(sys.getsizeof(k) + sys.getsizeof(a) for k, a in mapping.items())
+                    for mapping in self.maps)
+        ids = self.ids.nbytes + sum(sys.getsizeof(v) for v in self.ids)
+        return arrays + slots + ids + sum(v.nbytes for v in self.window_values.values())
 
     @classmethod
     def from_table(cls, connection: duckdb.DuckDBPyConnection, table: str,

@@ -43,6 +43,7 @@ class Scorer:
         self.api = DuckDBAPI(connection=self.connection)
         self._counter = 0
         self._compiled: list[str] | None = None
+        self._steps: list[tuple[str, str]] = []
         self._live_index: LiveIndex | None = None
         self._live_scan = not live_index  # scan the whole history per live case (benchmarks compare)
         self._own_blocking = True  # blocked pairs from the index (False: Splink's blocking SQL)
@@ -126,12 +127,13 @@ class Scorer:
         return self._trim(self._replay(pairs))
 
     def _replay(self, pairs: list[tuple[str, str, str]] | None) -> pd.DataFrame:
+        """Execute the recorded statements (``replay_steps``); the pair table is the last fetch."""
         frame = pd.DataFrame()
-        for sql in self._compiled or []:
-            blocked = _BLOCKED_PAIRS.match(sql) if pairs is not None and self._own_blocking else None
-            if blocked:
-                self._write_blocked(blocked[1], pairs or [])
-            elif sql.lstrip().lower().startswith("select * from"):
+        for kind, sql in self._steps:
+            blocked = _BLOCKED_PAIRS.match(sql) if kind == "blocked" else None
+            if blocked and pairs is not None and self._own_blocking:
+                self._write_blocked(blocked[1], pairs)
+            elif kind == "fetch":
                 frame = self.connection.execute(sql).fetchdf()
             else:
                 self._run(sql)
@@ -197,6 +199,7 @@ class Scorer:
         finally:
             self.api._execute_sql_against_backend = original  # type: ignore[method-assign,assignment]
         self._compiled = statements
+        self._steps = replay_steps(statements)
         return frame
 
     @staticmethod
@@ -223,6 +226,44 @@ class Scorer:
 
 
 _BLOCKED_PAIRS = re.compile(r"\s*create table (__splink__blocked_id_pairs\w*) as\b", re.IGNORECASE)
+
+
+_CREATE_AS = re.compile(r"\s*create table (\w+) as\s", re.IGNORECASE)
+_SELECT_ALL = re.compile(r"\s*select \* from (\w+)\s*$", re.IGNORECASE)
+_DROP = re.compile(r"\s*drop table if exists (\w+)\s*$", re.IGNORECASE)
+
+
+def replay_steps(statements: list[str]) -> list[tuple[str, str]]:
+    """Splink's recorded statements as (kind, sql) steps for a live call.
+
+    ``blocked``: the blocking statement (the index may write its table instead).  ``fetch``: a
+    ``CREATE TABLE t AS q`` whose table is only read back by ``select * from t`` runs ``q`` and
+    fetches it directly, skipping a table write, a read and a drop per case.  ``run``: the rest.
+    """
+    fetched: set[str] = set()
+    for sql in statements:
+        create = _CREATE_AS.match(sql)
+        if not create or _BLOCKED_PAIRS.match(sql):
+            continue
+        name = create[1]
+        others = [o for o in statements if o is not sql and name in o
+                  and not (_SELECT_ALL.match(o) or _DROP.match(o))]
+        if not others and any((m := _SELECT_ALL.match(o)) and m[1] == name for o in statements):
+            fetched.add(name)
+    steps: list[tuple[str, str]] = []
+    for sql in statements:
+        create, select, drop = _CREATE_AS.match(sql), _SELECT_ALL.match(sql), _DROP.match(sql)
+        if create and _BLOCKED_PAIRS.match(sql):
+            steps.append(("blocked", sql))
+        elif create and create[1] in fetched:
+            steps.append(("fetch", sql[create.end():]))
+        elif (select and select[1] in fetched) or (drop and drop[1] in fetched):
+            continue
+        elif select:
+            steps.append(("fetch", sql))
+        else:
+            steps.append(("run", sql))
+    return steps
 
 
 def _same_scores(mine: pd.DataFrame, theirs: pd.DataFrame) -> bool:
