@@ -123,7 +123,9 @@ def test_window_edges_are_inclusive_exactly_as_the_sql() -> None:
         rules = load_model(None).splink_settings["blocking_rules_to_generate_predictions"]
         index = LiveIndex.from_table(scorer.connection, "cl_history", rules)
         per_rule = {name: [len(p) for p in index.rule_candidates(edges.loc[[name]])] for name in edges.index[1:]}
-        grid, entity, rare_drug = 0, 4, 5
+        keys = [rule.keys for rule in index.rules]
+        grid, entity = keys.index(("cell_a",)), keys.index(("entities",))
+        rare_drug = keys.index(("sub_vrare", "region"))
         assert per_rule["E365"][grid] == 1 and per_rule["E365m"][grid] == 0
         assert per_rule["E730"][rare_drug] == 1 and per_rule["E731"][rare_drug] == 0
         assert all(counts[entity] == 1 for counts in per_rule.values())  # entities: no time window

@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from caselink.linkage.comparisons import live_blocking_rules
 from caselink.linkage.features import FEATURE_COLUMNS
@@ -57,9 +58,15 @@ class Scorer:
         """Execute and drain: DuckDB refuses further work while a result is unfinished."""
         self.connection.execute(sql).fetchall()
 
-    def _create(self, name: str, frame: pd.DataFrame, keep_labels: bool = False) -> None:
+    def _create(self, name: str, frame: pd.DataFrame, keep_labels: bool = False, via_arrow: bool = False) -> None:
         # series_id (ground truth) is dropped unless training asks for it: no comparison may see it.
-        features = frame[[*FEATURE_COLUMNS, "series_id"] if keep_labels else FEATURE_COLUMNS]
+        features: Any = frame[[*FEATURE_COLUMNS, "series_id"] if keep_labels else FEATURE_COLUMNS]
+        if via_arrow:
+            # A few live rows: Arrow's conversion costs less than DuckDB sampling each object column.
+            try:
+                features = pa.Table.from_pandas(features, preserve_index=False)
+            except (pa.ArrowException, ValueError, TypeError):
+                pass  # mixed types Arrow refuses: DuckDB's own pandas scan reads them
         self.connection.register("cl_incoming_view", features)
         self._run(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM cl_incoming_view")
         self.connection.unregister("cl_incoming_view")
@@ -116,7 +123,7 @@ class Scorer:
         with the blocking statement's table written from the index, saving Splink's per-call planning
         and a blocking query.  Pairs and scores are exactly ``predict_between``'s (tests pin it).
         """
-        self._create("cl_live", new)
+        self._create("cl_live", new, via_arrow=True)
         pairs = self._fill_candidates(new)
         if self._compiled is None:
             frame = self._record_live_sql()
@@ -127,25 +134,25 @@ class Scorer:
         return self._trim(self._replay(pairs))
 
     def _replay(self, pairs: list[tuple[str, str, str]] | None) -> pd.DataFrame:
-        """Execute the recorded statements (``replay_steps``); the pair table is the last fetch."""
+        """Execute the recorded statements (``replay_steps``); the pair table is the last fetch.
+
+        With the index's pairs, the blocking statement's table is not written at all: the pair
+        query reads the same rows inline, ``(VALUES ...)`` in place of the table's name.
+        """
+        inline = pairs is not None and self._own_blocking
+        blocked_name = next((m[1] for kind, sql in self._steps if kind == "blocked"
+                             and (m := _BLOCKED_PAIRS.match(sql))), None) if inline else None
         frame = pd.DataFrame()
         for kind, sql in self._steps:
-            blocked = _BLOCKED_PAIRS.match(sql) if kind == "blocked" else None
-            if blocked and pairs is not None and self._own_blocking:
-                self._write_blocked(blocked[1], pairs)
-            elif kind == "fetch":
+            if blocked_name is not None and (kind == "blocked" or _drops(sql, blocked_name)):
+                continue
+            if kind == "fetch":
+                if blocked_name is not None:
+                    sql = re.sub(rf"\b{blocked_name}\b", _pairs_subquery(pairs or []), sql)
                 frame = self.connection.execute(sql).fetchdf()
             else:
                 self._run(sql)
         return frame
-
-    def _write_blocked(self, table: str, pairs: list[tuple[str, str, str]]) -> None:
-        """Splink's blocked-pairs table (match_key, join_key_l, join_key_r), from the index."""
-        if not pairs:
-            self._run(f"CREATE TABLE {table} (match_key VARCHAR, join_key_l VARCHAR, join_key_r VARCHAR)")
-            return
-        values = ", ".join(f"({_quote(k)}, {_quote(left)}, {_quote(right)})" for k, left, right in pairs)
-        self._run(f"CREATE TABLE {table} AS SELECT * FROM (VALUES {values}) AS t(match_key, join_key_l, join_key_r)")
 
     def _fill_candidates(self, new: pd.DataFrame) -> list[tuple[str, str, str]] | None:
         """(Re)create ``cl_candidates`` and return the blocked (match_key, history id, new id) pairs,
@@ -264,6 +271,20 @@ def replay_steps(statements: list[str]) -> list[tuple[str, str]]:
         else:
             steps.append(("run", sql))
     return steps
+
+
+def _drops(sql: str, table: str) -> bool:
+    drop = _DROP.match(sql)
+    return drop is not None and drop[1] == table
+
+
+def _pairs_subquery(pairs: list[tuple[str, str, str]]) -> str:
+    """Splink's blocked-pairs table (match_key, join_key_l, join_key_r) as an inline subquery."""
+    if not pairs:
+        return ("(SELECT NULL::VARCHAR AS match_key, NULL::VARCHAR AS join_key_l, NULL::VARCHAR AS join_key_r "
+                "WHERE false)")
+    values = ", ".join(f"({_quote(k)}, {_quote(left)}, {_quote(right)})" for k, left, right in pairs)
+    return f"(SELECT * FROM (VALUES {values}) AS pairs(match_key, join_key_l, join_key_r))"
 
 
 def _same_scores(mine: pd.DataFrame, theirs: pd.DataFrame) -> bool:
