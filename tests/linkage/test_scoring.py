@@ -61,15 +61,15 @@ def test_score_live_matches_splink_on_edges_shared_keys_and_growing_history() ->
     scorer = Scorer(load_model(None), features.iloc[:100])
     try:
         n_pairs = 0
-        for i in range(100, 125):
+        for i in range(100, 108):
             row = features.iloc[i:i + 1]
             live = scorer.score_live(row)
             _assert_same(live, _splink_between(scorer, row))
             n_pairs += len(live)
             scorer.add_to_history(row)
-        batch = features.iloc[125:]
+        batch = features.iloc[108:120]
         _assert_same(scorer.score_live(batch), _splink_between(scorer, batch))
-        assert n_pairs > 100
+        assert n_pairs > 25
     finally:
         scorer.close()
 
@@ -97,7 +97,7 @@ def test_a_rule_the_index_cannot_serve_falls_back_to_scanning_and_stays_exact() 
     features = build_features(records_to_frame(store_records()))
     scorer = Scorer(odd, features.iloc[:120])
     try:
-        for i in range(120, 126):
+        for i in range(120, 123):
             row = features.iloc[i:i + 1]
             _assert_same(scorer.score_live(row), _splink_between(scorer, row))
         assert scorer._live_index is None and scorer._live_scan
