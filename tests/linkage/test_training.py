@@ -39,7 +39,7 @@ def test_shipped_model_is_monotone_on_ordered_comparisons() -> None:
         if comparison["output_column_name"] not in ORDERED:
             continue
         w = _weights([lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")])
-        # the file rounds m and u to 8 decimals, so pooled levels agree to about 1e-7 bits
+        # the file keeps m and u to 8 significant digits, so pooled levels agree to about 1e-7 bits
         assert all(a >= b - 1e-6 for a, b in zip(w, w[1:], strict=False)), comparison["output_column_name"]
 
 

@@ -48,7 +48,6 @@ def _given_cause(same_cause_sql: str, otherwise_sql: str) -> str:
 # Causes an offender's method can produce either of, depending on who records it: a strangling is
 # "ligature" to one pathologist and "asphyxia" to another, and a staged hanging is "hanging".
 CAUSE_FAMILIES = (("asphyxia", "ligature", "hanging"), ("blunt_force", "sharp_force"))
-BOTH_NATURAL = "(coalesce(cause_l = 'natural' AND cause_r = 'natural', false))"
 
 
 def _related_causes() -> str:
@@ -188,13 +187,9 @@ def comparisons() -> list[dict[str, Any]]:
             _null("len(entities_l) = 0 OR len(entities_r) = 0"),
             # The same finder at the same place is often just the place's own staff (a hostel, a park);
             # the same person at deaths far apart is a specific link.  Two levels keep that apart.
-            _level(f"{_later_has('ent_rare', 'entities')} AND {DISTANCE_SQL} > 1 AND NOT {BOTH_NATURAL}",
+            _level(f"{_later_has('ent_rare', 'entities')} AND {DISTANCE_SQL} > 1",
                    "a shared person, phone, account or address, at different places", 0.2, 0.00005),
-            _level(f"{_later_has('ent_rare', 'entities')} AND NOT {BOTH_NATURAL}",
-                   "a shared person, phone, account or address", 0.1, 0.0002),
-            # A carer, GP or warden is at many natural deaths: sharing one there is far less telling.
-            _level(_later_has("ent_rare", "entities"), "a shared person, phone, account or address, at two natural "
-                                                       "deaths", 0.05, 0.0002),
+            _level(_later_has("ent_rare", "entities"), "a shared person, phone, account or address", 0.1, 0.0002),
             # An entity already in several cases at one spot is the spot's own (staff, a regular caller).
             _level(f"{_shared('entities')} > 0 AND {DISTANCE_SQL} > 1",
                    "a shared entity already in several cases, at different places", 0.05, 0.005),

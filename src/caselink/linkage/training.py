@@ -137,8 +137,9 @@ def _smooth(fitted: dict[str, Any], base: dict[str, Any], n_pairs: int) -> dict[
         for key in ("m_probability", "u_probability"):
             total = sum(lv[key] for lv in non_null)
             for lv in non_null:
-                lv[key] = round(lv[key] / total, 8)
-                lv[key] = max(lv[key], 1e-8)
+                # 8 significant digits, not 8 decimals: u can be 5e-5, where 8 decimals would move
+                # the weight by 1e-4 bits and break the monotone order of pooled levels.
+                lv[key] = max(float(f"{lv[key] / total:.8g}"), 1e-8)
     return out
 
 
