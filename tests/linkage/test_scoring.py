@@ -128,3 +128,21 @@ def test_blocked_pairs_from_the_index_are_splinks_own_with_the_same_match_keys()
         assert checked > 50 and len(keys) >= 4  # several rules, not only the first grid
     finally:
         scorer.close()
+
+
+def test_case_ids_with_quotes_and_backslashes_are_scored_like_any_other() -> None:
+    records = _records()
+    for record, odd in zip(records[::6], ["O'Brien-1", "case\\2", "a''b\\1", "x' OR '1'='1", "\\n", "é'ü"],
+                           strict=False):
+        record["case_id"] = odd
+    features = build_features(records_to_frame(records))
+    scorer = Scorer(load_model(None), features.iloc[:30])
+    try:
+        for i in range(30, 33):
+            row = features.iloc[i:i + 1]
+            _assert_same(scorer.score_live(row), _splink_between(scorer, row))
+        odd_ids = set(features["unique_id"].iloc[:30]) - {r["case_id"] for r in _records()}
+        assert odd_ids and any(odd_ids & set(scorer.score_live(features.iloc[i:i + 1])["unique_id_l"])
+                               for i in range(30, 40))
+    finally:
+        scorer.close()

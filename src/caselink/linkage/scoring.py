@@ -119,9 +119,10 @@ class Scorer:
 
         The first call goes through Splink (``predict_between`` of the candidates and the new cases,
         Splink's own blocking included) while the SQL it executes is recorded, and checks that the
-        index's blocked pairs give the same result.  Later calls execute the recorded statements
-        with the blocking statement's table written from the index, saving Splink's per-call planning
-        and a blocking query.  Pairs and scores are exactly ``predict_between``'s (tests pin it).
+        index's blocked pairs give the same result.  Later calls execute the recorded pair query
+        with the index's blocked pairs inline in place of the blocking statement's table, saving
+        Splink's per-call planning and a blocking query.  Pairs and scores are exactly
+        ``predict_between``'s (tests pin it).
         """
         self._create("cl_live", new, via_arrow=True)
         pairs = self._fill_candidates(new)
@@ -148,7 +149,7 @@ class Scorer:
                 continue
             if kind == "fetch":
                 if blocked_name is not None:
-                    sql = re.sub(rf"\b{blocked_name}\b", _pairs_subquery(pairs or []), sql)
+                    sql = sql.replace(blocked_name, _pairs_subquery(pairs or []))
                 frame = self.connection.execute(sql).fetchdf()
             else:
                 self._run(sql)
