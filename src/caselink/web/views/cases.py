@@ -61,7 +61,7 @@ def register(views: Views) -> None:
                                      "header is required: say why you read this case (at least 5 characters)"}])
         else:
             session = ctx.user.session_id_hash
-            justification = (auth.session_justification(ctx.engine, session, case_id) if session else None) or ""
+            justification = (auth.session_justification(ctx.reader, session, case_id) if session else None) or ""
             if not justification:
                 return Page("justify.html", {"case_id": case_id, "error": None})
         trail.record(ctx.engine, action="consultation", officer=ctx.user.name, case_ids=[case_id],
