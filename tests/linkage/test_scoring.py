@@ -146,3 +146,24 @@ def test_case_ids_with_quotes_and_backslashes_are_scored_like_any_other() -> Non
                                for i in range(30, 40))
     finally:
         scorer.close()
+
+
+def test_appending_a_case_with_the_first_entity_the_history_has_seen() -> None:
+    """A history where no case had a finder or tag yet holds those list columns untyped; the first
+    case with one must still append, and the next case sharing it must be paired."""
+    records = [{**r, "entities": ""} for r in _records()]
+    records[-2]["entities"] = "person:walker-9"
+    records[-1]["entities"] = "person:walker-9"
+    features = build_features(records_to_frame(records)).reset_index(drop=True)
+    first = features.index[features["unique_id"] == records[-2]["case_id"]][0]
+    second = features.index[features["unique_id"] == records[-1]["case_id"]][0]
+    history = features.drop(index=[first, second])
+    scorer = Scorer(load_model(None), history)
+    try:
+        scorer.score_live(features.iloc[[first]])
+        scorer.add_to_history(features.iloc[[first]])
+        live = scorer.score_live(features.iloc[[second]])
+        _assert_same(live, _splink_between(scorer, features.iloc[[second]]))
+        assert records[-2]["case_id"] in set(live["unique_id_l"])
+    finally:
+        scorer.close()

@@ -218,10 +218,36 @@ class Scorer:
     def add_to_history(self, new: pd.DataFrame) -> None:
         """Append scored cases so the next case is compared with them too."""
         self.connection.register("cl_append_view", new[FEATURE_COLUMNS])
-        self._run("INSERT INTO cl_history SELECT * FROM cl_append_view")
-        self.connection.unregister("cl_append_view")
+        try:
+            self._type_history_like("cl_append_view")
+            self._run("INSERT INTO cl_history SELECT * FROM cl_append_view")
+        finally:
+            self.connection.unregister("cl_append_view")
         if self._live_index is not None:
             self._live_index.add(new)
+
+    def _type_history_like(self, view: str) -> None:
+        """Give the history's untyped columns the type the appended rows bring.
+
+        A list column empty in every case so far (no finder recorded yet) is typed ``"NULL"[]`` by
+        DuckDB, and the first real value cannot be cast to it.  DuckDB will not alter an indexed
+        table, so the ``unique_id`` index is dropped and rebuilt around the (rare) change.
+        """
+        have = dict(self.connection.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'cl_history'").fetchall())
+        describe = f"DESCRIBE SELECT * FROM {view}"  # nosec B608 - our own view's name, no values
+        incoming = {row[0]: row[1] for row in self.connection.execute(describe).fetchall()}
+        changes = [(column, kind) for column, kind in incoming.items()
+                   if '"NULL"' in have.get(column, "") and '"NULL"' not in kind]
+        if not changes:
+            return
+        indexed = self._live_index is not None
+        if indexed:
+            self._run("DROP INDEX IF EXISTS cl_history_unique_id")
+        for column, kind in changes:
+            self._run(f'ALTER TABLE cl_history ALTER COLUMN "{column}" SET DATA TYPE {kind}')
+        if indexed:
+            self._run("CREATE INDEX IF NOT EXISTS cl_history_unique_id ON cl_history(unique_id)")
 
     def _collect(self, result: Any) -> pd.DataFrame:
         frame = result.as_pandas_dataframe()
