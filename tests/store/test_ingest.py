@@ -179,3 +179,24 @@ def test_local_times_keep_the_calendar_day_the_agency_wrote(tmp_path, sqlite_url
     assert list(local.columns) == ["case_id", "found_at"]
     assert [str(t) for t in utc["found_at"]] == ["2014-06-18 23:00:00", "2014-06-19 22:30:00"]
     assert [str(t) for t in local["found_at"]] == ["2014-06-19 00:00:00", "2014-06-19 23:30:00"]
+
+
+def test_reads_do_not_queue_behind_a_writer(cli, tmp_path, sqlite_url):
+    """While another process holds SQLite's write lock (a long import, an audit append), the store's
+    pure reads still answer from the last committed state instead of waiting up to busy_timeout
+    (30 s, after which a read that took the write lock would fail this test)."""
+    import sqlite3
+
+    cli("ingest", str(write(tmp_path / "a.csv", HEADER + "A1,2014-06-19,51.5,0.08,23,G,\n")), "--db", sqlite_url)
+    with CaseStore.open(sqlite_url) as store:
+        writer = sqlite3.connect(sqlite_url.split("///", 1)[1], isolation_level=None, timeout=0.1)
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("UPDATE cases SET victim_age = 99 WHERE case_id = 'A1'")
+        try:
+            assert store.count() == 1
+            assert store.get_case("A1").victim_age == 23  # the committed value, not the pending one
+            assert list(store.cases_frame(["case_id"])["case_id"]) == ["A1"]
+            assert store.stats()["n_cases"] == 1
+        finally:
+            writer.execute("ROLLBACK")
+            writer.close()

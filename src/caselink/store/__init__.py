@@ -12,10 +12,10 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, Select, Text, cast, func, select
+from sqlalchemy import Connection, Engine, Select, Text, cast, func, select
 
 from caselink.schema import DEFAULT_TZ, Case, case_from_stored
-from caselink.store.database import StoreError, make_engine, migrate, resolve_db_url
+from caselink.store.database import READ_ONLY, StoreError, make_engine, migrate, resolve_db_url
 from caselink.store.ingest import IngestError, IngestResult, RecordSource, RowProblem, SourceError, ingest
 from caselink.store.models import CaseEntityRow, CaseRow, CaseVersionRow, ImportRow
 
@@ -112,13 +112,17 @@ class CaseStore:
             return result
 
     # -- reads ----------------------------------------------------------------------------------
+    def reading(self) -> Connection:
+        """A connection for reads only: on SQLite it does not take the write lock (see database.py)."""
+        return self.engine.connect().execution_options(**{READ_ONLY: True})
+
     def count(self, where: CaseFilter | None = None) -> int:
         query = select(func.count()).select_from(CASES)
-        with self.engine.connect() as connection:
+        with self.reading() as connection:
             return int(connection.execute((where or CaseFilter()).apply(query)).scalar_one())
 
     def get_stored(self, case_id: str) -> dict[str, Any] | None:
-        with self.engine.connect() as connection:
+        with self.reading() as connection:
             row = connection.execute(select(CASES).where(CASES.c.case_id == case_id)).mappings().first()
         return dict(row) if row else None
 
@@ -134,7 +138,7 @@ class CaseStore:
             query = query.order_by(CASES.c.found_at, CASES.c.case_id)
         if limit is not None:
             query = query.limit(limit)
-        with self.engine.connect() as connection:
+        with self.reading() as connection:
             result = connection.execution_options(yield_per=5000).execute(query).mappings()
             for row in result:
                 yield dict(row)
@@ -159,7 +163,7 @@ class CaseStore:
                        if t in names and f"{t}_offset_min" not in names]
         selected = [CASES.c[name] for name in wanted]
         query = (where or CaseFilter()).apply(select(*selected)).order_by(CASES.c.found_at, CASES.c.case_id)
-        with self.engine.connect() as connection:
+        with self.reading() as connection:
             rows = connection.execute(query).all()
         frame = pd.DataFrame(rows, columns=wanted)
         if local_times:
@@ -172,7 +176,7 @@ class CaseStore:
 
     def versions(self, case_id: str) -> list[dict[str, Any]]:
         table = CaseVersionRow.__table__
-        with self.engine.connect() as connection:
+        with self.reading() as connection:
             rows = connection.execute(
                 select(table).where(table.c.case_id == case_id).order_by(table.c.version)
             ).mappings().all()
@@ -180,12 +184,12 @@ class CaseStore:
 
     def cases_with_entity(self, entity: str) -> list[str]:
         table = CaseEntityRow.__table__
-        with self.engine.connect() as connection:
+        with self.reading() as connection:
             return list(connection.execute(select(table.c.case_id).where(table.c.entity == entity)).scalars())
 
     def case_ids_changed_by(self, import_id: int) -> list[str]:
         """Cases an import created or changed, oldest found first: what incremental linkage scores."""
-        with self.engine.connect() as connection:
+        with self.reading() as connection:
             return list(connection.execute(
                 select(CASES.c.case_id).where(CASES.c.import_id == import_id)
                 .order_by(CASES.c.found_at, CASES.c.case_id)
@@ -193,7 +197,7 @@ class CaseStore:
 
     def stats(self) -> dict[str, Any]:
         """Volumes for ``caselink stats``; keys are a contract (DESIGN, issue 2)."""
-        with self.engine.connect() as connection:
+        with self.reading() as connection:
             n_cases, first, last = connection.execute(
                 select(func.count(), func.min(CASES.c.found_at), func.max(CASES.c.found_at))
             ).one()

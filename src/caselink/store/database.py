@@ -50,6 +50,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+READ_ONLY = "caselink_read_only"
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url`` with the settings caselink relies on."""
     if url.startswith("sqlite"):
@@ -63,7 +66,10 @@ def make_engine(url: str) -> Engine:
         # audit log), and a deferred one that reads, then writes after another writer committed,
         # fails at once with "database is locked" instead of waiting its turn (busy_timeout).
         event.listen(engine, "connect", lambda conn, _rec: setattr(conn, "isolation_level", None))
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        # A connection marked READ_ONLY (the store's pure reads) begins deferred instead: it never
+        # writes, so it need not queue behind a long import or an audit append (WAL gives it a snapshot).
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(
+            "BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE"))
         return engine
     try:
         return create_engine(url, pool_pre_ping=True)
