@@ -281,7 +281,7 @@ def build_features(stored: pd.DataFrame) -> pd.DataFrame:
         "region": [f"{int(a)}:{int(b)}" for a, b in zip(np.floor(x_km / REGION_KM), np.floor(y_km / REGION_KM),
                                                         strict=True)],
         "place_type": place_type,
-        "place_tier": rarity_tiers(found_day, place_type),
+        "place_tier": [_tier(share[p[0]]) if p else 0 for p, share in zip(place_lists, place_share, strict=True)],
         "cause": cause,
         "cause_tier": rarity_tiers(found_day, [None if c == "undetermined" else c for c in cause]),
         "victim_sex": _optional_text(frame, "victim_sex"),
