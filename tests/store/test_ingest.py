@@ -200,3 +200,16 @@ def test_reads_do_not_queue_behind_a_writer(cli, tmp_path, sqlite_url):
         finally:
             writer.execute("ROLLBACK")
             writer.close()
+
+
+def test_cases_frame_lists_are_decoded_and_independent(cli, tmp_path, any_db_url):
+    """List columns are decoded once per distinct value; each cell must still be its own list."""
+    rows = ("A1,2014-06-19,51.5,0.08,23,ghb;alcohol,\nA2,2014-06-20,51.5,0.08,24,ghb;alcohol,\n"
+            "A3,2014-06-21,51.5,0.08,25,,\n")
+    cli("ingest", str(write(tmp_path / "a.csv", HEADER + rows)), "--db", any_db_url)
+    with CaseStore.open(any_db_url) as store:
+        frame = store.cases_frame(["case_id", "substances", "mo"])
+    lists = dict(zip(frame["case_id"], frame["substances"], strict=True))
+    assert sorted(lists["A1"]) == ["alcohol", "ghb"] and lists["A3"] == []
+    assert lists["A1"] == lists["A2"] and lists["A1"] is not lists["A2"]
+    assert list(frame["mo"]) == [[], [], []]

@@ -6,13 +6,14 @@ so callers never depend on how a dialect stores JSON or times.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, Select, Text, cast, func, select
+from sqlalchemy import JSON, Connection, Engine, Select, Text, cast, func, select
 
 from caselink.schema import DEFAULT_TZ, Case, case_from_stored
 from caselink.store.database import READ_ONLY, StoreError, make_engine, migrate, resolve_db_url
@@ -25,6 +26,22 @@ __all__ = [
 ]
 
 CASES = CaseRow.__table__
+
+
+def _decode_lists(texts: pd.Series) -> list[list[Any] | None]:
+    """JSON list texts decoded once per distinct text, with a fresh list per cell (so that a caller
+    changing one row's list changes no other row); SQL NULL stays None."""
+    decoded: dict[str, Any] = {}
+    out: list[list[Any] | None] = []
+    for text in texts:
+        if not isinstance(text, str):
+            out.append(None)
+            continue
+        value = decoded.get(text)
+        if value is None and text not in decoded:
+            value = decoded[text] = json.loads(text)
+        out.append(list(value) if isinstance(value, list) else value)
+    return out
 
 
 @dataclass(frozen=True)
@@ -161,11 +178,16 @@ class CaseStore:
         if local_times:
             wanted += [f"{t}_offset_min" for t in ("found_at", "died_from", "died_to")
                        if t in names and f"{t}_offset_min" not in names]
-        selected = [CASES.c[name] for name in wanted]
+        # List columns come back as JSON text and are decoded once per distinct value: most are "[]" or
+        # one of a few hundred lists, and json.loads per cell was half the time of reading 100k cases.
+        lists = [name for name in wanted if isinstance(CASES.c[name].type, JSON)]
+        selected = [cast(CASES.c[name], Text).label(name) if name in lists else CASES.c[name] for name in wanted]
         query = (where or CaseFilter()).apply(select(*selected)).order_by(CASES.c.found_at, CASES.c.case_id)
         with self.reading() as connection:
-            rows = connection.execute(query).all()
-        frame = pd.DataFrame(rows, columns=wanted)
+            rows = [tuple(row) for row in connection.execute(query)]
+        frame = pd.DataFrame.from_records(rows, columns=wanted)
+        for name in lists:
+            frame[name] = pd.Series(_decode_lists(frame[name]), index=frame.index, dtype=object)
         if local_times:
             for name in ("found_at", "died_from", "died_to"):
                 if name in names and len(frame):
