@@ -133,6 +133,10 @@ def asof_shares(day: np.ndarray, token_lists: list[list[str]], nonempty_only: bo
             for i, case_counts in enumerate(counts)]
 
 
+def _tier(share: float) -> int:
+    return 2 if share < RARE_VALUE else 1 if share < UNCOMMON_VALUE else 0
+
+
 def rarity_tiers(day: np.ndarray, values: list[str | None]) -> list[int]:
     """Each case's own value ranked by how rare it was among earlier cases: 2 rare, 1 uncommon, 0 common.
 
@@ -141,8 +145,7 @@ def rarity_tiers(day: np.ndarray, values: list[str | None]) -> list[int]:
     """
     lists = [[v] if v else [] for v in values]
     shares = asof_shares(day, lists, nonempty_only=True)
-    return [0 if not v else 2 if share[v] < RARE_VALUE else 1 if share[v] < UNCOMMON_VALUE else 0
-            for v, share in zip(values, shares, strict=True)]
+    return [_tier(share[v]) if v else 0 for v, share in zip(values, shares, strict=True)]
 
 
 def asof_conditional_shares(day: np.ndarray, token_lists: list[list[str]], groups: list[str | None],
@@ -180,10 +183,6 @@ def asof_conditional_shares(day: np.ndarray, token_lists: list[list[str]], group
         out.append({t: (keyed_counts.get(f"{group}\x1f{t}", 0) + CONDITIONAL_PRIOR * base[t])
                     / (n_group_before[index] + CONDITIONAL_PRIOR) for t in tokens})
     return out
-
-
-def _tier(share: float) -> int:
-    return 2 if share < RARE_VALUE else 1 if share < UNCOMMON_VALUE else 0
 
 
 def _narrative_vectors(day: np.ndarray, narratives: list[str | None], areas: list[str | None]
@@ -242,9 +241,6 @@ def build_features(stored: pd.DataFrame) -> pd.DataFrame:
     def grid(xs: np.ndarray, ys: np.ndarray, size: float) -> list[str]:
         return [f"{int(a)}:{int(b)}" for a, b in zip(np.floor(xs / size), np.floor(ys / size), strict=True)]
 
-    def cell(xs: np.ndarray, ys: np.ndarray) -> list[str]:
-        return grid(xs, ys, CELL_KM)
-
     substances = _lists(frame["substances"])
     place_type = _optional_text(frame, "place_type")
     cause = _optional_text(frame, "cause")
@@ -272,18 +268,17 @@ def build_features(stored: pd.DataFrame) -> pd.DataFrame:
         "x_km": x_km,
         "y_km": y_km,
         "prec_km": prec_km,
-        "cell_a": cell(x_km, y_km),
-        "cell_b": cell(x_km + half, y_km),
-        "cell_c": cell(x_km, y_km + half),
-        "cell_d": cell(x_km + half, y_km + half),
+        "cell_a": grid(x_km, y_km, CELL_KM),
+        "cell_b": grid(x_km + half, y_km, CELL_KM),
+        "cell_c": grid(x_km, y_km + half, CELL_KM),
+        "cell_d": grid(x_km + half, y_km + half, CELL_KM),
         "wide_a": grid(x_km, y_km, WIDE_CELL_KM),
         "wide_b": grid(x_km + WIDE_CELL_KM / 2, y_km + WIDE_CELL_KM / 2, WIDE_CELL_KM),
-        "region": [f"{int(a)}:{int(b)}" for a, b in zip(np.floor(x_km / REGION_KM), np.floor(y_km / REGION_KM),
-                                                        strict=True)],
+        "region": grid(x_km, y_km, REGION_KM),
         "place_type": place_type,
         "place_tier": [_tier(share[p[0]]) if p else 0 for p, share in zip(place_lists, place_share, strict=True)],
         "cause": cause,
-        "cause_tier": rarity_tiers(found_day, [None if c == "undetermined" else c for c in cause]),
+        "cause_tier": rarity_tiers(found_day, cause_group),
         "victim_sex": _optional_text(frame, "victim_sex"),
         "victim_age": pd.to_numeric(frame["victim_age"], errors="coerce").astype("Float64")
         if "victim_age" in frame else pd.Series([pd.NA] * len(frame), dtype="Float64"),
