@@ -37,9 +37,9 @@ def _decode_lists(texts: pd.Series) -> list[list[Any] | None]:
         if not isinstance(text, str):
             out.append(None)
             continue
-        value = decoded.get(text)
-        if value is None and text not in decoded:
-            value = decoded[text] = json.loads(text)
+        if text not in decoded:
+            decoded[text] = json.loads(text)
+        value = decoded[text]
         out.append(list(value) if isinstance(value, list) else value)
     return out
 
