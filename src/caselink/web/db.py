@@ -9,7 +9,8 @@ Readers: the store's SQLite engine begins every transaction with ``BEGIN IMMEDIA
 writes: nearly every CLI transaction writes), so a plain ``engine.connect()`` that only reads still
 takes SQLite's one write lock and queues behind every writer, in this process and in every other
 uvicorn worker.  :func:`reader` gives a second engine over the same file whose transactions are
-deferred (``BEGIN``) and read-only (``PRAGMA query_only``): under WAL a reader sees one consistent
+deferred (the store's ``READ_ONLY`` option, as its own pure reads use) and read-only
+(``PRAGMA query_only``), with a connection pool of its own: under WAL a reader sees one consistent
 snapshot and never waits for a writer.  On PostgreSQL the store's engine already reads without
 locks and is returned as it is.
 """
@@ -22,7 +23,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, event
+
+from caselink.store.database import READ_ONLY, make_engine
 
 _GUARD = threading.Lock()
 _WRITERS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
@@ -69,18 +72,12 @@ def dispose_reader(engine: Engine) -> None:
 
 
 def _read_engine(engine: Engine) -> Engine:
-    read = create_engine(engine.url)
-    event.listen(read, "connect", _read_pragmas)
-    # As the store's engine: SQLAlchemy owns BEGIN, but a deferred one, which takes no lock in WAL.
-    event.listen(read, "begin", lambda connection: connection.exec_driver_sql("BEGIN"))
-    return read
+    """The store's own SQLite engine (same pragmas) on a pool of its own, every transaction deferred
+    (the store's READ_ONLY option) and every connection refusing writes."""
+    read = make_engine(engine.url.render_as_string(hide_password=False))
+    event.listen(read, "connect", _refuse_writes)
+    return read.execution_options(**{READ_ONLY: True})
 
 
-def _read_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA busy_timeout=30000")  # only met while a checkpoint or migration holds the file
-    cursor.execute("PRAGMA cache_size=-65536")
-    cursor.execute("PRAGMA temp_store=MEMORY")
-    cursor.execute("PRAGMA query_only=1")  # a write through this engine is a bug: refuse it
-    cursor.close()
+def _refuse_writes(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA query_only=1")  # a write through this engine is a bug: refuse it
