@@ -51,3 +51,57 @@ def test_rarity_tier_uses_only_earlier_cases() -> None:
     tiers = rarity_tiers(days, values)
     assert tiers[0] == 1  # nothing known yet: the weak prior (2%) makes it uncommon, not rare
     assert tiers[299] == 0 and tiers[300] == 2 and tiers[301] == 0 and tiers[302] == 2
+
+
+def _burglaries(n: int, seed: int = 3) -> list[dict[str, object]]:
+    """``n`` burglaries over a 10 km square and a year, every fifth pair of them one offender's."""
+    rng = np.random.default_rng(seed)
+    codes = ["mo1_23", "mo1_24", "mo2_a", "mo2_b", "mo3_j", "mo3_e"]
+    return [{"case_id": f"B{i:03d}", "incident_type": "non_fatal", "agency": "test",
+             "found_at": f"1993-{1 + i % 12:02d}-{1 + i % 28:02d}T12:00:00",
+             "lat": round(39.29 + rng.uniform(0, 0.09), 6), "lon": round(-76.61 + rng.uniform(0, 0.12), 6),
+             "mo": ";".join(rng.choice(codes, size=2, replace=False)),
+             "series_id": f"S{i // 2}" if i % 5 == 0 or i % 5 == 1 else None} for i in range(n)]
+
+
+def test_exact_u_counts_every_pair_of_a_small_store() -> None:
+    """Splink stops counting u once each level has 100 pairs; exact_u must count all of them."""
+    from caselink.linkage.comparison_sets import BURGLARY, base_model
+    from caselink.linkage.features import build_features, records_to_frame
+    from caselink.linkage.training import train
+
+    stored = records_to_frame(_burglaries(150))
+    model = train(stored, base_model(BURGLARY), exact_u=True)
+    features = build_features(stored)
+    x, y = features["x_km"].to_numpy(dtype=float), features["y_km"].to_numpy(dtype=float)
+    left, right = np.triu_indices(len(features), 1)
+    distance = np.hypot(x[left] - x[right], y[left] - y[right])
+    edges = [0.1, 0.25, 0.5, 1, 2, 4, 8]
+    expected = np.bincount(np.searchsorted(edges, distance, side="left"), minlength=len(edges) + 1) / len(distance)
+    levels = next(c for c in model.splink_settings["comparisons"] if c["output_column_name"] == "distance")
+    fitted = [lv["u_probability"] for lv in levels["comparison_levels"] if not lv.get("is_null_level")]
+    for got, want in zip(fitted, expected, strict=True):
+        assert abs(got - max(want, 1e-6)) < 1e-6 + 1e-5 * want
+    assert model.provenance["comparison_set"] == BURGLARY and "u" in model.provenance
+
+
+def test_prior_pairs_sets_how_far_m_is_shrunk() -> None:
+    from caselink.linkage.training import _smooth
+
+    def comparison(m: list[float], u: list[float]) -> dict[str, object]:
+        # victim_tags is not in ORDERED, so no pooling moves m after the shrinkage
+        return {"output_column_name": "victim_tags", "comparison_levels": [
+            {"sql_condition": "x IS NULL", "is_null_level": True},
+            {"sql_condition": "x", "m_probability": m[0], "u_probability": u[0]},
+            {"sql_condition": "ELSE", "m_probability": m[1], "u_probability": u[1]}]}
+
+    fitted = {"comparisons": [comparison([0.8, 0.2], [0.1, 0.9])]}
+    base = {"comparisons": [comparison([0.3, 0.7], [0.1, 0.9])]}
+
+    def shrunk(prior_pairs: float) -> float:
+        import copy
+        out = _smooth(copy.deepcopy(fitted), base, 10, prior_pairs)
+        return float(out["comparisons"][0]["comparison_levels"][1]["m_probability"])
+
+    assert abs(shrunk(10.0) - 0.55) < 1e-6  # 10 labelled pairs at 0.8, 10 pseudo-pairs at 0.3
+    assert abs(shrunk(1e6) - 0.3) < 1e-4 and abs(shrunk(1e-6) - 0.8) < 1e-4

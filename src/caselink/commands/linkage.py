@@ -223,13 +223,25 @@ def train_command(
     labels: Annotated[str, typer.Option("--labels", help="Column holding known series (ground truth).")] = "series_id",
     model_path: ModelOption = None,
     name: Annotated[str | None, typer.Option("--name", help="Name recorded in the model.")] = None,
+    comparisons: Annotated[str | None, typer.Option(
+        "--comparisons", help="Start from a named comparison set instead of --model: 'default' (the shipped "
+        "model's, for deaths) or 'burglary' (distance 100 m-8 km, days-months, MO codes; docs/model.md).")] = None,
 ) -> None:
     """Fit u from random pairs of this store and m from its labelled series; write a model file."""
+    from caselink.linkage.comparison_sets import ComparisonSetError, base_model
     from caselink.linkage.training import TrainingError, train
 
     if labels != "series_id":
         fail(f"--labels {labels}: only 'series_id' holds ground truth in the case schema", EXIT_BAD_INPUT)
-    base = _model(model_path)
+    if comparisons is not None and model_path is not None:
+        fail("--comparisons and --model both name a starting model; give one of them", EXIT_BAD_INPUT)
+    if comparisons is not None:
+        try:
+            base = base_model(comparisons)
+        except ComparisonSetError as exc:
+            fail(f"--comparisons: {exc}", EXIT_BAD_INPUT)
+    else:
+        base = _model(model_path)
     store = open_store(db)
     stored = _frame(store)
     store.close()

@@ -22,6 +22,7 @@ PRIOR_PAIRS = 10.0
 U_FLOOR = 1e-6
 U_MAX_PAIRS = 2_000_000
 SEED = 2014
+SPLINK_MIN_COUNT = 100  # Splink's default: stop counting u for a comparison once each level has this many
 
 
 class TrainingError(Exception):
@@ -33,9 +34,14 @@ def _labelled_pairs(stored: pd.DataFrame) -> int:
     return int(sum(k * (k - 1) // 2 for k in sizes))
 
 
-def _fit_raw(stored: pd.DataFrame, base: LinkageModel, seed: int, estimate_u: bool = True
-             ) -> tuple[dict[str, Any], int]:
-    """Splink's own estimates before shrinkage: (settings with fitted m [and u], labelled pairs)."""
+def _fit_raw(stored: pd.DataFrame, base: LinkageModel, seed: int, estimate_u: bool = True,
+             exact_u: bool = False) -> tuple[dict[str, Any], int]:
+    """Splink's own estimates before shrinkage: (settings with fitted m [and u], labelled pairs).
+
+    Splink stops counting u for a comparison once every level has 100 pairs, which on a small store
+    can be a tenth of its pairs; ``exact_u`` counts every sampled pair (every pair of the store when
+    it has at most ``U_MAX_PAIRS``).
+    """
     n_pairs = _labelled_pairs(stored)
     if n_pairs == 0:
         raise TrainingError("no labelled series: at least two cases must share a series_id to estimate m")
@@ -44,7 +50,8 @@ def _fit_raw(stored: pd.DataFrame, base: LinkageModel, seed: int, estimate_u: bo
     try:
         training = scorer.linker.training
         if estimate_u:
-            training.estimate_u_using_random_sampling(max_pairs=U_MAX_PAIRS, seed=seed)
+            training.estimate_u_using_random_sampling(
+                max_pairs=U_MAX_PAIRS, seed=seed, min_count_per_level=None if exact_u else SPLINK_MIN_COUNT)
         training.estimate_m_from_label_column("series_id")
         fitted = scorer.linker.misc.save_model_to_json()
     finally:
@@ -57,17 +64,26 @@ def _prior(stored: pd.DataFrame, n_pairs: int) -> float:
     return min(max(n_pairs / max(n * (n - 1) / 2, 1.0), 1e-9), 0.5)
 
 
-def train(stored: pd.DataFrame, base: LinkageModel, name: str = "trained", seed: int = SEED) -> LinkageModel:
-    """Fit a model on ``stored`` (stored columns including ``series_id``)."""
-    fitted, n_pairs = _fit_raw(stored, base, seed)
-    settings = _smooth(fitted, base.splink_settings, n_pairs)
+def train(stored: pd.DataFrame, base: LinkageModel, name: str = "trained", seed: int = SEED,
+          exact_u: bool = False, prior_pairs: float = PRIOR_PAIRS) -> LinkageModel:
+    """Fit a model on ``stored`` (stored columns including ``series_id``).
+
+    The defaults are the recipe the shipped model was fitted with (``bench/linkage_train_default.py``);
+    ``exact_u`` and ``prior_pairs`` are options measured on the crimelinkage data (docs/model.md).
+    """
+    fitted, n_pairs = _fit_raw(stored, base, seed, exact_u=exact_u)
+    settings = _smooth(fitted, base.splink_settings, n_pairs, prior_pairs)
     n = len(stored)
     settings["probability_two_random_records_match"] = _prior(stored, n_pairs)
     provenance: dict[str, Any] = {
         "n_cases": n, "n_series": int((stored["series_id"].value_counts() >= 2).sum()),
         "n_labelled_pairs": n_pairs, "u_pairs_sampled": min(U_MAX_PAIRS, n * (n - 1) // 2), "seed": seed,
-        "m_shrinkage_pseudo_pairs": PRIOR_PAIRS, "prior": "labelled pairs / all pairs",
+        "m_shrinkage_pseudo_pairs": prior_pairs, "prior": "labelled pairs / all pairs",
     }
+    if exact_u:
+        provenance["u"] = "every sampled pair counted (no early stop)"
+    if base.provenance.get("comparison_set"):
+        provenance["comparison_set"] = base.provenance["comparison_set"]
     return LinkageModel(format=FORMAT, format_version=FORMAT_VERSION, name=name,
                         series_threshold=base.series_threshold,
                         corroboration_threshold=base.corroboration_threshold, provenance=provenance,
@@ -111,7 +127,8 @@ def train_pooled(u_store: pd.DataFrame, m_stores: list[pd.DataFrame], base: Link
                         splink_settings=settings)
 
 
-def _smooth(fitted: dict[str, Any], base: dict[str, Any], n_pairs: int) -> dict[str, Any]:
+def _smooth(fitted: dict[str, Any], base: dict[str, Any], n_pairs: int,
+            prior_pairs: float = PRIOR_PAIRS) -> dict[str, Any]:
     base_levels = {c["output_column_name"]: c["comparison_levels"] for c in base["comparisons"]}
     out = {k: v for k, v in fitted.items() if k not in ("linker_uid", "sql_dialect")}
     for comparison in out["comparisons"]:
@@ -124,8 +141,8 @@ def _smooth(fitted: dict[str, Any], base: dict[str, Any], n_pairs: int) -> dict[
             m = level.get("m_probability")
             # A level no labelled pair fell in has m = 0 before shrinkage, not the starting value.
             m = 0.0 if m is None or (isinstance(m, float) and math.isnan(m)) else float(m)
-            level["m_probability"] = (m * n_pairs + prior_m * PRIOR_PAIRS) / (n_pairs + PRIOR_PAIRS)
-            level["_evidence"] = m * n_pairs + prior_m * PRIOR_PAIRS
+            level["m_probability"] = (m * n_pairs + prior_m * prior_pairs) / (n_pairs + prior_pairs)
+            level["_evidence"] = m * n_pairs + prior_m * prior_pairs
             u = level.get("u_probability")
             # u comes from up to millions of random pairs: a level none of them fell in is rare, not unknown.
             u = U_FLOOR if u is None or (isinstance(u, float) and math.isnan(u)) else float(u)
