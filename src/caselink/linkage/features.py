@@ -96,39 +96,89 @@ def narrative_tokens(text: str | None) -> list[str]:
     return tokens
 
 
-def asof_counts(day: np.ndarray, token_lists: list[list[str]], nonempty_only: bool = False
-                ) -> tuple[list[dict[str, int]], np.ndarray]:
-    """For each case: how many cases found on earlier days carry each of its tokens, and how many
-    earlier cases there were (all of them, or only those with at least one token).
+def frame_counts(day: np.ndarray, token_lists: list[list[str]]) -> list[dict[str, int]]:
+    """For each case: how many cases of this frame found on earlier days carry each of its tokens.
 
     Same-day cases do not see each other: a batch arriving together is judged against what was
     known before that day.
     """
     n = len(token_lists)
     counts: list[dict[str, int]] = [{} for _ in range(n)]
-    day_int = np.floor(day).astype(np.int64) if n else np.zeros(0, dtype=np.int64)
-    eligible = day_int if not nonempty_only else day_int[[bool(t) for t in token_lists]] if n else day_int
-    n_before = np.searchsorted(np.sort(eligible), day_int, side="left")
     rows = [(i, t) for i, tokens in enumerate(token_lists) for t in set(tokens)]
     if not rows:
-        return counts, n_before
+        return counts
+    day_int = np.floor(day).astype(np.int64)
     exploded = pd.DataFrame(rows, columns=["case", "token"])
     exploded["day"] = day_int[exploded["case"].to_numpy()]
     exploded["count_before"] = (exploded.groupby("token")["day"].rank(method="min") - 1).astype(int)
     for case, token, value in zip(exploded["case"].to_numpy(), exploded["token"].to_numpy(),
                                   exploded["count_before"].to_numpy(), strict=True):
         counts[case][token] = int(value)
+    return counts
+
+
+def frame_before(day: np.ndarray, keys: list[str | None]) -> np.ndarray:
+    """For each case with a key: how many cases of this frame with the same key came on earlier days.
+
+    A case without a key (None) gets 0; callers only read the figure for cases that have one.
+    """
+    n = len(keys)
+    out = np.zeros(n, dtype=np.int64)
+    if not n:
+        return out
+    day_int = np.floor(day).astype(np.int64)
+    members: dict[str, list[int]] = {}
+    for index, key in enumerate(keys):
+        if key is not None:
+            members.setdefault(key, []).append(index)
+    for indexes in members.values():
+        positions = np.array(indexes)
+        out[positions] = np.searchsorted(np.sort(day_int[positions]), day_int[positions], side="left")
+    return out
+
+
+class AsOf:
+    """Where the as-of counts come from: by default, the frame being built and nothing else.
+
+    Why a class: live ingest builds features for a handful of new cases only, and takes the counts
+    of every earlier case from totals kept in the store (``feature_cache.py``) instead of reading a
+    million cases back.  Every count ``build_features`` needs goes through ``counts`` or ``before``
+    under a ``kind`` naming the field, so that one code path serves both and the cache can record
+    what each case contributed.
+    """
+
+    def counts(self, kind: str, day: np.ndarray, token_lists: list[list[str]]) -> list[dict[str, int]]:
+        return frame_counts(day, token_lists)
+
+    def before(self, kind: str, day: np.ndarray, keys: list[str | None]) -> np.ndarray:
+        return frame_before(day, keys)
+
+
+FRAME_ONLY = AsOf()
+
+
+def asof_counts(day: np.ndarray, token_lists: list[list[str]], nonempty_only: bool = False,
+                counter: AsOf = FRAME_ONLY, kind: str = "tokens") -> tuple[list[dict[str, int]], np.ndarray]:
+    """For each case: how many earlier cases carry each of its tokens, and how many earlier cases
+    there were (all of them, or only those with at least one token).
+    """
+    counts = counter.counts(kind, day, token_lists)
+    if nonempty_only:
+        n_before = counter.before(f"{kind}#n", day, ["" if tokens else None for tokens in token_lists])
+    else:
+        n_before = counter.before("#all", day, [""] * len(token_lists))
     return counts, n_before
 
 
-def asof_shares(day: np.ndarray, token_lists: list[list[str]], nonempty_only: bool = False) -> list[dict[str, float]]:
+def asof_shares(day: np.ndarray, token_lists: list[list[str]], nonempty_only: bool = False,
+                counter: AsOf = FRAME_ONLY, kind: str = "tokens") -> list[dict[str, float]]:
     """For each case, the share of earlier cases carrying each of its tokens.
 
     Smoothed with a weak prior (PRIOR_COUNT of PRIOR_N) so that an almost empty store does not call
     everything "very rare".  ``nonempty_only`` counts only earlier cases where the field was recorded
     (a substance's share among cases with toxicology, not among all deaths).
     """
-    counts, n_before = asof_counts(day, token_lists, nonempty_only)
+    counts, n_before = asof_counts(day, token_lists, nonempty_only, counter, kind)
     return [{t: (c + PRIOR_COUNT) / (n_before[i] + PRIOR_N) for t, c in case_counts.items()}
             for i, case_counts in enumerate(counts)]
 
@@ -137,19 +187,21 @@ def _tier(share: float) -> int:
     return 2 if share < RARE_VALUE else 1 if share < UNCOMMON_VALUE else 0
 
 
-def rarity_tiers(day: np.ndarray, values: list[str | None]) -> list[int]:
+def rarity_tiers(day: np.ndarray, values: list[str | None], counter: AsOf = FRAME_ONLY,
+                 kind: str = "value") -> list[int]:
     """Each case's own value ranked by how rare it was among earlier cases: 2 rare, 1 uncommon, 0 common.
 
     Why a tier and not the share itself: a comparison level is a fixed SQL predicate whose m and u
     are fitted per level, so rarity enters as a few ordered levels, judged as of the later case.
     """
     lists = [[v] if v else [] for v in values]
-    shares = asof_shares(day, lists, nonempty_only=True)
+    shares = asof_shares(day, lists, nonempty_only=True, counter=counter, kind=kind)
     return [_tier(share[v]) if v else 0 for v, share in zip(values, shares, strict=True)]
 
 
 def asof_conditional_shares(day: np.ndarray, token_lists: list[list[str]], groups: list[str | None],
-                            overall: list[dict[str, float]]) -> list[dict[str, float]]:
+                            overall: list[dict[str, float]], counter: AsOf = FRAME_ONLY,
+                            kind: str = "tokens") -> list[dict[str, float]]:
     """For each case, the share of its tokens among earlier cases *of its own group* (its cause).
 
     Why: evidence that follows from the cause is not new evidence.  Two fire deaths both flagged
@@ -159,20 +211,12 @@ def asof_conditional_shares(day: np.ndarray, token_lists: list[list[str]], group
     pseudo-cases; a case with no group gets its overall shares back.  Only cases with at least one
     token count in a group's denominator, as in ``asof_shares(nonempty_only=True)``.
     """
-    n = len(token_lists)
     keyed = [[f"{group}\x1f{t}" for t in tokens] if group else [] for tokens, group in zip(token_lists, groups,
                                                                                            strict=True)]
-    counts, _ = asof_counts(day, keyed)
-    day_int = np.floor(day).astype(np.int64) if n else np.zeros(0, dtype=np.int64)
-    n_group_before = np.zeros(n, dtype=np.int64)
-    members: dict[str, list[int]] = {}
-    for index, group in enumerate(groups):
-        if group:
-            members.setdefault(group, []).append(index)
-    for indexes in members.values():
-        positions = np.array(indexes)
-        eligible = np.sort(day_int[[i for i in indexes if token_lists[i]]])
-        n_group_before[positions] = np.searchsorted(eligible, day_int[positions], side="left")
+    counts = counter.counts(f"{kind}|cause", day, keyed)
+    n_group_before = counter.before(f"{kind}|cause#n", day, [group if group and tokens else None
+                                                             for tokens, group in zip(token_lists, groups,
+                                                                                      strict=True)])
     out: list[dict[str, float]] = []
     for index, (tokens, group) in enumerate(zip(token_lists, groups, strict=True)):
         if not group:
@@ -185,8 +229,8 @@ def asof_conditional_shares(day: np.ndarray, token_lists: list[list[str]], group
     return out
 
 
-def _narrative_vectors(day: np.ndarray, narratives: list[str | None], areas: list[str | None]
-                       ) -> tuple[list[list[str]], list[list[float]]]:
+def _narrative_vectors(day: np.ndarray, narratives: list[str | None], areas: list[str | None],
+                       counter: AsOf = FRAME_ONLY) -> tuple[list[list[str]], list[list[float]]]:
     """TF-IDF of each narrative with IDF as of its day; top terms kept, L2-normalised over all terms.
 
     Words of the case's own ``area`` are dropped: place names already count in the distance
@@ -196,7 +240,7 @@ def _narrative_vectors(day: np.ndarray, narratives: list[str | None], areas: lis
     for text, area in zip(narratives, areas, strict=True):
         place_words = set(narrative_tokens(area))
         token_lists.append([t for t in narrative_tokens(text) if t not in place_words])
-    shares = asof_shares(day, [sorted(set(t)) for t in token_lists])
+    shares = asof_shares(day, [sorted(set(t)) for t in token_lists], counter=counter, kind="narrative")
     terms_out: list[list[str]] = []
     weights_out: list[list[float]] = []
     for tokens, share in zip(token_lists, shares, strict=True):
@@ -215,8 +259,11 @@ def _narrative_vectors(day: np.ndarray, narratives: list[str | None], areas: lis
     return terms_out, weights_out
 
 
-def build_features(stored: pd.DataFrame) -> pd.DataFrame:
+def build_features(stored: pd.DataFrame, counter: AsOf = FRAME_ONLY) -> pd.DataFrame:
     """The engine's case table from stored rows (``CaseStore.cases_frame()`` columns).
+
+    ``counter`` supplies the as-of counts; by default they come from ``stored`` alone, so ``stored``
+    must then hold every earlier case.
 
     Returns a frame with FEATURE_COLUMNS plus ``series_id`` (kept for training and evaluation only;
     no comparison reads it).
@@ -245,20 +292,21 @@ def build_features(stored: pd.DataFrame) -> pd.DataFrame:
     place_type = _optional_text(frame, "place_type")
     cause = _optional_text(frame, "cause")
     mo = _lists(frame["mo"])
-    sub_share = asof_shares(found_day, substances, nonempty_only=True)
-    mo_share = asof_shares(found_day, mo, nonempty_only=True)
+    sub_share = asof_shares(found_day, substances, True, counter, "substances")
+    mo_share = asof_shares(found_day, mo, True, counter, "mo")
     cause_group = [None if c in (None, "undetermined") else c for c in cause]
-    mo_cshare = asof_conditional_shares(found_day, mo, cause_group, mo_share)
+    mo_cshare = asof_conditional_shares(found_day, mo, cause_group, mo_share, counter, "mo")
     place_lists = [[p] if p else [] for p in place_type]
-    place_share = asof_shares(found_day, place_lists, nonempty_only=True)
-    place_cshare = asof_conditional_shares(found_day, place_lists, cause_group, place_share)
+    place_share = asof_shares(found_day, place_lists, True, counter, "place")
+    place_cshare = asof_conditional_shares(found_day, place_lists, cause_group, place_share, counter,
+                                           "place")
     tags = _lists(frame["victim_tags"]) if "victim_tags" in frame else [[] for _ in range(len(frame))]
-    tag_share = asof_shares(found_day, tags)
+    tag_share = asof_shares(found_day, tags, False, counter, "tags")
     entities = _lists(frame["entities"]) if "entities" in frame else [[] for _ in range(len(frame))]
-    entity_counts, _ = asof_counts(found_day, entities)
+    entity_counts = counter.counts("entities", found_day, entities)
     terms, weights = _narrative_vectors(
         found_day, list(frame["narrative"]) if "narrative" in frame else [None] * len(frame),
-        list(frame["area"]) if "area" in frame else [None] * len(frame))
+        list(frame["area"]) if "area" in frame else [None] * len(frame), counter)
     out = pd.DataFrame({
         "unique_id": frame["case_id"].astype(str),
         "found_day": found_day,
@@ -278,7 +326,7 @@ def build_features(stored: pd.DataFrame) -> pd.DataFrame:
         "place_type": place_type,
         "place_tier": [_tier(share[p[0]]) if p else 0 for p, share in zip(place_lists, place_share, strict=True)],
         "cause": cause,
-        "cause_tier": rarity_tiers(found_day, cause_group),
+        "cause_tier": rarity_tiers(found_day, cause_group, counter, "cause"),
         "victim_sex": _optional_text(frame, "victim_sex"),
         "victim_age": pd.to_numeric(frame["victim_age"], errors="coerce").astype("Float64")
         if "victim_age" in frame else pd.Series([pd.NA] * len(frame), dtype="Float64"),

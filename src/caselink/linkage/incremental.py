@@ -12,22 +12,25 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import pandas as pd
-from sqlalchemy import Connection, Table, delete, insert, select, update
+from sqlalchemy import Connection, Table, delete, func, insert, select, update
 
 from caselink.linkage.explain import series_reasons
+from caselink.linkage.feature_cache import CacheUnavailable, FeatureCache, LiveInputs
 from caselink.linkage.features import build_features, rarity_table
 from caselink.linkage.model import LinkageModel
 from caselink.linkage.models import AlertRow, LinkageRunRow, SeriesLinkRow, SeriesMemberRow, SeriesRow
 from caselink.linkage.pipeline import STORED_COLUMNS, Corroboration, describe_series, events_in_order, noun_for
 from caselink.linkage.scoring import Scorer
 from caselink.linkage.series import SeriesState
-from caselink.store import CaseStore
+from caselink.store import CaseFilter, CaseStore
+from caselink.store.models import CaseRow
 
 ALERTS = cast(Table, AlertRow.__table__)
 SERIES = cast(Table, SeriesRow.__table__)
 MEMBERS = cast(Table, SeriesMemberRow.__table__)
 LINKS = cast(Table, SeriesLinkRow.__table__)
 RUNS = cast(Table, LinkageRunRow.__table__)
+CASES = cast(Table, CaseRow.__table__)
 
 
 def now() -> datetime:
@@ -130,34 +133,51 @@ def corroborating_pairs(model: LinkageModel, features: pd.DataFrame, pairs: pd.D
         scorer.close()
 
 
+def live_inputs(store: CaseStore, model: LinkageModel, new_ids: list[str]) -> LiveInputs:
+    """Features of the new cases and of their candidate partners: from the feature cache when the
+    model's blocking rules can be looked up by key, else by rebuilding every case's features."""
+    try:
+        cache = FeatureCache(store, model)
+    except CacheUnavailable:
+        stored = stored_frame(store)
+        features = build_features(stored)
+        is_new = features["unique_id"].isin(set(new_ids))
+        return LiveInputs(new=features[is_new].reset_index(drop=True), history=features[~is_new],
+                          substance_share=rarity_table(stored, "substances"), mo_share=rarity_table(stored, "mo"),
+                          noun=noun_for(stored), rebuilt=True, write=lambda _connection: None)
+    return cache.prepare(new_ids)
+
+
 def score_new_cases(store: CaseStore, model: LinkageModel, new_ids: list[str], officer: str,
                     kind: str = "ingest") -> list[dict[str, Any]]:
     """Score ``new_ids`` against the rest of the store; record and return the alerts they raise."""
     if not new_ids:
         return []
-    stored = stored_frame(store)
-    features = build_features(stored)
-    wanted = set(new_ids)
-    is_new = features["unique_id"].isin(wanted)
-    scorer = Scorer(model, features[~is_new])
+    live = live_inputs(store, model, new_ids)
+    scorer = Scorer(model, live.history)
     try:
-        pairs = scorer.predict_new(features[is_new], threshold=model.pair_threshold)
+        pairs = scorer.predict_new(live.new, threshold=model.pair_threshold)
     finally:
         scorer.close()
+    features = pd.concat([live.history, live.new], ignore_index=True) \
+        .sort_values(["found_day", "unique_id"], kind="stable").reset_index(drop=True)
+    wanted = set(new_ids)
     context = corroborating_pairs(model, features, pairs, wanted)
     alerts: list[dict[str, Any]] = []
     with store.engine.begin() as connection:
+        live.write(connection)
         run_id = start_run(connection, kind, officer, model)
         state = load_state(connection)
         events = events_in_order(features, pairs, state, model.series_threshold, new_ids,
                                  corroboration=Corroboration.of(model), context=context)
-        substance_share = rarity_table(stored, "substances")
-        mo_share = rarity_table(stored, "mo")
+        touched = {e.series_id for _, e in events}
+        stored = stored_rows(store, {c for _, e in events for c in e.case_ids}
+                             | {c for s in touched for c in state.members.get(s, set())})
         views: dict[str, dict[str, Any]] = {}
         merged: dict[str, str] = {}
         for at, event in events:
             rows = stored[stored["case_id"].isin(event.case_ids)]
-            reasons = series_reasons(rows, substance_share, mo_share, noun_for(stored))
+            reasons = series_reasons(rows, live.substance_share, live.mo_share, live.noun)
             alert = {"at": at, "new_case_id": event.new_case_id, "series_id": event.series_id, "kind": event.kind,
                      "case_ids": list(rows.sort_values(["found_at", "case_id"])["case_id"]),
                      "probability": round(event.probability, 4), "reasons": reasons}
@@ -172,16 +192,30 @@ def score_new_cases(store: CaseStore, model: LinkageModel, new_ids: list[str], o
         inside = pairs[[series_of.get(a) is not None and series_of.get(a) == series_of.get(b)
                         for a, b in zip(pairs["unique_id_l"], pairs["unique_id_r"], strict=True)]] \
             if len(pairs) else pairs
-        for series_id in {e.series_id for _, e in events}:
+        for series_id in touched:
             members = state.members.get(series_id, set())
-            views[series_id] = describe_series(series_id, members, stored, inside, substance_share, mo_share)
+            views[series_id] = describe_series(series_id, members, stored, inside, live.substance_share,
+                                               live.mo_share, live.noun)
         save_series(connection, views, merged, inside, run_id, replace_all=False)
-        finish_run(connection, run_id, n_cases=len(stored), n_pairs=len(pairs), n_series=len(views),
-                   details={"new_case_ids": len(new_ids), "alerts": len(alerts)})
+        finish_run(connection, run_id, n_cases=count_cases(connection), n_pairs=len(pairs), n_series=len(views),
+                   details={"new_case_ids": len(new_ids), "alerts": len(alerts), "candidates": len(live.history),
+                            "features_rebuilt": live.rebuilt})
         if alerts:
             record_audit(connection, officer, sorted({c for a in alerts for c in a["case_ids"]}),
                          {"kind": f"linkage_{kind}", "run_id": run_id, "alerts": len(alerts)})
     return alerts
+
+
+def stored_rows(store: CaseStore, case_ids: set[str]) -> pd.DataFrame:
+    """The stored rows of just these cases (what reasons and series views read)."""
+    ids = sorted(case_ids)
+    parts = [store.cases_frame(STORED_COLUMNS, CaseFilter(case_ids=tuple(ids[i:i + 5000])))
+             for i in range(0, max(len(ids), 1), 5000)]
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+
+def count_cases(connection: Connection) -> int:
+    return int(connection.execute(select(func.count()).select_from(CASES)).scalar_one())
 
 
 def open_alerts(store: CaseStore) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Float, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from caselink.store.models import Base
@@ -89,3 +89,52 @@ class AlertRow(Base):
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)
     run_id: Mapped[int | None] = mapped_column(Integer)
     details: Mapped[str | None] = mapped_column(Text)
+
+
+class FeatureCacheRow(Base):
+    """Each case's engine features as of its date, so live ingest need not rebuild them all.
+
+    Derived data: ``feature_cache.py`` checks it against ``cases`` (record hashes) and rebuilds it
+    when it no longer matches.  ``sealed`` cases are counted in ``linkage_token_counts``; the cases of
+    the latest day are not yet, because a case arriving later that day must not see them.
+    """
+
+    __tablename__ = "linkage_features"
+
+    case_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    record_hash: Mapped[str] = mapped_column(String(64))
+    day: Mapped[int] = mapped_column(Integer, index=True)
+    sealed: Mapped[bool] = mapped_column(Boolean)
+    features: Mapped[str] = mapped_column(Text)
+
+
+class TokenCountRow(Base):
+    """How many sealed cases carry each token of each field (the as-of counts of later cases)."""
+
+    __tablename__ = "linkage_token_counts"
+
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    token: Mapped[str] = mapped_column(Text, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class BlockKeyRow(Base):
+    """Every blocking key of every cached case, so a new case's candidates are indexed lookups."""
+
+    __tablename__ = "linkage_block_keys"
+    __table_args__ = (Index("ix_linkage_block_keys_lookup", "rule", "key", "found_day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    rule: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(Text)
+    found_day: Mapped[float] = mapped_column(Float)
+    case_id: Mapped[str] = mapped_column(String(200), index=True)
+
+
+class FeatureCacheStateRow(Base):
+    """What the cache was built with: the feature code's hash, the blocking rules, the sealed day."""
+
+    __tablename__ = "linkage_cache_state"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

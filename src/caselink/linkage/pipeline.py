@@ -46,8 +46,13 @@ def noun_for(stored: pd.DataFrame) -> str:
 
 
 def describe_series(series_id: str, members: set[str], stored: pd.DataFrame, pairs: pd.DataFrame,
-                    substance_share: dict[str, float], mo_share: dict[str, float]) -> dict[str, Any]:
-    """The contract view of one series (DESIGN §3)."""
+                    substance_share: dict[str, float], mo_share: dict[str, float],
+                    noun: str | None = None) -> dict[str, Any]:
+    """The contract view of one series (DESIGN §3).
+
+    ``noun`` ("deaths" or "cases") describes the whole store; without it, ``stored`` is taken to be
+    the whole store.
+    """
     rows = stored[stored["case_id"].isin(members)].sort_values(["found_at", "case_id"])
     inside = pairs[pairs["unique_id_l"].isin(members) & pairs["unique_id_r"].isin(members)]
     score = float(inside["match_probability"].mean()) if len(inside) else 0.0
@@ -57,7 +62,7 @@ def describe_series(series_id: str, members: set[str], stored: pd.DataFrame, pai
         "score": round(score, 4),
         "first_found_at": pd.Timestamp(rows["found_at"].min()).date().isoformat(),
         "last_found_at": pd.Timestamp(rows["found_at"].max()).date().isoformat(),
-        "reasons": series_reasons(rows, substance_share, mo_share, noun_for(stored)),
+        "reasons": series_reasons(rows, substance_share, mo_share, noun or noun_for(stored)),
     }
 
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import JSON, Connection, Engine, Select, Text, cast, func, select
+from sqlalchemy import JSON, ColumnElement, Connection, Engine, Select, Text, cast, func, select
 
 from caselink.schema import DEFAULT_TZ, Case, case_from_stored
 from caselink.store.database import READ_ONLY, StoreError, make_engine, migrate, resolve_db_url
@@ -59,9 +59,12 @@ class CaseFilter:
     agency: str | None = None
     classification: str | None = None
     incident_type: str | None = None
+    case_ids: tuple[str, ...] | None = None  # exactly these cases (live linkage reads a few by id)
 
     def apply(self, query: Select[Any]) -> Select[Any]:
-        conditions = []
+        conditions: list[ColumnElement[bool]] = []
+        if self.case_ids is not None:
+            conditions.append(CASES.c.case_id.in_(self.case_ids))
         for column, value in (
             (CASES.c.cause, self.cause), (CASES.c.place_type, self.place_type),
             (CASES.c.victim_sex, self.victim_sex), (CASES.c.agency, self.agency),

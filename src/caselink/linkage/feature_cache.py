@@ -1,0 +1,407 @@
+"""What live ingest keeps in the store so that one new case costs a few lookups, not a rebuild.
+
+Why: a case's features depend only on cases found before it (``features.py``), so they never change
+once later cases arrive.  Rebuilding every case's features and reading the whole store back for each
+ingest (20 s at 100,000 cases, minutes at a million) bought nothing.  The cache keeps, per case, its
+feature row and its blocking keys; and, for the as-of counts a new case needs ("how many earlier
+deaths had GHB"), running totals over the *sealed* cases, those found before the latest day.  The
+latest day's cases stay unsealed because a case arriving later that same day must not see them;
+they are re-featurised with each batch (a day's worth of rows).
+
+The cache is derived data.  Every use first checks it against ``cases`` by record hash; when a case
+was changed or removed behind it, a case arrives dated before the sealed day, the feature code
+changed, or the model blocks on different keys, it is rebuilt in one transaction from the whole
+store (what every ingest cost before).  Features from the cache equal ``build_features`` on the
+whole store, and candidates equal the model's blocking rules (tests pin both).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, Table, delete, func, insert, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from caselink.linkage import features as features_module
+from caselink.linkage.features import FEATURE_COLUMNS, AsOf, build_features, frame_before, frame_counts
+from caselink.linkage.live_index import IndexedRule, UnsupportedRule, parse_rules, row_keys
+from caselink.linkage.model import LinkageModel
+from caselink.linkage.models import BlockKeyRow, FeatureCacheRow, FeatureCacheStateRow, TokenCountRow
+from caselink.linkage.pipeline import STORED_COLUMNS
+from caselink.store import CaseFilter, CaseStore
+from caselink.store.models import CaseRow
+
+CACHE = cast(Table, FeatureCacheRow.__table__)
+COUNTS = cast(Table, TokenCountRow.__table__)
+KEYS = cast(Table, BlockKeyRow.__table__)
+STATE = cast(Table, FeatureCacheStateRow.__table__)
+CASES = cast(Table, CaseRow.__table__)
+CHUNK = 500
+INCIDENT = "incident_type"  # token kind: which kinds of incident the store holds (deaths, or cases)
+
+
+class CacheUnavailable(Exception):
+    """The model's blocking rules cannot be looked up by key; the caller scores against everything."""
+
+
+def feature_code() -> str:
+    """A hash of the feature code: cached features are only as good as the code that made them."""
+    return hashlib.sha256(Path(features_module.__file__).read_bytes()).hexdigest()[:16]
+
+
+def rules_code(rules: list[IndexedRule]) -> str:
+    return hashlib.sha256(json.dumps([r.sql for r in rules]).encode()).hexdigest()[:16]
+
+
+class RecordingAsOf(AsOf):
+    """Answers as ``inner`` does, and keeps each case's tokens per kind so they can be sealed later."""
+
+    def __init__(self, inner: AsOf) -> None:
+        self.inner = inner
+        self.tokens: dict[str, list[list[str]]] = {}
+
+    def counts(self, kind: str, day: np.ndarray, token_lists: list[list[str]]) -> list[dict[str, int]]:
+        self.tokens[kind] = token_lists
+        return self.inner.counts(kind, day, token_lists)
+
+    def before(self, kind: str, day: np.ndarray, keys: list[str | None]) -> np.ndarray:
+        self.tokens[kind] = [[k] if k is not None else [] for k in keys]
+        return self.inner.before(kind, day, keys)
+
+    def increments(self, rows: Iterable[int]) -> Counter[tuple[str, str]]:
+        """(kind, token) → how many of ``rows`` carry it: what sealing those rows adds to the totals."""
+        out: Counter[tuple[str, str]] = Counter()
+        wanted = list(rows)
+        for kind, lists in self.tokens.items():
+            for index in wanted:
+                for token in set(lists[index]):
+                    out[(kind, token)] += 1
+        return out
+
+
+class SealedAsOf(AsOf):
+    """Counts over the sealed cases (from the store's totals) plus the frame being built."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def _sealed(self, kind: str, tokens: set[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        ordered = sorted(tokens)
+        for start in range(0, len(ordered), CHUNK):
+            chunk = ordered[start:start + CHUNK]
+            found.update(self.connection.execute(select(COUNTS.c.token, COUNTS.c.n).where(
+                COUNTS.c.kind == kind, COUNTS.c.token.in_(chunk))).all())
+        return found
+
+    def counts(self, kind: str, day: np.ndarray, token_lists: list[list[str]]) -> list[dict[str, int]]:
+        local = frame_counts(day, token_lists)
+        sealed = self._sealed(kind, {t for tokens in token_lists for t in tokens})
+        return [{t: c + sealed.get(t, 0) for t, c in case.items()} for case in local]
+
+    def before(self, kind: str, day: np.ndarray, keys: list[str | None]) -> np.ndarray:
+        local = frame_before(day, keys)
+        sealed = self._sealed(kind, {k for k in keys if k is not None})
+        return np.array([n + sealed.get(k, 0) if k is not None else 0 for n, k in zip(local, keys, strict=True)],
+                        dtype=np.int64)
+
+
+# -- feature rows as JSON ----------------------------------------------------------------------------
+
+_INT_COLUMNS = ("day", "place_tier", "cause_tier")
+_FLOAT_COLUMNS = ("found_day", "t_lo", "t_hi", "x_km", "y_km", "prec_km")
+
+
+def _plain(value: Any) -> Any:
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return None if math.isnan(value) else float(value)
+    if isinstance(value, np.ndarray):
+        return [_plain(v) for v in value.tolist()]
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def encode_rows(features: pd.DataFrame) -> list[str]:
+    """One JSON array per case, in FEATURE_COLUMNS order (floats round-trip exactly)."""
+    columns = [features[c].tolist() for c in FEATURE_COLUMNS]
+    return [json.dumps([_plain(v) for v in row], separators=(",", ":")) for row in zip(*columns, strict=True)]
+
+
+def decode_rows(texts: Sequence[str]) -> pd.DataFrame:
+    """The feature frame ``build_features`` would give for these cases (same columns and dtypes)."""
+    rows = [json.loads(text) for text in texts]
+    frame = pd.DataFrame.from_records(rows, columns=FEATURE_COLUMNS) if rows else \
+        pd.DataFrame({c: pd.Series(dtype=object) for c in FEATURE_COLUMNS})
+    for column in _INT_COLUMNS:
+        frame[column] = frame[column].astype(np.int64)
+    for column in _FLOAT_COLUMNS:
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    frame["victim_age"] = pd.array([pd.NA if v is None or (isinstance(v, float) and math.isnan(v)) else v
+                                    for v in frame["victim_age"]], dtype="Float64")
+    frame["series_id"] = None
+    return frame.sort_values(["found_day", "unique_id"], kind="stable").reset_index(drop=True)
+
+
+# -- blocking keys ------------------------------------------------------------------------------------
+
+def _key_text(key: tuple[Any, ...]) -> str:
+    return "\x1f".join(str(v) for v in key)
+
+
+def key_rows(rules: list[IndexedRule], features: pd.DataFrame) -> list[dict[str, Any]]:
+    """Every (rule, key) each case can be found under, with its found day for the rule's window."""
+    out = []
+    for record in features.to_dict("records"):
+        for number, rule in enumerate(rules):
+            for key in row_keys(rule, record):
+                out.append({"rule": number, "key": _key_text(key), "found_day": float(record["found_day"]),
+                            "case_id": record["unique_id"]})
+    return out
+
+
+def _window(rule: IndexedRule) -> float | None:
+    limits = [limit for column, limit, _ in rule.windows]
+    return max(limits) if limits else None
+
+
+def indexable(model: LinkageModel) -> list[IndexedRule]:
+    """The model's blocking rules as key lookups; CacheUnavailable when one cannot be served."""
+    try:
+        rules = parse_rules(model.splink_settings.get("blocking_rules_to_generate_predictions") or [])
+    except UnsupportedRule as exc:
+        raise CacheUnavailable(str(exc)) from exc
+    if not rules or any(column != "found_day" for rule in rules for column, _, _ in rule.windows):
+        raise CacheUnavailable("the blocking rules need a window on a column other than found_day")
+    return rules
+
+
+# -- the cache ------------------------------------------------------------------------------------------
+
+@dataclass
+class LiveInputs:
+    """What scoring a batch of new cases needs, and the cache update that goes with it."""
+
+    new: pd.DataFrame            # features of the new cases
+    history: pd.DataFrame        # features of every earlier case a new one may pair with (its candidates)
+    substance_share: dict[str, float]   # share of all cases (new ones included) with each substance
+    mo_share: dict[str, float]
+    noun: str                    # "deaths" or "cases"
+    rebuilt: bool                # whether this call rebuilt the cache from the whole store
+    write: Callable[[Connection], None]  # the cache update, to run in the caller's transaction
+
+
+def _read_state(connection: Connection) -> dict[str, str]:
+    return dict(connection.execute(select(STATE.c.name, STATE.c.value)).all())
+
+
+def _stored(store: CaseStore, case_ids: Iterable[str]) -> pd.DataFrame:
+    ids = sorted(set(case_ids))
+    if not ids:
+        return store.cases_frame(STORED_COLUMNS, CaseFilter(case_ids=()))
+    parts = [store.cases_frame(STORED_COLUMNS, CaseFilter(case_ids=tuple(ids[i:i + 5000])))
+             for i in range(0, len(ids), 5000)]
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+
+def _upsert_counts(connection: Connection, increments: Counter[tuple[str, str]]) -> None:
+    if not increments:
+        return
+    rows = [{"kind": k, "token": t, "n": n} for (k, t), n in increments.items()]
+    dialect = connection.dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        maker = sqlite.insert if dialect == "sqlite" else postgresql.insert
+        statement = maker(COUNTS)
+        statement = statement.on_conflict_do_update(index_elements=[COUNTS.c.kind, COUNTS.c.token],
+                                                    set_={"n": COUNTS.c.n + statement.excluded.n})
+        for start in range(0, len(rows), 5000):
+            connection.execute(statement, rows[start:start + 5000])
+        return
+    for row in rows:  # pragma: no cover - other engines are not supported by the store
+        current = connection.execute(select(COUNTS.c.n).where(COUNTS.c.kind == row["kind"],
+                                                              COUNTS.c.token == row["token"])).scalar()
+        if current is None:
+            connection.execute(insert(COUNTS).values(**row))
+        else:
+            connection.execute(COUNTS.update().where(COUNTS.c.kind == row["kind"], COUNTS.c.token == row["token"])
+                               .values(n=current + row["n"]))
+
+
+def _write_cases(connection: Connection, rules: list[IndexedRule], features: pd.DataFrame,
+                 hashes: dict[str, str], sealed_day: int) -> None:
+    """Replace the cache rows and blocking keys of ``features``' cases."""
+    ids = list(features["unique_id"])
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        connection.execute(delete(CACHE).where(CACHE.c.case_id.in_(chunk)))
+        connection.execute(delete(KEYS).where(KEYS.c.case_id.in_(chunk)))
+    texts = encode_rows(features)
+    rows = [{"case_id": case_id, "record_hash": hashes[case_id], "day": int(day), "sealed": bool(day < sealed_day),
+             "features": text} for case_id, day, text in zip(ids, features["day"], texts, strict=True)]
+    for start in range(0, len(rows), 5000):
+        connection.execute(insert(CACHE), rows[start:start + 5000])
+    keys = key_rows(rules, features)
+    for start in range(0, len(keys), 20000):
+        connection.execute(insert(KEYS), keys[start:start + 20000])
+
+
+def _save_state(connection: Connection, values: dict[str, str]) -> None:
+    connection.execute(delete(STATE).where(STATE.c.name.in_(list(values))))
+    connection.execute(insert(STATE), [{"name": k, "value": v} for k, v in values.items()])
+
+
+class FeatureCache:
+    """The cache of one store for one model's blocking rules."""
+
+    def __init__(self, store: CaseStore, model: LinkageModel) -> None:
+        self.store = store
+        self.rules = indexable(model)
+        self.state_wanted = {"features": feature_code(), "rules": rules_code(self.rules)}
+
+    # ---- checking -------------------------------------------------------------------------------
+    def _stale(self, connection: Connection) -> tuple[list[tuple[str, str, int | None, bool | None]], bool]:
+        """Cases whose cached row is missing or out of date, and whether the cache holds removed cases."""
+        query = (select(CASES.c.case_id, CASES.c.record_hash, CACHE.c.day, CACHE.c.sealed)
+                 .select_from(CASES.outerjoin(CACHE, CACHE.c.case_id == CASES.c.case_id))
+                 .where(or_(CACHE.c.case_id.is_(None), CACHE.c.record_hash != CASES.c.record_hash)))
+        stale = [(str(case_id), str(record_hash), day, sealed)
+                 for case_id, record_hash, day, sealed in connection.execute(query)]
+        n_cache = connection.execute(select(func.count()).select_from(CACHE)).scalar_one()
+        n_cases = connection.execute(select(func.count()).select_from(CASES)).scalar_one()
+        missing = sum(1 for _, _, day, _ in stale if day is None)
+        return stale, n_cache > n_cases - missing
+
+    # ---- the two ways in ------------------------------------------------------------------------
+    def prepare(self, new_ids: list[str]) -> LiveInputs:
+        """Features and candidates for ``new_ids``, from the cache when it can serve, else rebuilt."""
+        with self.store.reading() as connection:
+            state = _read_state(connection)
+            stale, removed = self._stale(connection)
+            sealed_day = int(state.get("sealed_day", "0"))
+            usable = (all(state.get(k) == v for k, v in self.state_wanted.items()) and not removed
+                      and "sealed_day" in state and not any(sealed for _, _, _, sealed in stale))
+            if usable:
+                stale_ids = {case_id for case_id, _, _, _ in stale} | set(new_ids)
+                tail_ids = stale_ids | set(connection.execute(select(CACHE.c.case_id)
+                                                              .where(CACHE.c.sealed.is_(False))).scalars())
+                tail = _stored(self.store, tail_ids)
+                tail_days = (pd.to_datetime(tail["found_at"]) - pd.Timestamp("1970-01-01")).dt.days
+                usable = len(tail) == len(tail_ids) and bool((tail_days >= sealed_day).all())
+            if usable:
+                counter = RecordingAsOf(SealedAsOf(connection))
+                tail_features = build_features(tail, counter)
+                return self._from_tail(connection, new_ids, tail, tail_features, counter)
+        return self._rebuild(new_ids)
+
+    def _from_tail(self, connection: Connection, new_ids: list[str], tail: pd.DataFrame,
+                   tail_features: pd.DataFrame, counter: RecordingAsOf) -> LiveInputs:
+        wanted = set(new_ids)
+        is_new = tail_features["unique_id"].isin(wanted)
+        new = tail_features[is_new].reset_index(drop=True)
+        history = self._candidates(connection, new, exclude=wanted)
+        new_sealed_day = int(tail_features["day"].max())
+        to_seal = [i for i, day in enumerate(tail_features["day"]) if day < new_sealed_day]
+        increments = counter.increments(to_seal)
+        types = dict(zip(tail["case_id"], tail["incident_type"], strict=True))
+        for index in to_seal:
+            kind = types.get(tail_features["unique_id"].iat[index])
+            if isinstance(kind, str):
+                increments[(INCIDENT, kind)] += 1
+        hashes = self._hashes(connection, list(tail_features["unique_id"]))
+        totals = self._totals(connection, ("substances", "mo", INCIDENT, "#all"))
+        n_all = totals.get(("#all", ""), 0) + len(tail_features)
+        unsealed = Counter[tuple[str, str]]()
+        for kind, column in (("substances", "substances"), ("mo", "mo")):
+            for tokens in tail_features[column]:
+                for token in set(tokens):
+                    unsealed[(kind, token)] += 1
+        shares = {kind: {t: (n + unsealed.get((kind, t), 0)) / max(n_all, 1)
+                         for (k, t), n in totals.items() if k == kind} for kind in ("substances", "mo")}
+        for (kind, token), n in unsealed.items():
+            shares[kind].setdefault(token, n / max(n_all, 1))
+        kinds = {t for (k, t) in totals if k == INCIDENT} | {t for t in tail["incident_type"] if isinstance(t, str)}
+
+        def write(target: Connection) -> None:
+            _write_cases(target, self.rules, tail_features, hashes, new_sealed_day)
+            _upsert_counts(target, increments)
+            _save_state(target, {**self.state_wanted, "sealed_day": str(new_sealed_day)})
+
+        return LiveInputs(new=new, history=history, substance_share=shares["substances"], mo_share=shares["mo"],
+                          noun="deaths" if kinds <= {"death"} else "cases", rebuilt=False, write=write)
+
+    def _rebuild(self, new_ids: list[str]) -> LiveInputs:
+        """Features of every case from the whole store, written to the cache in one transaction."""
+        stored = self.store.cases_frame([*STORED_COLUMNS, "record_hash"])
+        counter = RecordingAsOf(AsOf())
+        features = build_features(stored, counter)
+        sealed_day = int(features["day"].max()) if len(features) else 0
+        to_seal = [i for i, day in enumerate(features["day"]) if day < sealed_day]
+        increments = counter.increments(to_seal)
+        day_of = dict(zip(features["unique_id"], features["day"], strict=True))
+        for case_id, kind in zip(stored["case_id"], stored["incident_type"], strict=True):
+            if isinstance(kind, str) and day_of[case_id] < sealed_day:
+                increments[(INCIDENT, kind)] += 1
+        hashes = dict(zip(stored["case_id"].astype(str), stored["record_hash"], strict=True))
+        with self.store.engine.begin() as connection:
+            for table in (KEYS, CACHE, COUNTS, STATE):
+                connection.execute(delete(table))
+            _write_cases(connection, self.rules, features, hashes, sealed_day)
+            rows = [{"kind": k, "token": t, "n": n} for (k, t), n in increments.items()]
+            for start in range(0, len(rows), 20000):
+                connection.execute(insert(COUNTS), rows[start:start + 20000])
+            _save_state(connection, {**self.state_wanted, "sealed_day": str(sealed_day)})
+        wanted = set(new_ids)
+        is_new = features["unique_id"].isin(wanted)
+        with self.store.reading() as connection:
+            history = self._candidates(connection, features[is_new], exclude=wanted)
+        from caselink.linkage.features import rarity_table
+        from caselink.linkage.pipeline import noun_for
+        return LiveInputs(new=features[is_new].reset_index(drop=True), history=history,
+                          substance_share=rarity_table(stored, "substances"), mo_share=rarity_table(stored, "mo"),
+                          noun=noun_for(stored), rebuilt=True, write=lambda _connection: None)
+
+    # ---- lookups ----------------------------------------------------------------------------------
+    def _candidates(self, connection: Connection, new: pd.DataFrame, exclude: set[str]) -> pd.DataFrame:
+        """Feature rows of every cached case sharing a blocking key with a new case within the rule's window."""
+        found: set[str] = set()
+        for record in new.to_dict("records"):
+            day = float(record["found_day"])
+            for number, rule in enumerate(self.rules):
+                window = _window(rule)
+                for key in row_keys(rule, record):
+                    query = select(KEYS.c.case_id).where(KEYS.c.rule == number, KEYS.c.key == _key_text(key))
+                    if window is not None:
+                        query = query.where(KEYS.c.found_day.between(day - window - 1, day + window + 1))
+                    found.update(connection.execute(query).scalars())
+        ids = sorted(found - exclude)
+        texts: list[str] = []
+        for start in range(0, len(ids), CHUNK):
+            texts.extend(connection.execute(select(CACHE.c.features)
+                                            .where(CACHE.c.case_id.in_(ids[start:start + CHUNK]))).scalars())
+        return decode_rows(texts)
+
+    @staticmethod
+    def _hashes(connection: Connection, case_ids: list[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for start in range(0, len(case_ids), CHUNK):
+            out.update(connection.execute(select(CASES.c.case_id, CASES.c.record_hash)
+                                          .where(CASES.c.case_id.in_(case_ids[start:start + CHUNK]))).all())
+        return out
+
+    @staticmethod
+    def _totals(connection: Connection, kinds: Sequence[str]) -> dict[tuple[str, str], int]:
+        return {(k, t): n for k, t, n in connection.execute(
+            select(COUNTS.c.kind, COUNTS.c.token, COUNTS.c.n).where(COUNTS.c.kind.in_(list(kinds))))}
