@@ -162,7 +162,7 @@ def bench_ingest(n: int) -> None:
     store.close()
     print(f"ingest {n:,}-case history through the library (no linkage hook): {time.perf_counter() - t0:.1f}s")
     times = []
-    for attempt in range(3):
+    for attempt in range(5):
         case = frame.iloc[n:].copy()
         case["case_id"] = f"NEW{attempt}"
         case.to_csv(one_csv, index=False)
@@ -173,8 +173,10 @@ def bench_ingest(n: int) -> None:
         if done.returncode != 0:
             print(done.stderr.strip())
             return
-    print(f"caselink ingest of one case into {n:,} (SQLite): " + ", ".join(f"{t:.1f}s" for t in times)
-          + f"; load {load()}")
+    # The first ingest after the history arrived without the hook builds the feature cache from the
+    # whole store; the later ones are served by it (what a live system does every day).
+    print(f"caselink ingest of one case into {n:,} (SQLite): first (builds the feature cache) {times[0]:.1f}s; "
+          "then " + ", ".join(f"{t:.2f}s" for t in times[1:]) + f"; load {load()}")
 
 
 def main() -> None:
