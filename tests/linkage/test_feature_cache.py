@@ -135,6 +135,26 @@ def test_candidates_give_the_pairs_of_the_whole_history(records: list[dict[str, 
         store.close()
 
 
+def test_a_bulk_import_reads_the_whole_history_once(records: list[dict[str, Any]], sqlite_url: str,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from caselink.linkage import feature_cache
+
+    model = load_model(None)
+    store = CaseStore.open(sqlite_url)
+    try:
+        ingest(store, model, records[:-40])
+        result = store.ingest([Records(records[-40:])])
+        new_ids = store.case_ids_changed_by(result.import_id)
+        looked_up = FeatureCache(store, model).prepare(new_ids)
+        monkeypatch.setattr(feature_cache, "LOOKUP_MAX", 10)
+        bulk = FeatureCache(store, model).prepare(new_ids)
+        assert len(bulk.history) == len(records) - 40
+        assert set(looked_up.history["unique_id"]) <= set(bulk.history["unique_id"])
+        pd.testing.assert_frame_equal(looked_up.new, bulk.new)
+    finally:
+        store.close()
+
+
 def test_a_late_report_or_an_edit_of_an_old_case_rebuilds(records: list[dict[str, Any]], sqlite_url: str) -> None:
     model = load_model(None)
     store = CaseStore.open(sqlite_url)

@@ -46,6 +46,9 @@ KEYS = cast(Table, BlockKeyRow.__table__)
 STATE = cast(Table, FeatureCacheStateRow.__table__)
 CASES = cast(Table, CaseRow.__table__)
 CHUNK = 500
+# Above this many new cases in one import, reading every cached row beats one lookup per key per case
+# (about ten lookups a case): a bulk load scores against the whole history, as before the cache.
+LOOKUP_MAX = 2000
 INCIDENT = "incident_type"  # token kind: which kinds of incident the store holds (deaths, or cases)
 
 
@@ -376,6 +379,9 @@ class FeatureCache:
     # ---- lookups ----------------------------------------------------------------------------------
     def _candidates(self, connection: Connection, new: pd.DataFrame, exclude: set[str]) -> pd.DataFrame:
         """Feature rows of every cached case sharing a blocking key with a new case within the rule's window."""
+        if len(new) > LOOKUP_MAX:
+            rows = connection.execute(select(CACHE.c.case_id, CACHE.c.features)).all()
+            return decode_rows([text for case_id, text in rows if case_id not in exclude])
         found: set[str] = set()
         for record in new.to_dict("records"):
             day = float(record["found_day"])
