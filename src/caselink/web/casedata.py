@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, cast
 
-from fastapi import HTTPException
+from fastapi import HTTPException, Query
 from sqlalchemy import Connection, Engine, RowMapping, String, bindparam, func, select
 
 from caselink import vocab
@@ -21,6 +21,29 @@ from caselink.web.routing import Ctx
 CASES = CaseRow.__table__
 SUMMARY_COLUMNS = ("case_id", "agency", "incident_type", "found_at", "lat", "lon", "place_type", "area",
                    "victim_age", "victim_sex", "cause", "classification", "outcome")
+
+
+class FilterQuery:
+    """The case filters search and the scan both take, declared once as a FastAPI dependency
+    (``filters: FilterQuery = Depends()``), so the two cannot drift apart in names or limits."""
+
+    def __init__(self, cause: str | None = Query(None, max_length=100),
+                 substance: str | None = Query(None, max_length=100),
+                 place_type: str | None = Query(None, max_length=100), sex: str | None = Query(None, max_length=10),
+                 min_age: int | None = Query(None, ge=0, le=120), max_age: int | None = Query(None, ge=0, le=120),
+                 found_from: str | None = Query(None, alias="from", max_length=40),
+                 found_to: str | None = Query(None, alias="to", max_length=40)) -> None:
+        self.cause, self.substance, self.place_type, self.sex = cause, substance, place_type, sex
+        self.min_age, self.max_age, self.found_from, self.found_to = min_age, max_age, found_from, found_to
+
+    def shown(self) -> dict[str, Any]:
+        """The filters as the page echoes them back (query names, so a form can be refilled)."""
+        return {"cause": self.cause, "substance": self.substance, "place_type": self.place_type, "sex": self.sex,
+                "min_age": self.min_age, "max_age": self.max_age, "from": self.found_from, "to": self.found_to}
+
+    def where(self, agency: str | None = None, classification: str | None = None) -> CaseFilter:
+        return parse_filter(self.cause, self.substance, self.place_type, self.sex, self.min_age, self.max_age,
+                            self.found_from, self.found_to, agency, classification)
 
 
 def parse_filter(cause: str | None, substance: str | None, place_type: str | None, sex: str | None,

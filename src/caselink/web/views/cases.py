@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Form, Header, HTTPException, Query
+from fastapi import Depends, Form, Header, HTTPException, Query
 
 from caselink.web import auth, casedata, sources, trail
 from caselink.web.errors import FieldProblem
@@ -21,26 +21,18 @@ MIN_JUSTIFICATION = 5
 def register(views: Views) -> None:
     @views.page("/cases", permission="case.search", template="cases.html", summary="Search cases")
     def case_search(
-        ctx: Ctx,
-        cause: str | None = Query(None, max_length=100), substance: str | None = Query(None, max_length=100),
-        place_type: str | None = Query(None, max_length=100), sex: str | None = Query(None, max_length=10),
-        min_age: int | None = Query(None, ge=0, le=120), max_age: int | None = Query(None, ge=0, le=120),
-        found_from: str | None = Query(None, alias="from", max_length=40),
-        found_to: str | None = Query(None, alias="to", max_length=40),
+        ctx: Ctx, filters: casedata.FilterQuery = Depends(),
         agency: str | None = Query(None, max_length=200), classification: str | None = Query(None, max_length=100),
         limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=10_000_000),
     ) -> dict[str, Any]:
         """Cases matching the filters, summary fields only, oldest first."""
-        where = casedata.parse_filter(cause, substance, place_type, sex, min_age, max_age, found_from, found_to,
-                                      agency, classification)
+        where = filters.where(agency, classification)
         result = casedata.search(ctx.engine, where, limit=limit, offset=offset)
         if result["cases"]:
             trail.record(ctx.engine, action="consultation", officer=ctx.user.name,
                          case_ids=[c["case_id"] for c in result["cases"]], justification="case search",
                          details={"view": "case_search", "n_matching": result["n_matching"]})
-        result["filters"] = {"cause": cause, "substance": substance, "place_type": place_type, "sex": sex,
-                             "min_age": min_age, "max_age": max_age, "from": found_from, "to": found_to,
-                             "agency": agency, "classification": classification}
+        result["filters"] = {**filters.shown(), "agency": agency, "classification": classification}
         return result
 
     @views.page("/cases/{case_id}", permission="case.read", template="case.html", summary="Read one case",

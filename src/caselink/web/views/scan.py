@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Literal
 
-from fastapi import HTTPException, Query
+from fastapi import Depends, HTTPException, Query
 
 from caselink.web import casedata, trail
 from caselink.web.errors import FieldProblem
@@ -91,12 +91,7 @@ def register(views: Views) -> None:
                 responses={422: {"description": "bad filter or parameter, or nothing to scan"},
                            503: {"description": "another scan is running"}})
     def scan(
-        ctx: Ctx,
-        cause: str | None = Query(None, max_length=100), substance: str | None = Query(None, max_length=100),
-        place_type: str | None = Query(None, max_length=100), sex: str | None = Query(None, max_length=10),
-        min_age: int | None = Query(None, ge=0, le=120), max_age: int | None = Query(None, ge=0, le=120),
-        found_from: str | None = Query(None, alias="from", max_length=40),
-        found_to: str | None = Query(None, alias="to", max_length=40),
+        ctx: Ctx, case_filters: casedata.FilterQuery = Depends(),
         max_radius_km: float = Query(3.0, gt=0, le=50, description="Largest circle radius, km."),
         max_days: int = Query(7, ge=1, le=366, description="Longest time window, days."),
         permutations: int = Query(DEFAULT_PERMUTATIONS, ge=0, le=MAX_PERMUTATIONS,
@@ -107,8 +102,7 @@ def register(views: Views) -> None:
         run: bool | None = Query(None, description="Run the scan (default: yes on the API, no on the page)."),
     ) -> Any:
         """Clusters (most likely first) with their member cases; ``reason`` says why when there is none."""
-        filters = {"cause": cause, "substance": substance, "place_type": place_type, "sex": sex,
-                   "min_age": min_age, "max_age": max_age, "from": found_from, "to": found_to}
+        filters = case_filters.shown()
         parameters = {"max_radius_km": max_radius_km, "max_days": max_days, "permutations": permutations,
                       "seed": seed, "prospective": prospective, "time_aggregation": time_aggregation}
         page: dict[str, Any] = {"filters": filters, "parameters": parameters, "ran": False, "errors": {},
@@ -116,8 +110,7 @@ def register(views: Views) -> None:
         if not (ctx.api if run is None else run):
             return page
         try:
-            where = casedata.parse_filter(cause, substance, place_type, sex, min_age, max_age, found_from,
-                                          found_to, None, None)
+            where = case_filters.where()
             result = run_scan(ctx, where, max_radius_km=max_radius_km, max_days=max_days,
                               permutations=permutations, seed=seed, prospective=prospective,
                               time_aggregation=time_aggregation)
