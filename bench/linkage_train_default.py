@@ -91,7 +91,7 @@ def calibrate(model: LinkageModel, frames: list[pd.DataFrame]) -> tuple[float, f
         scorer.close()
         n_background = max(int(frame["series_id"].isna().sum()), 1)
         for threshold, corroboration in combos:
-            rule = None if corroboration is None else Corroboration(corroboration, model.prior_weight)
+            rule = None if corroboration is None else Corroboration.of(model, corroboration)
             rows, false_series = series_timing(features, pairs, threshold, rule)
             key = (threshold, corroboration)
             worst[key] = max(worst[key], 1000.0 * false_series / n_background)
@@ -124,7 +124,7 @@ def report(model: LinkageModel, thresholds: list[float], quick: bool = False) ->
               f"{pairwise['linked_pairs_missed_by_blocking']}/{pairwise['n_linked']}")
         for threshold, corroboration in [(model.series_threshold, model.corroboration_threshold),
                                          *[(t, None) for t in thresholds]]:
-            rule = None if corroboration is None else Corroboration(corroboration, model.prior_weight)
+            rule = None if corroboration is None else Corroboration.of(model, corroboration)
             rows, false_series = series_timing(features, pairs, threshold, rule)
             by_third = sum(1 for r in rows if r["alerted_at_member"] and r["alerted_at_member"] <= 3)
             print(f"  threshold {threshold} corroboration {corroboration}: false series {false_series} "

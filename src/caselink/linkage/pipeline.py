@@ -150,10 +150,11 @@ class Corroboration:
     floor: float = CORROBORATION_FLOOR
 
     @classmethod
-    def of(cls, model: LinkageModel) -> Corroboration | None:
-        if model.corroboration_threshold is None:
-            return None
-        return cls(model.corroboration_threshold, model.prior_weight)
+    def of(cls, model: LinkageModel, threshold: float | None = None) -> Corroboration | None:
+        """The model's own rule, or the rule at ``threshold`` under the model's prior (calibration
+        tries several); None when there is no corroboration threshold."""
+        chosen = model.corroboration_threshold if threshold is None else threshold
+        return None if chosen is None else cls(chosen, model.prior_weight)
 
     def holds(self, *weights: float) -> bool:
         joint = sum(weights) - self.prior_weight
