@@ -178,3 +178,21 @@ def test_a_late_report_or_an_edit_of_an_old_case_rebuilds(records: list[dict[str
     finally:
         store.close()
 
+
+
+def test_an_unreadable_cache_falls_back_and_is_rebuilt_next_time(records: list[dict[str, Any]],
+                                                                 sqlite_url: str) -> None:
+    model = load_model(None)
+    store = CaseStore.open(sqlite_url)
+    try:
+        ingest(store, model, records[:-10])
+        with store.engine.begin() as connection:
+            connection.execute(CACHE.update().values(features="not json"))
+        alerts = ingest(store, model, records[-10:-5])
+        assert last_run(store)["features_rebuilt"] is True  # scored from the whole store instead
+        assert isinstance(alerts, list)
+        ingest(store, model, records[-5:])
+        assert last_run(store)["features_rebuilt"] is True  # the forgotten cache was rebuilt
+        pd.testing.assert_frame_equal(cached_features(store), whole_store_features(store))
+    finally:
+        store.close()

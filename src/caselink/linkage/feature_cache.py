@@ -261,6 +261,12 @@ def _write_cases(connection: Connection, rules: list[IndexedRule], features: pd.
         connection.execute(insert(KEYS), keys[start:start + 20000])
 
 
+def forget_cache(store: CaseStore) -> None:
+    """Drop the cache's state so the next use rebuilds it (after it could not be read)."""
+    with store.engine.begin() as connection:
+        connection.execute(delete(STATE))
+
+
 def _save_state(connection: Connection, values: dict[str, str]) -> None:
     connection.execute(delete(STATE).where(STATE.c.name.in_(list(values))))
     connection.execute(insert(STATE), [{"name": k, "value": v} for k, v in values.items()])

@@ -8,14 +8,16 @@ is installed, is written in the same transaction).
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime
 from typing import Any, cast
 
 import pandas as pd
 from sqlalchemy import Connection, Table, delete, func, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from caselink.linkage.explain import series_reasons
-from caselink.linkage.feature_cache import CacheUnavailable, FeatureCache, LiveInputs
+from caselink.linkage.feature_cache import CacheUnavailable, FeatureCache, LiveInputs, forget_cache
 from caselink.linkage.features import build_features, rarity_table
 from caselink.linkage.model import LinkageModel
 from caselink.linkage.models import AlertRow, LinkageRunRow, SeriesLinkRow, SeriesMemberRow, SeriesRow
@@ -137,15 +139,20 @@ def live_inputs(store: CaseStore, model: LinkageModel, new_ids: list[str]) -> Li
     """Features of the new cases and of their candidate partners: from the feature cache when the
     model's blocking rules can be looked up by key, else by rebuilding every case's features."""
     try:
-        cache = FeatureCache(store, model)
+        return FeatureCache(store, model).prepare(new_ids)
     except CacheUnavailable:
-        stored = stored_frame(store)
-        features = build_features(stored)
-        is_new = features["unique_id"].isin(set(new_ids))
-        return LiveInputs(new=features[is_new].reset_index(drop=True), history=features[~is_new],
-                          substance_share=rarity_table(stored, "substances"), mo_share=rarity_table(stored, "mo"),
-                          noun=noun_for(stored), rebuilt=True, write=lambda _connection: None)
-    return cache.prepare(new_ids)
+        pass
+    except (ValueError, KeyError, TypeError, SQLAlchemyError) as exc:
+        # Derived data must never stop an import from being scored: score from the whole store, and
+        # forget the cache so that the next import rebuilds it.
+        logging.getLogger(__name__).warning("feature cache unusable (%s); scoring against the whole store", exc)
+        forget_cache(store)
+    stored = stored_frame(store)
+    features = build_features(stored)
+    is_new = features["unique_id"].isin(set(new_ids))
+    return LiveInputs(new=features[is_new].reset_index(drop=True), history=features[~is_new],
+                      substance_share=rarity_table(stored, "substances"), mo_share=rarity_table(stored, "mo"),
+                      noun=noun_for(stored), rebuilt=True, write=lambda _connection: None)
 
 
 def score_new_cases(store: CaseStore, model: LinkageModel, new_ids: list[str], officer: str,
