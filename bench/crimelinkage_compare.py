@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from caselink.linkage.comparison_sets import BURGLARY, BURGLARY_MO_COUNT, DEFAULT, base_model
+from caselink.linkage.comparison_sets import BURGLARY, BURGLARY_SEASON, DEFAULT, base_model
 from caselink.linkage.crimelinkage import crime_disjoint_split, hide_labels, load_crimelinkage
 from caselink.linkage.evaluate import pairwise_metrics, tpr_at_fpr
 from caselink.linkage.features import build_features, records_to_frame
@@ -40,15 +40,17 @@ class Recipe:
     comparison_set: str
     exact_u: bool = False
     prior_pairs: float = 10.0
+    smooth_levels: tuple[str, ...] = ()
 
 
+SMOOTHED = ("distance", "time_gap")
 RECIPES = [
     Recipe("shipped recipe (default set)", DEFAULT),
     Recipe("default set, exact u", DEFAULT, exact_u=True),
-    Recipe("burglary set", BURGLARY),
-    Recipe("burglary set, exact u", BURGLARY, exact_u=True),
-    Recipe("burglary set, MO by count, exact u", BURGLARY_MO_COUNT, exact_u=True),
-    Recipe("burglary set, exact u, shrink 100", BURGLARY, exact_u=True, prior_pairs=100.0),
+    Recipe("burglary levels, raw m", BURGLARY, exact_u=True),
+    Recipe("burglary set (smoothed m)", BURGLARY, exact_u=True, smooth_levels=SMOOTHED),
+    Recipe("burglary set, shrink 100", BURGLARY, exact_u=True, smooth_levels=SMOOTHED, prior_pairs=100.0),
+    Recipe("burglary-season set (smoothed m)", BURGLARY_SEASON, exact_u=True, smooth_levels=SMOOTHED),
 ]
 
 
@@ -56,7 +58,7 @@ def scored_pairs(recipe: Recipe, fit_on: list[dict[str, Any]], features: pd.Data
                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(blocked pairs, every pair) of the store, scored by a model trained on ``fit_on``."""
     model = train(records_to_frame(fit_on), base_model(recipe.comparison_set), name=recipe.name,
-                  exact_u=recipe.exact_u, prior_pairs=recipe.prior_pairs)
+                  exact_u=recipe.exact_u, prior_pairs=recipe.prior_pairs, smooth_levels=recipe.smooth_levels)
     scorer = Scorer(model, features)
     try:
         return scorer.predict_all(), scorer.predict_all(exhaustive=True)
@@ -98,11 +100,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="only the shipped recipe and the burglary set")
     parser.add_argument("--no-cv", action="store_true", help="skip the cross-validation on the training side")
+    parser.add_argument("--only", type=int, nargs="*", help="run only these recipes (0-based positions)")
     args = parser.parse_args()
     if not FOLDER.is_dir():
         print("crimelinkage: shared data absent, skipped")
         return
-    recipes = RECIPES[::2] if args.quick else RECIPES
+    recipes = [RECIPES[0], RECIPES[3]] if args.quick else RECIPES
+    if args.only:
+        recipes = [RECIPES[k] for k in args.only]
     records = load_crimelinkage(FOLDER)
     features = build_features(records_to_frame(records))
     chosen: dict[int, tuple[float, Recipe]] = {}
@@ -113,7 +118,7 @@ def main() -> None:
         for recipe in recipes:
             blocked, every = scored_pairs(recipe, hide_labels(records, test_ids), features)
             labels = _labels(features, test_ids)
-            cells = []
+            cells = [f"candidate pairs {len(blocked):,} of {len(every):,}"]
             for pairs in (blocked, every):
                 r = pairwise_metrics(pairs, labels, "exclude")
                 cells.append(f"AUC {r['roc_auc']:.3f} TPR@5% {r['tpr_at_5pct_fpr']:.3f}")
@@ -123,7 +128,8 @@ def main() -> None:
                 cv = f" | training-side CV (blocked): AUC {cv_auc:.3f} TPR@5% {cv_tpr:.3f}"
                 if seed not in chosen or cv_auc + cv_tpr > chosen[seed][0]:
                     chosen[seed] = (cv_auc + cv_tpr, recipe)
-            print(f"split {seed} | {recipe.name:<36} | blocked: {cells[0]} | all pairs: {cells[1]}{cv}", flush=True)
+            print(f"split {seed} | {recipe.name:<36} | {cells[0]} | blocked: {cells[1]} | all pairs: {cells[2]}{cv}",
+                  flush=True)
     for seed, (_, recipe) in sorted(chosen.items()):
         print(f"split {seed}: cross-validation on the training side chooses '{recipe.name}'")
 

@@ -13,11 +13,13 @@ from __future__ import annotations
 import argparse
 import resource
 import time
+from itertools import product
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from caselink.linkage.comparison_sets import BURGLARY, DEFAULT, base_model, training_options
 from caselink.linkage.crimelinkage import crime_disjoint_split, hide_labels, load_crimelinkage
 from caselink.linkage.evaluate import pairwise_metrics
 from caselink.linkage.features import build_features, records_to_frame
@@ -77,6 +79,8 @@ def bench_crimelinkage() -> None:
     "store": the store holds all 490 crimes (rarity judged against all of them, as live); the model is
     trained with the held-out series' labels hidden and scored on pairs among held-out crimes.
     "alone": the held-out crimes form a store by themselves (rarity from ~200 crimes only).
+    Each with the shipped recipe ("default" set) and ``caselink train --comparisons burglary``
+    (``bench/crimelinkage_compare.py`` compares more recipes, chosen by CV on the training side).
     """
     folder = SHARED / "crimelinkage"
     if not folder.is_dir():
@@ -90,8 +94,9 @@ def bench_crimelinkage() -> None:
             "store": (hide_labels(records, test_ids), records),
             "alone": (train_records, test_records),
         }
-        for protocol, (fit_on, score_on) in protocols.items():
-            model = train(records_to_frame(fit_on), load_model(None), name=f"crimelinkage-split{seed}")
+        for (protocol, (fit_on, score_on)), comparison_set in product(protocols.items(), (DEFAULT, BURGLARY)):
+            model = train(records_to_frame(fit_on), base_model(comparison_set), name=f"crimelinkage-split{seed}",
+                          **training_options(comparison_set))
             features = build_features(records_to_frame(score_on))
             scorer = Scorer(model, features)
             blocked, every = scorer.predict_all(), scorer.predict_all(exhaustive=True)
@@ -100,7 +105,7 @@ def bench_crimelinkage() -> None:
                       for c, s in zip(features["unique_id"], features["series_id"], strict=True)}
             for name, pairs in (("blocked", blocked), ("all pairs", every)):
                 r = pairwise_metrics(pairs, labels, "exclude")
-                print(f"crimelinkage split {seed} {protocol} ({name}): AUC {r['roc_auc']:.3f}  "
+                print(f"crimelinkage split {seed} {protocol} {comparison_set} set ({name}): AUC {r['roc_auc']:.3f}  "
                       f"AP {r['average_precision']:.3f}  TPR@1% {r['tpr_at_1pct_fpr']:.3f}  "
                       f"TPR@5% {r['tpr_at_5pct_fpr']:.3f}  linked {r['n_linked']}/{r['n_pairs']} pairs, "
                       f"missed by blocking {r['linked_pairs_missed_by_blocking']}", flush=True)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from caselink.linkage.comparison_sets import BURGLARY, DEFAULT, base_model, training_options
 from caselink.linkage.crimelinkage import crime_disjoint_split, hide_labels, load_crimelinkage
 from caselink.linkage.evaluate import pairwise_metrics
 from caselink.linkage.features import build_features, records_to_frame
-from caselink.linkage.model import load_model
 from caselink.linkage.scoring import Scorer
 from caselink.linkage.training import train
 
@@ -26,11 +28,13 @@ def test_records_series_and_split(shared_data: Path) -> None:
     assert all(r["series_id"] for r in test_records)  # the original records are not modified
 
 
-def test_model_trained_on_one_half_ranks_the_other_halfs_links(shared_data: Path) -> None:
+@pytest.mark.parametrize("comparison_set", [DEFAULT, BURGLARY])
+def test_model_trained_on_one_half_ranks_the_other_halfs_links(shared_data: Path, comparison_set: str) -> None:
     records = load_crimelinkage(shared_data / "crimelinkage")
     _, test_records = crime_disjoint_split(records, seed=2)
     test_ids = {r["case_id"] for r in test_records}
-    model = train(records_to_frame(hide_labels(records, test_ids)), load_model(None))
+    model = train(records_to_frame(hide_labels(records, test_ids)), base_model(comparison_set),
+                  **training_options(comparison_set))
     features = build_features(records_to_frame(records))
     scorer = Scorer(model, features)
     try:

@@ -66,7 +66,7 @@ def _burglaries(n: int, seed: int = 3) -> list[dict[str, object]]:
 
 def test_exact_u_counts_every_pair_of_a_small_store() -> None:
     """Splink stops counting u once each level has 100 pairs; exact_u must count all of them."""
-    from caselink.linkage.comparison_sets import BURGLARY, base_model
+    from caselink.linkage.comparison_sets import BURGLARY, DISTANCE_EDGES_KM, base_model
     from caselink.linkage.features import build_features, records_to_frame
     from caselink.linkage.training import train
 
@@ -76,7 +76,7 @@ def test_exact_u_counts_every_pair_of_a_small_store() -> None:
     x, y = features["x_km"].to_numpy(dtype=float), features["y_km"].to_numpy(dtype=float)
     left, right = np.triu_indices(len(features), 1)
     distance = np.hypot(x[left] - x[right], y[left] - y[right])
-    edges = [0.1, 0.25, 0.5, 1, 2, 4, 8]
+    edges = list(DISTANCE_EDGES_KM)
     expected = np.bincount(np.searchsorted(edges, distance, side="left"), minlength=len(edges) + 1) / len(distance)
     levels = next(c for c in model.splink_settings["comparisons"] if c["output_column_name"] == "distance")
     fitted = [lv["u_probability"] for lv in levels["comparison_levels"] if not lv.get("is_null_level")]
@@ -105,3 +105,35 @@ def test_prior_pairs_sets_how_far_m_is_shrunk() -> None:
 
     assert abs(shrunk(10.0) - 0.55) < 1e-6  # 10 labelled pairs at 0.8, 10 pseudo-pairs at 0.3
     assert abs(shrunk(1e6) - 0.3) < 1e-4 and abs(shrunk(1e-6) - 0.8) < 1e-4
+
+
+def test_kernel_smooth_spreads_a_spike_to_its_neighbours_and_keeps_the_mass() -> None:
+    from caselink.linkage.training import kernel_smooth
+
+    raw = [0.0, 0.0, 0.0, 0.5, 0.0, 0.5, 0.0, 0.0, 0.0]
+    smoothed = kernel_smooth(raw, n_pairs=50)
+    assert abs(sum(smoothed) - 1.0) < 1e-9
+    assert smoothed[4] > 0.05 and smoothed[2] > 0.0 and smoothed[6] > 0.0  # neighbours get mass
+    assert abs(smoothed[2] - smoothed[6]) < 1e-9  # symmetric spike pair, symmetric result
+    many = kernel_smooth(raw, n_pairs=10**9)  # Scott's rule: more labelled pairs, narrower kernel
+    assert many[3] > smoothed[3] and many[4] < smoothed[4]
+    assert kernel_smooth([0.0, 0.0], 10) == [0.0, 0.0]
+
+
+def test_smoothed_training_changes_only_the_named_comparisons() -> None:
+    from caselink.linkage.comparison_sets import BURGLARY, base_model
+    from caselink.linkage.features import records_to_frame
+    from caselink.linkage.training import train
+
+    stored = records_to_frame(_burglaries(80))
+    base = base_model(BURGLARY)
+    plain = train(stored, base, exact_u=True)
+    smooth = train(stored, base, exact_u=True, smooth_levels=("distance",))
+
+    def levels(model: object, name: str) -> list[dict[str, float]]:
+        comparisons = model.splink_settings["comparisons"]  # type: ignore[attr-defined]
+        return next(c for c in comparisons if c["output_column_name"] == name)["comparison_levels"]
+
+    assert levels(plain, "mo") == levels(smooth, "mo") and levels(plain, "time_gap") == levels(smooth, "time_gap")
+    assert levels(plain, "distance") != levels(smooth, "distance")
+    assert smooth.provenance["m_kernel_smoothed"] == ["distance"]

@@ -225,19 +225,21 @@ def train_command(
     name: Annotated[str | None, typer.Option("--name", help="Name recorded in the model.")] = None,
     comparisons: Annotated[str | None, typer.Option(
         "--comparisons", help="Start from a named comparison set instead of --model: 'default' (the shipped "
-        "model's, for deaths) or 'burglary' (distance 100 m-8 km, days-months, MO codes; docs/model.md).")] = None,
+        "model's, for deaths) or 'burglary' (distance 50 m-13 km and hours-half a year on fine levels "
+        "with kernel-smoothed m, MO codes by information; docs/model.md).")] = None,
 ) -> None:
     """Fit u from random pairs of this store and m from its labelled series; write a model file."""
-    from caselink.linkage.comparison_sets import ComparisonSetError, base_model
+    from caselink.linkage.comparison_sets import ComparisonSetError, base_model, training_options
     from caselink.linkage.training import TrainingError, train
 
     if labels != "series_id":
         fail(f"--labels {labels}: only 'series_id' holds ground truth in the case schema", EXIT_BAD_INPUT)
     if comparisons is not None and model_path is not None:
         fail("--comparisons and --model both name a starting model; give one of them", EXIT_BAD_INPUT)
+    options: dict[str, Any] = {}
     if comparisons is not None:
         try:
-            base = base_model(comparisons)
+            base, options = base_model(comparisons), training_options(comparisons)
         except ComparisonSetError as exc:
             fail(f"--comparisons: {exc}", EXIT_BAD_INPUT)
     else:
@@ -246,7 +248,7 @@ def train_command(
     stored = _frame(store)
     store.close()
     try:
-        model = train(stored, base, name=name or f"trained-on-{Path(out).stem}")
+        model = train(stored, base, name=name or f"trained-on-{Path(out).stem}", **options)
     except TrainingError as exc:
         fail(str(exc), EXIT_BAD_INPUT)
     try:

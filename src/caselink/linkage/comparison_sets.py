@@ -21,51 +21,66 @@ from caselink.linkage.comparisons import (
     _else,
     _level,
     _null,
-    _shared,
     _shared_bits,
     base_settings,
+    blocking_rules,
 )
 from caselink.linkage.model import DEFAULT_THRESHOLD, FORMAT, FORMAT_VERSION, LinkageModel, load_model
 
 DEFAULT = "default"
 BURGLARY = "burglary"
-BURGLARY_MO_COUNT = "burglary-mo-count"
+BURGLARY_SEASON = "burglary-season"
+# The season-wide blocking of ``burglary-season``: the two 12 km grids of the default rules, over
+# this many days instead of 30, so an offender working across a city over a season is compared.
+SEASON_DAYS = 180
 
 
 class ComparisonSetError(Exception):
     """An unknown comparison set name; the message lists the known ones."""
 
 
+# Level edges about a factor sqrt(2) apart, so the level index is a log distance and a log gap and
+# training can smooth m across neighbours (``training.kernel_smooth``).  Fixed a priori for a burglar's
+# patch (50 m to a city) and spree (hours to half a year), not fitted to any split.
+DISTANCE_EDGES_KM = (0.05, 0.07, 0.1, 0.14, 0.2, 0.3, 0.4, 0.6, 0.8, 1.1, 1.6, 2.3, 3.2, 4.5, 6.4, 9.0, 13.0)
+GAP_EDGES_DAYS = (0.5, 1, 1.5, 2, 3, 4, 6, 8, 11, 16, 23, 32, 45, 64, 90, 128, 180)
+CITY_KM = 15.0      # starting u: pairs spread uniformly over a disc of this radius ...
+YEAR_DAYS = 365.0   # ... and over a year; training replaces u with the store's own
+
+
+def _km(edge: float) -> str:
+    return f"{edge * 1000:.0f} m" if edge < 1 else f"{edge:g} km"
+
+
+def _days(edge: float) -> str:
+    return f"{edge * 24:.0f} hours" if edge < 1 else ("a day" if edge == 1 else f"{edge:g} days")
+
+
+def _graded(name: str, description: str, null_sql: str, value_sql: str, edges: tuple[float, ...],
+            share: list[float], label: Any, beyond: str) -> dict[str, Any]:
+    """Levels ``value <= edge`` for each edge, then "else"; m starts even, u at ``share``."""
+    m = 1.0 / (len(edges) + 1)
+    levels = [_null(null_sql)]
+    levels.extend(_level(f"{value_sql} <= {edge}", f"within {label(edge)}", m, max(u, 1e-6))
+                  for edge, u in zip(edges, share[:-1], strict=True))
+    levels.append(_else(m, max(share[-1], 1e-6), beyond))
+    return _comparison(name, description, levels)
+
+
 def _distance_levels() -> dict[str, Any]:
-    # Fixed a priori for a burglar's patch (100 m to a few km), not fitted to any split.
-    d = DISTANCE_SQL
-    return _comparison("distance", "distance between the two places, less location blurring", [
-        _null("x_km_l IS NULL OR x_km_r IS NULL"),
-        _level(f"{d} <= 0.1", "within 100 m", 0.12, 0.0005),
-        _level(f"{d} <= 0.25", "within 250 m", 0.12, 0.002),
-        _level(f"{d} <= 0.5", "within 500 m", 0.1, 0.006),
-        _level(f"{d} <= 1", "within 1 km", 0.15, 0.02),
-        _level(f"{d} <= 2", "within 2 km", 0.15, 0.05),
-        _level(f"{d} <= 4", "within 4 km", 0.12, 0.15),
-        _level(f"{d} <= 8", "within 8 km", 0.12, 0.3),
-        _else(0.12, 0.4735, "more than 8 km"),
-    ])
+    cumulative = [min(1.0, (edge / CITY_KM) ** 2) for edge in DISTANCE_EDGES_KM] + [1.0]
+    share = [b - a for a, b in zip([0.0, *cumulative], cumulative, strict=False)]
+    return _graded("distance", "distance between the two places, less location blurring",
+                   "x_km_l IS NULL OR x_km_r IS NULL", DISTANCE_SQL, DISTANCE_EDGES_KM, share, _km,
+                   f"more than {_km(DISTANCE_EDGES_KM[-1])}")
 
 
 def _time_levels() -> dict[str, Any]:
-    # Days to weeks: a burglar's spree, then a month, a season, a year.
-    g = GAP_SQL
-    return _comparison("time_gap", "days between the two time windows (0 when they overlap)", [
-        _null("t_lo_l IS NULL OR t_lo_r IS NULL"),
-        _level(f"{g} <= 1", "within a day", 0.15, 0.015),
-        _level(f"{g} <= 3", "within 3 days", 0.08, 0.012),
-        _level(f"{g} <= 7", "within a week", 0.1, 0.02),
-        _level(f"{g} <= 14", "within 2 weeks", 0.12, 0.04),
-        _level(f"{g} <= 30", "within a month", 0.2, 0.09),
-        _level(f"{g} <= 60", "within 2 months", 0.1, 0.15),
-        _level(f"{g} <= 120", "within 4 months", 0.1, 0.27),
-        _else(0.15, 0.403, "more than 4 months"),
-    ])
+    cumulative = [min(1.0, edge / YEAR_DAYS) for edge in GAP_EDGES_DAYS] + [1.0]
+    share = [b - a for a, b in zip([0.0, *cumulative], cumulative, strict=False)]
+    return _graded("time_gap", "days between the two time windows (0 when they overlap)",
+                   "t_lo_l IS NULL OR t_lo_r IS NULL", GAP_SQL, GAP_EDGES_DAYS, share, _days,
+                   f"more than {_days(GAP_EDGES_DAYS[-1])}")
 
 
 def _mo_bits() -> dict[str, Any]:
@@ -81,25 +96,25 @@ def _mo_bits() -> dict[str, Any]:
     ])
 
 
-def _mo_count() -> dict[str, Any]:
-    shared = _shared("mo")
-    return _comparison("mo", "scene (MO) codes: how many are shared", [
-        _null("len(mo_l) = 0 OR len(mo_r) = 0"),
-        _level(f"{shared} >= 3", "3 codes shared", 0.2, 0.02),
-        _level(f"{shared} = 2", "2 codes shared", 0.3, 0.15),
-        _level(f"{shared} = 1", "1 code shared", 0.3, 0.45),
-        _else(0.2, 0.38, "no code in common"),
-    ])
-
-
 def _burglary(mo: dict[str, Any]) -> list[dict[str, Any]]:
     return [_distance_levels(), _time_levels(), mo]
 
 
-SETS = {
-    BURGLARY: lambda: _burglary(_mo_bits()),
-    BURGLARY_MO_COUNT: lambda: _burglary(_mo_count()),
+SETS = {BURGLARY: lambda: _burglary(_mo_bits()), BURGLARY_SEASON: lambda: _burglary(_mo_bits())}
+# How training treats each set (``training.train`` keyword arguments), measured on crimelinkage.
+TRAINING_OPTIONS: dict[str, dict[str, Any]] = {
+    DEFAULT: {},
+    BURGLARY: {"exact_u": True, "smooth_levels": ("distance", "time_gap")},
+    BURGLARY_SEASON: {"exact_u": True, "smooth_levels": ("distance", "time_gap")},
 }
+
+
+def _blocking(name: str) -> list[dict[str, Any]]:
+    rules = blocking_rules()
+    if name == BURGLARY_SEASON:
+        rules.extend({"blocking_rule": f"l.{cell} = r.{cell} AND abs(l.found_day - r.found_day) <= {SEASON_DAYS}"}
+                     for cell in ("wide_a", "wide_b"))
+    return rules
 
 
 def names() -> list[str]:
@@ -108,11 +123,20 @@ def names() -> list[str]:
 
 def comparison_set(name: str) -> list[dict[str, Any]]:
     """The comparisons of the named set (not ``default``, which lives in the shipped model file)."""
-    try:
-        return SETS[name]()
-    except KeyError:
-        raise ComparisonSetError(
-            f"unknown comparison set '{name}'; choose one of: {', '.join(names())}") from None
+    if name not in SETS:
+        raise _unknown(name)
+    return SETS[name]()
+
+
+def _unknown(name: str) -> ComparisonSetError:
+    return ComparisonSetError(f"unknown comparison set '{name}'; choose one of: {', '.join(names())}")
+
+
+def training_options(name: str) -> dict[str, Any]:
+    """The ``train()`` options that go with the named set (none for ``default``: the shipped recipe)."""
+    if name not in TRAINING_OPTIONS:
+        raise _unknown(name)
+    return dict(TRAINING_OPTIONS[name])
 
 
 def base_model(name: str) -> LinkageModel:
@@ -121,6 +145,7 @@ def base_model(name: str) -> LinkageModel:
         return load_model(None)
     settings = base_settings()
     settings["comparisons"] = comparison_set(name)
+    settings["blocking_rules_to_generate_predictions"] = _blocking(name)
     return LinkageModel(format=FORMAT, format_version=FORMAT_VERSION, name=f"untrained-{name}",
-                        series_threshold=DEFAULT_THRESHOLD, corroboration_threshold=None, provenance={"comparison_set": name},
-                        splink_settings=settings)
+                        series_threshold=DEFAULT_THRESHOLD, corroboration_threshold=None,
+                        provenance={"comparison_set": name}, splink_settings=settings)

@@ -9,8 +9,10 @@ provenance in the written model says how many labelled pairs there were, so the 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from caselink.linkage.comparisons import ORDERED
@@ -65,13 +67,22 @@ def _prior(stored: pd.DataFrame, n_pairs: int) -> float:
 
 
 def train(stored: pd.DataFrame, base: LinkageModel, name: str = "trained", seed: int = SEED,
-          exact_u: bool = False, prior_pairs: float = PRIOR_PAIRS) -> LinkageModel:
+          exact_u: bool = False, prior_pairs: float = PRIOR_PAIRS, smooth_levels: Sequence[str] = ()
+          ) -> LinkageModel:
     """Fit a model on ``stored`` (stored columns including ``series_id``).
 
     The defaults are the recipe the shipped model was fitted with (``bench/linkage_train_default.py``);
-    ``exact_u`` and ``prior_pairs`` are options measured on the crimelinkage data (docs/model.md).
+    ``exact_u``, ``prior_pairs`` and ``smooth_levels`` (comparisons whose m is smoothed across
+    neighbouring levels, :func:`kernel_smooth`) are options measured on the crimelinkage data
+    (docs/model.md; ``comparison_sets.training_options`` gives each set's).
     """
     fitted, n_pairs = _fit_raw(stored, base, seed, exact_u=exact_u)
+    for comparison in fitted["comparisons"]:
+        if comparison["output_column_name"] in smooth_levels:
+            levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+            smoothed = kernel_smooth([_m_or_zero(lv.get("m_probability")) for lv in levels], n_pairs)
+            for level, m in zip(levels, smoothed, strict=True):
+                level["m_probability"] = m
     settings = _smooth(fitted, base.splink_settings, n_pairs, prior_pairs)
     n = len(stored)
     settings["probability_two_random_records_match"] = _prior(stored, n_pairs)
@@ -82,6 +93,8 @@ def train(stored: pd.DataFrame, base: LinkageModel, name: str = "trained", seed:
     }
     if exact_u:
         provenance["u"] = "every sampled pair counted (no early stop)"
+    if smooth_levels:
+        provenance["m_kernel_smoothed"] = list(smooth_levels)
     if base.provenance.get("comparison_set"):
         provenance["comparison_set"] = base.provenance["comparison_set"]
     return LinkageModel(format=FORMAT, format_version=FORMAT_VERSION, name=name,
@@ -127,6 +140,35 @@ def train_pooled(u_store: pd.DataFrame, m_stores: list[pd.DataFrame], base: Link
                         splink_settings=settings)
 
 
+def _m_or_zero(m: Any) -> float:
+    return 0.0 if m is None or (isinstance(m, float) and math.isnan(m)) else float(m)
+
+
+def kernel_smooth(m: list[float], n_pairs: int) -> list[float]:
+    """m of ordered levels spread over neighbouring levels: a Gaussian kernel density on the level index.
+
+    Why: fine levels (a burglar's 70 m against 100 m against 140 m) each hold a handful of labelled
+    pairs, so their raw m is noise; coarse levels throw the resolution away.  Porter and Reich's
+    naive Bayes smooths each marginal with a kernel for the same reason.  Levels spaced evenly on a
+    log scale make the index a log distance, and the bandwidth is Scott's rule (σ = sd · n^(-1/5),
+    in levels, from the labelled pairs themselves), so nothing is tuned by hand.  Mass that would
+    spread past either end is renormalised into the levels, so total m is kept.
+    """
+    mass = np.nan_to_num(np.asarray(m, dtype=float))
+    total = float(mass.sum())
+    if total <= 0.0 or n_pairs < 2:
+        return [float(v) for v in mass]
+    index = np.arange(len(mass), dtype=float)
+    share = mass / total
+    mean = float((share * index).sum())
+    sigma = math.sqrt(float((share * (index - mean) ** 2).sum())) * n_pairs ** -0.2
+    if sigma <= 0.0:
+        return [float(v) for v in mass]
+    kernel = np.exp(-0.5 * ((index[:, None] - index[None, :]) / sigma) ** 2)
+    kernel /= kernel.sum(axis=0, keepdims=True)
+    return [float(v) for v in kernel @ mass]
+
+
 def _smooth(fitted: dict[str, Any], base: dict[str, Any], n_pairs: int,
             prior_pairs: float = PRIOR_PAIRS) -> dict[str, Any]:
     base_levels = {c["output_column_name"]: c["comparison_levels"] for c in base["comparisons"]}
@@ -138,9 +180,8 @@ def _smooth(fitted: dict[str, Any], base: dict[str, Any], n_pairs: int,
             if level.get("is_null_level"):
                 continue
             prior_m = starting[index].get("m_probability", 0.1) if index < len(starting) else 0.1
-            m = level.get("m_probability")
             # A level no labelled pair fell in has m = 0 before shrinkage, not the starting value.
-            m = 0.0 if m is None or (isinstance(m, float) and math.isnan(m)) else float(m)
+            m = _m_or_zero(level.get("m_probability"))
             level["m_probability"] = (m * n_pairs + prior_m * prior_pairs) / (n_pairs + prior_pairs)
             level["_evidence"] = m * n_pairs + prior_m * prior_pairs
             u = level.get("u_probability")
