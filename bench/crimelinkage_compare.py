@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from caselink.linkage.comparison_sets import BURGLARY, BURGLARY_SEASON, DEFAULT, base_model
+from caselink.linkage.comparison_sets import BURGLARY, DEFAULT, base_model
 from caselink.linkage.crimelinkage import crime_disjoint_split, hide_labels, load_crimelinkage
 from caselink.linkage.evaluate import pairwise_metrics, tpr_at_fpr
 from caselink.linkage.features import build_features, records_to_frame
@@ -32,6 +32,7 @@ from caselink.linkage.training import train
 
 FOLDER = Path(__file__).resolve().parents[2] / "shared" / "data" / "crimelinkage"
 CV_FOLDS = 3
+SEASON_DAYS = 180
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Recipe:
     exact_u: bool = False
     prior_pairs: float = 10.0
     smooth_levels: tuple[str, ...] = ()
+    season_blocking: bool = False  # the two 12 km grids over SEASON_DAYS instead of 30 days
 
 
 SMOOTHED = ("distance", "time_gap")
@@ -50,14 +52,21 @@ RECIPES = [
     Recipe("burglary levels, raw m", BURGLARY, exact_u=True),
     Recipe("burglary set (smoothed m)", BURGLARY, exact_u=True, smooth_levels=SMOOTHED),
     Recipe("burglary set, shrink 100", BURGLARY, exact_u=True, smooth_levels=SMOOTHED, prior_pairs=100.0),
-    Recipe("burglary-season set (smoothed m)", BURGLARY_SEASON, exact_u=True, smooth_levels=SMOOTHED),
+    Recipe("burglary set, season-wide blocking", BURGLARY, exact_u=True, smooth_levels=SMOOTHED,
+           season_blocking=True),
 ]
 
 
 def scored_pairs(recipe: Recipe, fit_on: list[dict[str, Any]], features: pd.DataFrame
                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(blocked pairs, every pair) of the store, scored by a model trained on ``fit_on``."""
-    model = train(records_to_frame(fit_on), base_model(recipe.comparison_set), name=recipe.name,
+    base = base_model(recipe.comparison_set)
+    if recipe.season_blocking:
+        base.splink_settings["blocking_rules_to_generate_predictions"] = [
+            *base.splink_settings["blocking_rules_to_generate_predictions"],
+            *({"blocking_rule": f"l.{cell} = r.{cell} AND abs(l.found_day - r.found_day) <= {SEASON_DAYS}"}
+              for cell in ("wide_a", "wide_b"))]
+    model = train(records_to_frame(fit_on), base, name=recipe.name,
                   exact_u=recipe.exact_u, prior_pairs=recipe.prior_pairs, smooth_levels=recipe.smooth_levels)
     scorer = Scorer(model, features)
     try:

@@ -23,16 +23,11 @@ from caselink.linkage.comparisons import (
     _null,
     _shared_bits,
     base_settings,
-    blocking_rules,
 )
 from caselink.linkage.model import DEFAULT_THRESHOLD, FORMAT, FORMAT_VERSION, LinkageModel, load_model
 
 DEFAULT = "default"
 BURGLARY = "burglary"
-BURGLARY_SEASON = "burglary-season"
-# The season-wide blocking of ``burglary-season``: the two 12 km grids of the default rules, over
-# this many days instead of 30, so an offender working across a city over a season is compared.
-SEASON_DAYS = 180
 
 
 class ComparisonSetError(Exception):
@@ -100,21 +95,12 @@ def _burglary(mo: dict[str, Any]) -> list[dict[str, Any]]:
     return [_distance_levels(), _time_levels(), mo]
 
 
-SETS = {BURGLARY: lambda: _burglary(_mo_bits()), BURGLARY_SEASON: lambda: _burglary(_mo_bits())}
+SETS = {BURGLARY: lambda: _burglary(_mo_bits())}
 # How training treats each set (``training.train`` keyword arguments), measured on crimelinkage.
 TRAINING_OPTIONS: dict[str, dict[str, Any]] = {
     DEFAULT: {},
     BURGLARY: {"exact_u": True, "smooth_levels": ("distance", "time_gap")},
-    BURGLARY_SEASON: {"exact_u": True, "smooth_levels": ("distance", "time_gap")},
 }
-
-
-def _blocking(name: str) -> list[dict[str, Any]]:
-    rules = blocking_rules()
-    if name == BURGLARY_SEASON:
-        rules.extend({"blocking_rule": f"l.{cell} = r.{cell} AND abs(l.found_day - r.found_day) <= {SEASON_DAYS}"}
-                     for cell in ("wide_a", "wide_b"))
-    return rules
 
 
 def names() -> list[str]:
@@ -145,7 +131,6 @@ def base_model(name: str) -> LinkageModel:
         return load_model(None)
     settings = base_settings()
     settings["comparisons"] = comparison_set(name)
-    settings["blocking_rules_to_generate_predictions"] = _blocking(name)
     return LinkageModel(format=FORMAT, format_version=FORMAT_VERSION, name=f"untrained-{name}",
                         series_threshold=DEFAULT_THRESHOLD, corroboration_threshold=None,
                         provenance={"comparison_set": name}, splink_settings=settings)
