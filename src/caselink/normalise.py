@@ -21,6 +21,8 @@ from caselink.schema import (
     DEFAULT_TZ,
     HASHED_COLUMNS,
     LIST_FIELDS,
+    MAX_ENTITY_LENGTH,
+    MAX_LENGTHS,
     TIME_FIELDS,
     FieldError,
     hash_values,
@@ -284,6 +286,19 @@ def normalise_batch(rows: Sequence[Mapping[str, Any]], tz: ZoneInfo | None = Non
         # copying a million small lists would cost more than normalising them.
         empty: list[str] = []
         columns[name] = [empty if o[0] is None else o[0] for o in run(name, _list_value(name))]
+
+    for name, limit in MAX_LENGTHS.items():
+        column = columns.get(name) or []
+        if any(isinstance(value, str) and len(value) > limit for value in column):
+            for index, value in enumerate(column):
+                if isinstance(value, str) and len(value) > limit:
+                    add_error(index, name, f"is {len(value):,} characters long; at most {limit} can be stored")
+    for index, values in enumerate(columns["entities"]):
+        for value in values or ():
+            if len(value) > MAX_ENTITY_LENGTH:
+                add_error(index, "entities", f"'{value[:40]}...' is {len(value):,} characters long; at most "
+                          f"{MAX_ENTITY_LENGTH} can be stored")
+                break
 
     hashed = [columns[name] for name in HASHED_COLUMNS]
     columns["record_hash"] = [

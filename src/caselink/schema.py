@@ -32,6 +32,11 @@ DEFAULT_TZ = "Europe/London"
 LIST_FIELDS = ("victim_tags", "substances", "mo", "entities")
 TIME_FIELDS = ("found_at", "died_from", "died_to")
 REQUIRED_FIELDS = ("case_id", "found_at", "lat", "lon")
+# The longest value the store's columns hold (PostgreSQL enforces them; SQLite would not, so a file
+# that imports into one engine must import into the other).  tests/store pins them to the tables.
+MAX_LENGTHS = {"case_id": 200, "agency": 200, "incident_type": 50, "place_type": 100, "cause": 100,
+               "classification": 100, "outcome": 100, "series_id": 200}
+MAX_ENTITY_LENGTH = 500
 SENSITIVE_FIELDS = ("victim_ethnicity", "victim_tags", "narrative")
 
 

@@ -213,3 +213,36 @@ def test_cases_frame_lists_are_decoded_and_independent(cli, tmp_path, any_db_url
     assert sorted(lists["A1"]) == ["alcohol", "ghb"] and lists["A3"] == []
     assert lists["A1"] == lists["A2"] and lists["A1"] is not lists["A2"]
     assert list(frame["mo"]) == [[], [], []]
+
+
+def test_values_longer_than_the_columns_are_refused_on_every_engine(cli, tmp_path, any_db_url):
+    """PostgreSQL enforces column lengths and SQLite does not: the limits are checked before the
+    database sees the rows, so one file imports into both or neither, with the row and field named."""
+    long_id = "C" * 201
+    data = write(tmp_path / "long.csv", "case_id,found_at,lat,lon,entities,agency\n"
+                 + "C1,2014-06-19,51.5,0.08,,MPS\n"
+                 + f"{long_id},2014-06-19,51.5,0.08,,MPS\n"
+                 + f"C3,2014-06-19,51.5,0.08,person:{'y' * 600},{'A' * 201}\n")
+    result = cli("ingest", str(data), "--db", any_db_url)
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines[0] == f"{data}:3: case_id: is 201 characters long; at most 200 can be stored"
+    assert lines[1] == f"{data}:4: agency: is 201 characters long; at most 200 can be stored"
+    assert lines[2].startswith(f"{data}:4: entities: 'person:yyy")
+    assert lines[2].endswith("is 607 characters long; at most 500 can be stored")
+    assert n_cases(any_db_url) == 0
+
+
+def test_length_limits_are_the_tables_own():
+    from sqlalchemy import String
+
+    from caselink.schema import MAX_ENTITY_LENGTH, MAX_LENGTHS
+    from caselink.store.models import CaseEntityRow, CaseRow
+
+    columns = CaseRow.__table__.c
+    assert MAX_LENGTHS == {c.name: c.type.length for c in columns
+                           if isinstance(c.type, String) and c.type.length and c.name in MAX_LENGTHS}
+    limited = {c.name for c in columns if isinstance(c.type, String) and c.type.length}
+    assert limited - set(MAX_LENGTHS) <= {"found_at_precision", "died_from_precision", "died_to_precision",
+                                          "victim_sex", "record_hash"}  # set by caselink, never raw text
+    assert CaseEntityRow.__table__.c.entity.type.length == MAX_ENTITY_LENGTH
