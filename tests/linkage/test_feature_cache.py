@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from typing import Any
 
@@ -193,6 +194,45 @@ def test_an_unreadable_cache_falls_back_and_is_rebuilt_next_time(records: list[d
         assert isinstance(alerts, list)
         ingest(store, model, records[-5:])
         assert last_run(store)["features_rebuilt"] is True  # the forgotten cache was rebuilt
+        pd.testing.assert_frame_equal(cached_features(store), whole_store_features(store))
+    finally:
+        store.close()
+
+
+def test_long_words_and_entities_are_stored_by_hash(records: list[dict[str, Any]], any_db_url: str) -> None:
+    model = load_model(None)
+    store = CaseStore.open(any_db_url)
+    rng = random.Random(1)
+    # One "word" of 3,201 random characters: over PostgreSQL's index entry limit even compressed.
+    long_word = "z" + "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(3200))
+    try:
+        ingest(store, model, records[:-10])
+        odd = [dict(r, narrative=f"{r.get('narrative') or ''} {long_word}", entities=f"person:{'y' * 450}")
+               for r in records[-10:-8]]
+        ingest(store, model, odd)
+        assert last_run(store)["features_rebuilt"] is False
+        ingest(store, model, records[-8:])  # the long tokens are sealed now, and counted for these
+        assert last_run(store)["features_rebuilt"] is False
+        pd.testing.assert_frame_equal(cached_features(store), whole_store_features(store))
+    finally:
+        store.close()
+
+
+def test_two_imports_scoring_at_once_leave_the_cache_exact(records: list[dict[str, Any]], sqlite_url: str) -> None:
+    model = load_model(None)
+    store = CaseStore.open(sqlite_url)
+    try:
+        ingest(store, model, records[:-10])
+        first = store.ingest([Records(records[-10:-6])])
+        second = store.ingest([Records(records[-6:-3])])
+        live_first = FeatureCache(store, model).prepare(store.case_ids_changed_by(first.import_id))
+        live_second = FeatureCache(store, model).prepare(store.case_ids_changed_by(second.import_id))
+        with store.engine.begin() as connection:
+            live_first.write(connection)
+        with store.engine.begin() as connection:
+            live_second.write(connection)  # computed from the state before the first: must not count on top
+        ingest(store, model, records[-3:])
+        assert last_run(store)["features_rebuilt"] is True  # the loser dropped the state
         pd.testing.assert_frame_equal(cached_features(store), whole_store_features(store))
     finally:
         store.close()

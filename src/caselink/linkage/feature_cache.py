@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from typing import Any, cast
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Table, delete, func, insert, or_, select
+from sqlalchemy import Connection, Table, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from caselink.linkage import features as features_module
@@ -50,10 +51,20 @@ CHUNK = 500
 # (about ten lookups a case): a bulk load scores against the whole history, as before the cache.
 LOOKUP_MAX = 2000
 INCIDENT = "incident_type"  # token kind: which kinds of incident the store holds (deaths, or cases)
+# Tokens and keys longer than this are stored as their hash: an index entry has a size limit on
+# PostgreSQL (~2.7 kB), and a narrative can hold a "word" of any length.
+LONGEST_STORED = 200
 
 
 class CacheUnavailable(Exception):
     """The model's blocking rules cannot be looked up by key; the caller scores against everything."""
+
+
+def stored_token(token: str) -> str:
+    """A token or key as the cache stores it: itself, or a hash when it is too long to index."""
+    if len(token) <= LONGEST_STORED:
+        return token
+    return "#sha256:" + hashlib.sha256(token.encode()).hexdigest()
 
 
 def feature_code() -> str:
@@ -99,11 +110,12 @@ class SealedAsOf(AsOf):
 
     def _sealed(self, kind: str, tokens: set[str]) -> dict[str, int]:
         found: dict[str, int] = {}
-        ordered = sorted(tokens)
+        original = {stored_token(t): t for t in tokens}
+        ordered = sorted(original)
         for start in range(0, len(ordered), CHUNK):
             chunk = ordered[start:start + CHUNK]
-            found.update(self.connection.execute(select(COUNTS.c.token, COUNTS.c.n).where(
-                COUNTS.c.kind == kind, COUNTS.c.token.in_(chunk))).all())
+            found.update((original[token], n) for token, n in self.connection.execute(
+                select(COUNTS.c.token, COUNTS.c.n).where(COUNTS.c.kind == kind, COUNTS.c.token.in_(chunk))).all())
         return found
 
     def counts(self, kind: str, day: np.ndarray, token_lists: list[list[str]]) -> list[dict[str, int]]:
@@ -162,7 +174,7 @@ def decode_rows(texts: Sequence[str]) -> pd.DataFrame:
 # -- blocking keys ------------------------------------------------------------------------------------
 
 def _key_text(key: tuple[Any, ...]) -> str:
-    return "\x1f".join(str(v) for v in key)
+    return stored_token("\x1f".join(str(v) for v in key))
 
 
 def key_rows(rules: list[IndexedRule], features: pd.DataFrame) -> list[dict[str, Any]]:
@@ -220,10 +232,35 @@ def _stored(store: CaseStore, case_ids: Iterable[str]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
 
+def _count_rows(increments: Counter[tuple[str, str]]) -> list[dict[str, Any]]:
+    merged: Counter[tuple[str, str]] = Counter()
+    for (kind, token), n in increments.items():
+        merged[(kind, stored_token(token))] += n
+    return [{"kind": k, "token": t, "n": n} for (k, t), n in merged.items()]
+
+
+def _claim(connection: Connection, seen: str | None) -> bool:
+    """Move the cache to a new generation if it is still at ``seen``; False if another writer got there.
+
+    Why: two imports scoring at once each computed their cache update from the state they read;
+    the second to commit would count its cases on top of a state it never saw.  The loser leaves the
+    cache alone and drops its state, so the next import rebuilds it (its own alerts are unaffected).
+    """
+    fresh = uuid.uuid4().hex
+    if seen is None:
+        if connection.execute(select(STATE.c.value).where(STATE.c.name == "generation")).first() is not None:
+            return False
+        connection.execute(insert(STATE).values(name="generation", value=fresh))
+        return True
+    result = connection.execute(update(STATE).where(STATE.c.name == "generation", STATE.c.value == seen)
+                                .values(value=fresh))
+    return result.rowcount == 1
+
+
 def _upsert_counts(connection: Connection, increments: Counter[tuple[str, str]]) -> None:
     if not increments:
         return
-    rows = [{"kind": k, "token": t, "n": n} for (k, t), n in increments.items()]
+    rows = _count_rows(increments)
     dialect = connection.dialect.name
     if dialect in ("sqlite", "postgresql"):
         maker = sqlite.insert if dialect == "sqlite" else postgresql.insert
@@ -277,6 +314,7 @@ class FeatureCache:
 
     def __init__(self, store: CaseStore, model: LinkageModel) -> None:
         self.store = store
+        self.generation: str | None = None  # the cache's generation when last read (see _claim)
         self.rules = indexable(model)
         self.state_wanted = {"features": feature_code(), "rules": rules_code(self.rules)}
 
@@ -298,6 +336,7 @@ class FeatureCache:
         """Features and candidates for ``new_ids``, from the cache when it can serve, else rebuilt."""
         with self.store.reading() as connection:
             state = _read_state(connection)
+            self.generation = state.get("generation")
             stale, removed = self._stale(connection)
             sealed_day = int(state.get("sealed_day", "0"))
             usable = (all(state.get(k) == v for k, v in self.state_wanted.items()) and not removed
@@ -344,6 +383,9 @@ class FeatureCache:
         kinds = {t for (k, t) in totals if k == INCIDENT} | {t for t in tail["incident_type"] if isinstance(t, str)}
 
         def write(target: Connection) -> None:
+            if self.generation is None or not _claim(target, self.generation):
+                target.execute(delete(STATE))
+                return
             _write_cases(target, self.rules, tail_features, hashes, new_sealed_day)
             _upsert_counts(target, increments)
             _save_state(target, {**self.state_wanted, "sealed_day": str(new_sealed_day)})
@@ -365,17 +407,23 @@ class FeatureCache:
                 increments[(INCIDENT, kind)] += 1
         hashes = dict(zip(stored["case_id"].astype(str), stored["record_hash"], strict=True))
         with self.store.engine.begin() as connection:
-            for table in (KEYS, CACHE, COUNTS, STATE):
-                connection.execute(delete(table))
-            _write_cases(connection, self.rules, features, hashes, sealed_day)
-            rows = [{"kind": k, "token": t, "n": n} for (k, t), n in increments.items()]
-            for start in range(0, len(rows), 20000):
-                connection.execute(insert(COUNTS), rows[start:start + 20000])
-            _save_state(connection, {**self.state_wanted, "sealed_day": str(sealed_day)})
+            claimed = _claim(connection, self.generation)
+            if claimed:
+                for table in (KEYS, CACHE, COUNTS):
+                    connection.execute(delete(table))
+                connection.execute(delete(STATE).where(STATE.c.name != "generation"))
+                _write_cases(connection, self.rules, features, hashes, sealed_day)
+                rows = _count_rows(increments)
+                for start in range(0, len(rows), 20000):
+                    connection.execute(insert(COUNTS), rows[start:start + 20000])
+                _save_state(connection, {**self.state_wanted, "sealed_day": str(sealed_day)})
         wanted = set(new_ids)
         is_new = features["unique_id"].isin(wanted)
-        with self.store.reading() as connection:
-            history = self._candidates(connection, features[is_new], exclude=wanted)
+        if claimed:
+            with self.store.reading() as connection:
+                history = self._candidates(connection, features[is_new], exclude=wanted)
+        else:  # another import rebuilt the cache meanwhile: score against everything read here
+            history = features[~is_new].reset_index(drop=True)
         from caselink.linkage.features import rarity_table
         from caselink.linkage.pipeline import noun_for
         return LiveInputs(new=features[is_new].reset_index(drop=True), history=history,
