@@ -9,6 +9,7 @@ a batch of one.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -225,6 +226,44 @@ def _apply(column: Sequence[Any], rule: Callable[[Any], Outcome]) -> tuple[list[
     return out, notable
 
 
+def _check_storable(columns: dict[str, list[Any]], add_error: Callable[[int, str, str], None]) -> None:
+    """Refuse what one engine would store and the other not: over-long values, NUL characters.
+
+    Why here: PostgreSQL enforces column lengths and rejects NUL (0x00) in text, SQLite does neither,
+    so without this a file imports into one and fails with a traceback in the other.  Each column is
+    scanned in C (``join``, ``map``) and only walked row by row when it holds a problem.
+    """
+    for name, limit in MAX_LENGTHS.items():
+        column = columns.get(name) or []
+        if max(map(len, filter(None, column)), default=0) > limit:
+            for index, value in enumerate(column):
+                if value and len(value) > limit:
+                    add_error(index, name, f"is {len(value):,} characters long; at most {limit} can be stored")
+    entities = columns.get("entities") or []
+    if max(map(len, itertools.chain.from_iterable(filter(None, entities))), default=0) > MAX_ENTITY_LENGTH:
+        for index, values in enumerate(entities):
+            for value in values or ():
+                if len(value) > MAX_ENTITY_LENGTH:
+                    add_error(index, "entities", f"'{value[:40]}...' is {len(value):,} characters long; at most "
+                              f"{MAX_ENTITY_LENGTH} can be stored")
+                    break
+    for name, column in columns.items():
+        first = next((v for v in column if v is not None and v != []), None)
+        if not isinstance(first, str | list):
+            continue
+        try:
+            joined = "".join(itertools.chain.from_iterable(filter(None, column))) if isinstance(first, list) \
+                else "".join(filter(None, column))
+        except TypeError:  # mixed kinds in one column: look at every value
+            joined = "\x00"
+        if "\x00" not in joined:
+            continue
+        for index, value in enumerate(column):
+            items = value if isinstance(value, list) else [value]
+            if any(isinstance(item, str) and "\x00" in item for item in items):
+                add_error(index, name, "contains a NUL character (0x00), which the store cannot hold; remove it")
+
+
 def normalise_batch(rows: Sequence[Mapping[str, Any]], tz: ZoneInfo | None = None) -> Batch:
     """Validate and normalise ``rows`` (raw mappings) column by column.
 
@@ -287,18 +326,7 @@ def normalise_batch(rows: Sequence[Mapping[str, Any]], tz: ZoneInfo | None = Non
         empty: list[str] = []
         columns[name] = [empty if o[0] is None else o[0] for o in run(name, _list_value(name))]
 
-    for name, limit in MAX_LENGTHS.items():
-        column = columns.get(name) or []
-        if any(isinstance(value, str) and len(value) > limit for value in column):
-            for index, value in enumerate(column):
-                if isinstance(value, str) and len(value) > limit:
-                    add_error(index, name, f"is {len(value):,} characters long; at most {limit} can be stored")
-    for index, values in enumerate(columns["entities"]):
-        for value in values or ():
-            if len(value) > MAX_ENTITY_LENGTH:
-                add_error(index, "entities", f"'{value[:40]}...' is {len(value):,} characters long; at most "
-                          f"{MAX_ENTITY_LENGTH} can be stored")
-                break
+    _check_storable(columns, add_error)
 
     hashed = [columns[name] for name in HASHED_COLUMNS]
     columns["record_hash"] = [

@@ -246,3 +246,20 @@ def test_length_limits_are_the_tables_own():
     assert limited - set(MAX_LENGTHS) <= {"found_at_precision", "died_from_precision", "died_to_precision",
                                           "victim_sex", "record_hash"}  # set by caselink, never raw text
     assert CaseEntityRow.__table__.c.entity.type.length == MAX_ENTITY_LENGTH
+
+
+def test_nul_characters_are_refused_on_every_engine(cli, tmp_path, any_db_url):
+    """PostgreSQL cannot hold NUL (0x00) in text; SQLite can: refused on both, with row and field."""
+    data = tmp_path / "nul.csv"
+    data.write_bytes(b"case_id,found_at,lat,lon,narrative\nN1,2014-06-19,51.5,0.08,fine\n"
+                     b"N2,2014-06-19,51.5,0.08,found \x00 here\n")
+    result = cli("ingest", str(data), "--db", any_db_url)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == (f"{data}:3: narrative: contains a NUL character (0x00), which the store "
+                                             "cannot hold; remove it")
+    listed = write(tmp_path / "nul.jsonl", '{"case_id": "N3", "found_at": "2014-06-19", "lat": 51.5, "lon": 0.08, '
+                   '"mo": ["body_moved", "a\\u0000b"]}\n')
+    result = cli("ingest", str(listed), "--db", any_db_url)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0].startswith(f"{listed}:1: mo: contains a NUL character")
+    assert n_cases(any_db_url) == 0
