@@ -37,6 +37,8 @@ REQUIRED_FIELDS = ("case_id", "found_at", "lat", "lon")
 MAX_LENGTHS = {"case_id": 200, "agency": 200, "incident_type": 50, "place_type": 100, "cause": 100,
                "classification": 100, "outcome": 100, "series_id": 200}
 MAX_ENTITY_LENGTH = 500
+EARLIEST_YEAR = 1800
+LATEST_YEAR = 2200
 SENSITIVE_FIELDS = ("victim_ethnicity", "victim_tags", "narrative")
 
 
@@ -125,6 +127,10 @@ def parse_when(value: Any, tz: ZoneInfo) -> tuple[datetime, int, Literal["date",
             if _ISO_SHAPE.match(text):  # the right shape but an impossible date or time
                 raise ValueError(f"'{text}' is not a valid date or time ({exc})") from None
             raise ValueError(f"'{text}' is not an ISO 8601 date or datetime (e.g. 2014-06-19T04:30:00)") from None
+    if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
+        # Year 1 or 9999 is a typing slip, not a death; and the engine's day arithmetic (pandas,
+        # nanoseconds since 1970) cannot hold such dates, so they would fail far from the file.
+        raise ValueError(f"year {parsed.year} is outside {EARLIEST_YEAR}..{LATEST_YEAR}; check the date")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
     offset = parsed.utcoffset() or timedelta(0)

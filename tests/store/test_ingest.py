@@ -263,3 +263,20 @@ def test_nul_characters_are_refused_on_every_engine(cli, tmp_path, any_db_url):
     assert result.exit_code == 2
     assert result.stderr.splitlines()[0].startswith(f"{listed}:1: mo: contains a NUL character")
     assert n_cases(any_db_url) == 0
+
+
+def test_implausible_years_are_refused_not_a_traceback(cli, tmp_path, any_db_url):
+    """Year 1 with an offset overflowed the UTC conversion; year 1 without one broke linkage later."""
+    data = write(tmp_path / "years.csv", "case_id,found_at,lat,lon,died_from\n"
+                 "Y1,0001-01-01T00:00+05:00,51.5,0.08,\n"
+                 "Y2,9999-12-31T23:59-05:00,51.5,0.08,\n"
+                 "Y3,2014-06-19,51.5,0.08,1066-10-14\n"
+                 "Y4,1900-01-01,51.5,0.08,\n")
+    result = cli("ingest", str(data), "--db", any_db_url)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[:3] == [
+        f"{data}:2: found_at: year 1 is outside 1800..2200; check the date",
+        f"{data}:3: found_at: year 9999 is outside 1800..2200; check the date",
+        f"{data}:4: died_from: year 1066 is outside 1800..2200; check the date",
+    ]
+    assert n_cases(any_db_url) == 0
