@@ -24,6 +24,7 @@ from caselink.web import db, errors, views
 from caselink.web.permissions import PUBLIC
 from caselink.web.routing import RouteSpec, Views
 from caselink.web.settings import WebSettings
+from caselink.web.turns import Turns
 
 HERE = Path(__file__).resolve().parent
 
@@ -39,9 +40,10 @@ def create_app(db_url: str | None = None, settings: WebSettings | None = None) -
                     "an `X-Justification` header and is written to the audit log.",
     )
     app.state.store = store
-    app.state.engine = store.engine
+    app.state.engine = db.writer(store.engine)
     app.state.reader = db.reader(store.engine)
     app.state.settings = settings
+    app.state.turns = Turns()
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     assets_dir = settings.resolved_assets_dir()
     app.state.assets_available = assets_dir is not None
@@ -60,7 +62,7 @@ def create_app(db_url: str | None = None, settings: WebSettings | None = None) -
     _security_headers(app, settings)
     app.add_middleware(DropEmptyFormFields)
     app.router.add_event_handler("startup", _freeze_startup_objects)
-    app.router.add_event_handler("shutdown", lambda: db.dispose_reader(store.engine))
+    app.router.add_event_handler("shutdown", lambda: db.dispose(store.engine))
     app.router.add_event_handler("shutdown", store.close)
     return app
 

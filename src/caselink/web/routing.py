@@ -90,8 +90,13 @@ def _principal(request: Request, engine: Engine, reader: Engine, settings: WebSe
     return None
 
 
-def guard(permission: str, api: bool) -> Callable[..., Any]:
-    """A dependency that authenticates, checks ``permission`` and CSRF, and builds the :class:`Ctx`."""
+def guard(permission: str, api: bool, on_loop: bool = False) -> Callable[..., Any]:
+    """A dependency that authenticates, checks ``permission`` and CSRF, and builds the :class:`Ctx`.
+
+    For a hot page (``on_loop``) it first waits for the request's turn on the event loop
+    (:mod:`caselink.web.turns`): from there the token lookup and the page itself run to the end
+    without awaiting anything, so the whole request is one turn.
+    """
 
     async def dependency(request: Request) -> Ctx:
         if "\x00" in unquote(request.url.path + "?" + request.url.query):
@@ -100,7 +105,11 @@ def guard(permission: str, api: bool) -> Callable[..., Any]:
         engine: Engine = request.app.state.engine
         reader: Engine = request.app.state.reader
         settings: WebSettings = request.app.state.settings
-        principal = _principal(request, engine, reader, settings)
+        if on_loop:
+            async with request.app.state.turns.turn():
+                principal = _principal(request, engine, reader, settings)
+        else:
+            principal = _principal(request, engine, reader, settings)
         request.state.principal = principal
         if permission != PUBLIC:
             if principal is None:
@@ -169,7 +178,7 @@ class Views:
         # Annotations resolved here, in the handler's module: FastAPI would look in this one.
         signature = inspect.signature(handler, eval_str=True)
         parameters = [
-            p.replace(default=Depends(guard(permission, as_api)), kind=inspect.Parameter.KEYWORD_ONLY)
+            p.replace(default=Depends(guard(permission, as_api, on_loop)), kind=inspect.Parameter.KEYWORD_ONLY)
             if p.name == "ctx" else p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
             for p in signature.parameters.values()
         ]
