@@ -389,14 +389,14 @@ def run(args: argparse.Namespace, db_url: str, n_cases: int, seconds: float, pg:
     print(f"client CPU ({args.client}, {LOOP_NAME}): {client_cpu * 1000 / max(n_ok, 1):.2f} ms per request")
     if pg is not None:
         print(f"PostgreSQL CPU (postmaster and backends): {db_cpu * 1000 / max(n_ok, 1):.2f} ms per request")
-    print(f"{'page':<8} {'requests':>9} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    print(f"{'page':<8} {'requests':>9} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>7}")
     for page in PAGES:
         values = np.array(result[page]) * 1000
         if len(values) == 0:
-            print(f"{page:<8} {0:>9} {'-':>7} {'-':>8} {'-':>8} {int(errors[page]):>7}")
+            print(f"{page:<8} {0:>9} {'-':>7} {'-':>8} {'-':>8} {'-':>8} {int(errors[page]):>7}")
             continue
         print(f"{page:<8} {len(values):>9} {len(values) / seconds:>7.1f} {np.percentile(values, 50):>8.1f} "
-              f"{np.percentile(values, 99):>8.1f} {int(errors[page]):>7}")
+              f"{np.percentile(values, 99):>8.1f} {values.max():>8.1f} {int(errors[page]):>7}")
 
 
 if __name__ == "__main__":
