@@ -51,6 +51,7 @@ def test_supersede_never_edits(connection: Connection) -> None:
     (("d1", "classification", "probably fine", "DI A", "r"), AssuranceError, "is not a classification"),
     (("d1", "classification", "homicide", "", "r"), MissingField, "officer"),
     (("d1", "classification", "homicide", "DI A", " "), MissingField, "rationale"),
+    (("d1", "classification", "homicide", "DI A", "seen \x00 here"), AssuranceError, "NUL"),
 ])
 def test_bad_decisions_write_nothing(connection: Connection, args: tuple, error: type, words: str) -> None:
     with pytest.raises(error, match=words):

@@ -31,7 +31,14 @@ KINDS = ("classification", "referral", "closure", "line_of_enquiry")
 def _required(value: str | None, what: str, option: str) -> str:
     if value is None or not value.strip():
         raise MissingField(f"{what} is required: pass {option}")
-    return value.strip()
+    return _storable(value.strip(), what)
+
+
+def _storable(value: str, what: str) -> str:
+    # PostgreSQL cannot hold NUL in text (SQLite can): refused here, named, on both engines.
+    if "\x00" in value:
+        raise AssuranceError(f"{what} contains a NUL character (0x00); remove it")
+    return value
 
 
 def decide(connection: Connection, case_id: str, kind: str, value: str, officer: str, rationale: str,
@@ -66,7 +73,8 @@ def decide(connection: Connection, case_id: str, kind: str, value: str, officer:
     moment = utc_naive(now)
     decision_id = int(connection.execute(DECISIONS.insert().values(
         case_id=case_id, kind=kind, value=value, officer=officer, rationale=rationale,
-        alternatives=alternatives.strip() if alternatives else None, made_at=moment, supersedes=supersedes,
+        alternatives=_storable(alternatives.strip(), "the alternatives") if alternatives else None, made_at=moment,
+        supersedes=supersedes,
         requires_signoff=False, audit_seq=0,
     )).inserted_primary_key[0])  # type: ignore[index]
     pending_rules = signoff_rules_matching(connection, decision_id, rules)
