@@ -63,3 +63,45 @@ def test_a_case_read_through_the_app_is_logged_once_on_both_engines(any_db_url: 
             assert [e.officer for e in reads] == ["ana"] * 3
         with app.state.engine.connect() as connection:  # verify streams (a server-side cursor on PostgreSQL)
             assert verify(connection).ok
+
+
+def test_sign_in_checks_the_password_without_holding_the_writer_lock(any_db_url: str, monkeypatch: Any) -> None:
+    """argon2 takes ~0.25 s on purpose; under the writer lock it stalled every audit append (every hot
+    page) of the process for that long.  The lockout still counts: checked with a wrong password."""
+    import threading
+
+    from caselink.web import db
+
+    with CaseStore.open(any_db_url) as store:
+        engine = writer(store.engine)
+        auth.add_user(engine, "ana", "analyst", "correct horse battery")
+        lock_free_while_hashing: list[bool] = []
+        real_verify = auth._verify
+
+        def verify_and_look(password_hash: str, password: str) -> bool:
+            outcome: list[bool] = []
+
+            def try_lock() -> None:  # from another thread: the RLock is re-entrant for its owner
+                lock = db._writer_lock(engine)
+                outcome.append(lock.acquire(blocking=False))
+                if outcome[0]:
+                    lock.release()
+
+            probe = threading.Thread(target=try_lock)
+            probe.start()
+            probe.join()
+            lock_free_while_hashing.append(outcome[0])
+            return real_verify(password_hash, password)
+
+        monkeypatch.setattr(auth, "_verify", verify_and_look)
+        try:
+            assert auth.sign_in(engine, "ana", "correct horse battery").principal.role == "analyst"
+            for _ in range(2):
+                try:
+                    auth.sign_in(engine, "ana", "wrong password!!", lockout_failures=2)
+                except auth.AuthError as refused:
+                    last_refusal = str(refused)
+            assert "locked" in last_refusal
+            assert lock_free_while_hashing == [True, True, True]
+        finally:
+            dispose(store.engine)

@@ -123,40 +123,57 @@ class NewSession:
 
 def sign_in(engine: Engine, name: str, password: str, *, lockout_failures: int = 5,
             lockout_minutes: int = 10) -> NewSession:
-    """Check a password and open a session, counting failures towards a lockout."""
+    """Check a password and open a session, counting failures towards a lockout.
+
+    The password is checked (argon2: about a quarter of a second of CPU, on purpose) outside the
+    writer lock and outside any transaction.  Inside them it blocked every other writer for that
+    long, and every hot page appends to the audit log through the same lock on the event loop: one
+    sign-in stalled every request of the process.  The account is read again in the short write
+    transaction that follows, so a lock, a disabled account or a changed password that arrived
+    meanwhile is honoured, and concurrent failures are counted in SQL, none lost.
+    """
     current = now_utc()
+    with engine.connect() as connection:
+        user = connection.execute(select(USERS).where(USERS.c.name == name)).mappings().first()
+    if user is None or user["password_hash"] is None:
+        _verify(_DUMMY_HASH, password)
+        raise AuthError("name or password is wrong")
+    locked = (f"this account is locked after repeated failed sign-ins; try again in {lockout_minutes} minutes "
+              "or ask an administrator")
+    if user["locked_until"] and user["locked_until"] > current:
+        raise AuthError(locked)
+    password_ok = _verify(user["password_hash"], password)
     refusal: str | None = None
+    session_id, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     # The failure count must commit even though the sign-in is refused, so the refusal is raised
     # only after the transaction ends.
     with writing(engine) as connection:
-        user = connection.execute(select(USERS).where(USERS.c.name == name)).mappings().first()
-        if user is None or user["password_hash"] is None:
-            _verify(_DUMMY_HASH, password)
-            refusal = "name or password is wrong"
-        elif user["locked_until"] and user["locked_until"] > current:
-            refusal = ("this account is locked after repeated failed sign-ins; try again in "
-                       f"{lockout_minutes} minutes or ask an administrator")
-        elif not _verify(user["password_hash"], password):
-            failures = int(user["failed_signins"]) + 1
+        fresh = connection.execute(select(USERS).where(USERS.c.name == name)).mappings().first()
+        if fresh is None or fresh["password_hash"] != user["password_hash"]:
+            refusal = "name or password is wrong"  # deleted, or the password changed while we checked
+        elif fresh["locked_until"] and fresh["locked_until"] > current:
+            refusal = locked
+        elif not password_ok:
+            failures = connection.execute(
+                update(USERS).where(USERS.c.name == name).values(failed_signins=USERS.c.failed_signins + 1)
+                .returning(USERS.c.failed_signins)).scalar_one()
             if failures >= lockout_failures:
                 connection.execute(update(USERS).where(USERS.c.name == name).values(
                     failed_signins=0, locked_until=current + timedelta(minutes=lockout_minutes)))
                 refusal = f"too many failed sign-ins: this account is locked for {lockout_minutes} minutes"
             else:
-                connection.execute(update(USERS).where(USERS.c.name == name).values(failed_signins=failures))
                 refusal = "name or password is wrong"
-        elif user["disabled"]:
+        elif fresh["disabled"]:
             refusal = "this account is disabled; ask an administrator"
         else:
             connection.execute(update(USERS).where(USERS.c.name == name).values(failed_signins=0,
                                                                                 locked_until=None))
-            session_id, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
             connection.execute(SESSIONS.insert().values(
                 id_hash=digest(session_id), user_name=name, csrf_token=csrf, created_at=current,
                 last_seen=current, justified={}))
-    if refusal is not None or user is None:
+    if refusal is not None or fresh is None:
         raise AuthError(refusal or "name or password is wrong")
-    return NewSession(session_id, csrf, Principal(name, user["role"], digest(session_id), csrf))
+    return NewSession(session_id, csrf, Principal(name, fresh["role"], digest(session_id), csrf))
 
 
 def _verify(password_hash: str, password: str) -> bool:
