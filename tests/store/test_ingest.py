@@ -112,6 +112,8 @@ def test_quoted_newlines_keep_line_numbers_honest(cli, tmp_path, sqlite_url):
 @pytest.mark.parametrize(("name", "content", "fragment"), [
     ("empty.csv", "", "is empty"),
     ("nocols.csv", "case_id,lat,lon\nX,1,2\n", "missing column(s) found_at"),
+    ("twice.csv", "case_id,found_at,lat,lon,lat\nX,2014-06-19,51.5,0.08,52\n", "'lat' at columns 3, 5"),
+    ("semicolons.csv", "case_id;found_at;lat;lon\nX;2014-06-19;51.5;0.08\n", "looks separated by ';' or tabs"),
     ("json.csv", '{"case_id": "x"}\n', "looks like JSON"),
     ("notes.txt", "hello", "unknown file type"),
     ("broken.jsonl", "not json at all\n", "is not JSON Lines"),

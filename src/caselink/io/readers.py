@@ -36,11 +36,20 @@ def detect_format(path: Path) -> str:
 
 
 def _check_columns(path: str, columns: list[str], geo: bool = False) -> list[str]:
+    repeated = sorted({c for c in columns if c and columns.count(c) > 1})
+    if repeated:
+        # Two "lat" columns would silently keep one of them: which one the file meant is not ours to guess.
+        where = "; ".join(f"'{c}' at columns {', '.join(str(i + 1) for i, x in enumerate(columns) if x == c)}"
+                          for c in repeated)
+        raise SourceError(path, f"repeats column(s) {where}; keep one of each")
     required = [c for c in REQUIRED_FIELDS if not (geo and c in ("lat", "lon"))]
     missing = [c for c in required if c not in columns]
     if missing:
+        hint = ""
+        if len(columns) == 1 and any(sep in columns[0] for sep in (";", "\t")):
+            hint = " (the header looks separated by ';' or tabs; caselink reads comma-separated CSV)"
         raise SourceError(path, f"missing column(s) {', '.join(missing)}; the case schema requires "
-                                f"{', '.join(REQUIRED_FIELDS)} (see docs/schema.md)")
+                                f"{', '.join(REQUIRED_FIELDS)} (see docs/schema.md){hint}")
     extra = [c for c in columns if c not in KNOWN_COLUMNS]
     return [f"{path}: column(s) {', '.join(extra)} are not in the case schema and were not imported"] if extra else []
 
