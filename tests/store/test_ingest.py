@@ -282,3 +282,16 @@ def test_implausible_years_are_refused_not_a_traceback(cli, tmp_path, any_db_url
         f"{data}:4: died_from: year 1066 is outside 1800..2200; check the date",
     ]
     assert n_cases(any_db_url) == 0
+
+
+def test_geojson_properties_that_contradict_the_point_are_refused(cli, tmp_path, sqlite_url):
+    data = write(tmp_path / "two.geojson", json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [0.08, 51.5]},
+         "properties": {"case_id": "G1", "found_at": "2014-06-19", "lat": 51.5, "lon": "0.08"}},
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [0.08, 51.5]},
+         "properties": {"case_id": "G2", "found_at": "2014-06-19", "lat": 40}}]}))
+    result = cli("ingest", str(data), "--db", sqlite_url)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == (f"{data}:2: geometry: the properties give lat 40 (the Point says 51.5); "
+                                             "keep one")
+    assert n_cases(sqlite_url) == 0

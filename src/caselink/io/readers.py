@@ -210,11 +210,23 @@ class GeoJsonSource(_FileSource):
                 properties.setdefault("lat", None)
                 properties.setdefault("lon", None)
             else:
+                differing = [f"{name} {given} (the Point says {value})"
+                             for name, value in (("lat", coordinates[1]), ("lon", coordinates[0]))
+                             if (given := properties.get(name)) not in (None, "") and not _same_number(given, value)]
+                if differing:  # two places for one death: which is right is not ours to guess
+                    properties["__geometry__"] = f"the properties give {' and '.join(differing)}; keep one"
                 properties["lon"], properties["lat"] = coordinates[0], coordinates[1]
             yield index, properties
         if extra:
             self._warnings = [f"{self.path}: propert(ies) {', '.join(sorted(extra))} are not in the case schema "
                               "and were not imported"]
+
+
+def _same_number(given: Any, value: Any) -> bool:
+    try:
+        return abs(float(given) - float(value)) <= 1e-7
+    except (TypeError, ValueError):
+        return False
 
 
 def open_source(path: str | Path) -> RecordSource:
