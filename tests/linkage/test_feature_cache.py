@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterator
 from typing import Any
@@ -234,5 +235,35 @@ def test_two_imports_scoring_at_once_leave_the_cache_exact(records: list[dict[st
         ingest(store, model, records[-3:])
         assert last_run(store)["features_rebuilt"] is True  # the loser dropped the state
         pd.testing.assert_frame_equal(cached_features(store), whole_store_features(store))
+    finally:
+        store.close()
+
+
+def test_explain_reads_two_cached_rows_only_while_they_are_current(records: list[dict[str, Any]],
+                                                                   sqlite_url: str, cli: Any) -> None:
+    from caselink.linkage.feature_cache import forget_cache
+
+    model = load_model(None)
+    store = CaseStore.open(sqlite_url)
+    try:
+        ingest(store, model, records[:-10])
+        pair = [records[-20]["case_id"], records[-30]["case_id"]]
+        cached = FeatureCache(store, model).features_for(pair)
+        assert cached is not None
+        whole = whole_store_features(store)
+        pd.testing.assert_frame_equal(cached, whole[whole["unique_id"].isin(pair)].reset_index(drop=True))
+        from_cache = cli("explain", *pair, "--db", sqlite_url, "--json")
+        forget_cache(store)
+        assert FeatureCache(store, model).features_for(pair) is None
+        from_store = cli("explain", *pair, "--db", sqlite_url, "--json")  # the whole-store path
+        assert from_cache.exit_code == 0 and from_store.exit_code == 0, from_cache.stderr + from_store.stderr
+        assert json.loads(from_cache.stdout) == json.loads(from_store.stdout)
+        ingest(store, model, records[-10:-5])  # rebuilds the forgotten cache
+        # A case imported without scoring, found after both: their rows are still current.
+        store.ingest([Records(records[-5:])])
+        assert FeatureCache(store, model).features_for(pair) is not None
+        # One found before them changes what they saw: the cache must not answer.
+        store.ingest([Records([dict(records[5], case_id="LATE-2", series_id=None)])])
+        assert FeatureCache(store, model).features_for(pair) is None
     finally:
         store.close()

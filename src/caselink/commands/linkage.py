@@ -23,7 +23,7 @@ from caselink.commands.common import (
     print_json,
     warn,
 )
-from caselink.store import CaseStore
+from caselink.store import CaseFilter, CaseStore
 
 ModelOption = Annotated[
     Path | None, typer.Option("--model", help="Linkage model JSON (default: the model shipped with caselink).")
@@ -175,20 +175,18 @@ def explain_command(
 ) -> None:
     """Show why two cases are (or are not) linked: each comparison's level and weight, as a waterfall."""
     from caselink.linkage.explain import waterfall
-    from caselink.linkage.features import build_features
     from caselink.linkage.scoring import Scorer, level_labels
 
     model = _model(model_path)
     if case_a == case_b:
         fail("give two different case ids", EXIT_BAD_INPUT)
     store = open_store(db)
-    stored = _frame(store)
+    known = set(store.cases_frame(["case_id"], CaseFilter(case_ids=(case_a, case_b)))["case_id"])
     for case_id in (case_a, case_b):
-        if case_id not in set(stored["case_id"]):
+        if case_id not in known:
             fail(f"unknown case id '{case_id}'; list ids with 'caselink cases list'", EXIT_BAD_INPUT)
+    pair_rows = _pair_features(store, model, [case_a, case_b])
     store.close()
-    features = build_features(stored)
-    pair_rows = features[features["unique_id"].isin([case_a, case_b])]
     earlier, later = pair_rows.iloc[0:1], pair_rows.iloc[1:2]
     scorer = Scorer(model, earlier)
     try:
@@ -210,6 +208,22 @@ def explain_command(
         bar = ("+" if step["weight"] >= 0 else "-") * min(40, int(round(abs(step["weight"]))))
         typer.echo(f"  {step['comparison']:<12} {step['level']:<44} {step['weight']:+7.2f}  "
                    f"{step['cumulative']:+7.2f}  {bar}")
+
+
+def _pair_features(store: CaseStore, model: Any, case_ids: list[str]) -> Any:
+    """Two cases' features as of their dates: from the feature cache when it is current (two rows),
+    else built from the whole store (every earlier case counts)."""
+    from caselink.linkage.feature_cache import CacheUnavailable, FeatureCache
+    from caselink.linkage.features import build_features
+
+    try:
+        cached = FeatureCache(store, model).features_for(case_ids)
+    except CacheUnavailable:
+        cached = None
+    if cached is not None:
+        return cached
+    features = build_features(_frame(store))
+    return features[features["unique_id"].isin(case_ids)].reset_index(drop=True)
 
 
 def _register(scorer: Any, frame: Any) -> Any:
