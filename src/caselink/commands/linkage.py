@@ -174,8 +174,7 @@ def explain_command(
     as_json: JsonOption = False,
 ) -> None:
     """Show why two cases are (or are not) linked: each comparison's level and weight, as a waterfall."""
-    from caselink.linkage.explain import waterfall
-    from caselink.linkage.scoring import Scorer, level_labels
+    from caselink.linkage.explain import explain_cases
 
     model = _model(model_path)
     if case_a == case_b:
@@ -185,20 +184,10 @@ def explain_command(
     for case_id in (case_a, case_b):
         if case_id not in known:
             fail(f"unknown case id '{case_id}'; list ids with 'caselink cases list'", EXIT_BAD_INPUT)
-    pair_rows = _pair_features(store, model, [case_a, case_b])
+    result = explain_cases(store, model, case_a, case_b)
     store.close()
-    earlier, later = pair_rows.iloc[0:1], pair_rows.iloc[1:2]
-    scorer = Scorer(model, earlier)
-    try:
-        # Explanations must not depend on blocking: compare the pair whatever the rules say.
-        pairs = scorer.linker.inference.predict_between(
-            scorer.history, _register(scorer, later), blocking_rules_to_generate_predictions=["1=1"],
-            warning_mode="never")
-        frame = scorer._collect(pairs)
-    finally:
-        scorer.close()
-    result = waterfall(frame.iloc[0], model, level_labels(model))
-    result["linked"] = result["probability"] >= model.series_threshold
+    if result is None:  # pragma: no cover - both ids were just found
+        fail("the two cases could not be compared", 1)
     if as_json:
         print_json(result)
         return
@@ -208,27 +197,6 @@ def explain_command(
         bar = ("+" if step["weight"] >= 0 else "-") * min(40, int(round(abs(step["weight"]))))
         typer.echo(f"  {step['comparison']:<12} {step['level']:<44} {step['weight']:+7.2f}  "
                    f"{step['cumulative']:+7.2f}  {bar}")
-
-
-def _pair_features(store: CaseStore, model: Any, case_ids: list[str]) -> Any:
-    """Two cases' features as of their dates: from the feature cache when it is current (two rows),
-    else built from the whole store (every earlier case counts)."""
-    from caselink.linkage.feature_cache import CacheUnavailable, FeatureCache
-    from caselink.linkage.features import build_features
-
-    try:
-        cached = FeatureCache(store, model).features_for(case_ids)
-    except CacheUnavailable:
-        cached = None
-    if cached is not None:
-        return cached
-    features = build_features(_frame(store))
-    return features[features["unique_id"].isin(case_ids)].reset_index(drop=True)
-
-
-def _register(scorer: Any, frame: Any) -> Any:
-    scorer._create("cl_explain", frame)
-    return scorer.api.register("cl_explain", table_name="cl_explain_in")
 
 
 def train_command(

@@ -121,3 +121,43 @@ def waterfall(pair: pd.Series | dict[str, Any], model: LinkageModel,
         "probability": round(float(pair["match_probability"]), 4),
         "steps": steps,
     }
+
+
+def pair_features(store: Any, model: LinkageModel, case_ids: list[str]) -> pd.DataFrame:
+    """Cases' features as of their dates, in found order: from the feature cache when it is current
+    (a few rows), else built from the whole store (every earlier case counts)."""
+    from caselink.linkage.feature_cache import CacheUnavailable, FeatureCache
+    from caselink.linkage.features import build_features
+    from caselink.linkage.incremental import stored_frame
+
+    try:
+        cached = FeatureCache(store, model).features_for(case_ids)
+    except CacheUnavailable:
+        cached = None
+    if cached is not None:
+        return cached
+    features = build_features(stored_frame(store))
+    return features[features["unique_id"].isin(case_ids)].reset_index(drop=True)
+
+
+def explain_cases(store: Any, model: LinkageModel, case_a: str, case_b: str) -> dict[str, Any] | None:
+    """The waterfall of two stored cases, compared whatever the blocking rules say; None when either
+    id is not in the store.  One function for ``caselink explain`` and the web app."""
+    from caselink.linkage.scoring import Scorer, level_labels
+
+    rows = pair_features(store, model, [case_a, case_b])
+    if len(rows) != 2:
+        return None
+    scorer = Scorer(model, rows.iloc[0:1])
+    try:
+        scorer._create("cl_explain", rows.iloc[1:2])
+        later = scorer.api.register("cl_explain", table_name="cl_explain_in")
+        # Explanations must not depend on blocking: compare the pair whatever the rules say.
+        pairs = scorer.linker.inference.predict_between(
+            scorer.history, later, blocking_rules_to_generate_predictions=["1=1"], warning_mode="never")
+        frame = scorer._collect(pairs)
+    finally:
+        scorer.close()
+    result = waterfall(frame.iloc[0], model, level_labels(model))
+    result["linked"] = result["probability"] >= model.series_threshold
+    return result

@@ -219,33 +219,16 @@ def explain_pair(store: Any, case_a: str, case_b: str) -> dict[str, Any]:
     Scoring a pair runs Splink over the store's features, so answers are cached per (store, pair)
     for the life of the process; restart the server after re-training the model.
     """
-    from caselink.linkage.explain import waterfall
-    from caselink.linkage.features import build_features
-    from caselink.linkage.incremental import stored_frame
+    from caselink.linkage.explain import explain_cases
     from caselink.linkage.model import load_model
-    from caselink.linkage.scoring import Scorer, level_labels
 
     key = (store.url, *sorted((case_a, case_b)))
     with _EXPLAIN_LOCK:
         if key in _EXPLAINED:
             return _EXPLAINED[key]
-    model = load_model(None)
-    stored = stored_frame(store)
-    features = build_features(stored)
-    pair_rows = features[features["unique_id"].isin([case_a, case_b])]
-    if len(pair_rows) != 2:
+    result = explain_cases(store, load_model(None), case_a, case_b)
+    if result is None:
         raise HTTPException(404, f"no case '{case_a}' or '{case_b}'")
-    scorer = Scorer(model, pair_rows.iloc[0:1])
-    try:
-        scorer._create("cl_explain", pair_rows.iloc[1:2])
-        later = scorer.api.register("cl_explain", table_name="cl_explain_in")
-        pairs = scorer.linker.inference.predict_between(
-            scorer.history, later, blocking_rules_to_generate_predictions=["1=1"], warning_mode="never")
-        frame = scorer._collect(pairs)
-    finally:
-        scorer.close()
-    result = waterfall(frame.iloc[0], model, level_labels(model))
-    result["linked"] = result["probability"] >= model.series_threshold
     with _EXPLAIN_LOCK:
         _EXPLAINED[key] = result
         while len(_EXPLAINED) > 512:
