@@ -66,3 +66,30 @@ def test_erase_cli(cli: object, tmp_path: object, sqlite_url: str) -> None:
     done = cli("erase", "a1", "--db", sqlite_url, "--officer", "DPO", "--rationale", "r", "--json")  # type: ignore[operator]
     assert done.exit_code == 0 and json.loads(done.stdout)["case_id"] == "a1"
     assert cli("audit", "verify", "--db", sqlite_url).exit_code == 0  # type: ignore[operator]
+
+
+def test_erasure_purges_what_linkage_derived_from_the_case(cli: object, any_db_url: str,
+                                                           port_series_csv: object) -> None:
+    """A finder's name must not survive the erasure in a series reason, an alert or the feature cache."""
+    from sqlalchemy import func, select
+
+    from caselink.linkage.feature_cache import CACHE, COUNTS
+    from caselink.linkage.incremental import ALERTS, SERIES
+    from caselink.store import CaseStore
+
+    assert cli("ingest", str(port_series_csv), "--db", any_db_url).exit_code == 0  # type: ignore[operator]
+    with CaseStore.open(any_db_url) as store, store.engine.connect() as connection:
+        reasons = [r for rs in connection.execute(select(SERIES.c.reasons)).scalars() for r in rs]
+        entity = next(r for r in reasons if "(person:" in r).split("(")[1].rstrip(")")
+        case_id = next(c for c in connection.execute(select(text("case_id")).select_from(text("cases"))).scalars()
+                       if entity in (store.get_case(c).entities or ()))
+        assert connection.execute(select(func.count()).select_from(CACHE)).scalar_one() > 0
+    done = cli("erase", case_id, "--db", any_db_url, "--officer", "DPO", "--rationale", "r")  # type: ignore[operator]
+    assert done.exit_code == 0, done.stderr  # type: ignore[attr-defined]
+    with CaseStore.open(any_db_url) as store, store.engine.connect() as connection:
+        texts = json.dumps([list(connection.execute(select(SERIES.c.reasons)).scalars()),
+                            list(connection.execute(select(ALERTS.c.reasons)).scalars())])
+        assert entity not in texts and "gay" not in texts and "[erased]" in texts
+        assert connection.execute(select(func.count()).select_from(CACHE)).scalar_one() == 0
+        assert connection.execute(select(func.count()).select_from(COUNTS)).scalar_one() == 0
+    assert cli("audit", "verify", "--db", any_db_url).exit_code == 0  # type: ignore[operator]

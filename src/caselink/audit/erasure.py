@@ -9,11 +9,12 @@ erasure entry that did it, so ``verify`` can tell an erasure from an attacker's 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, MetaData, Table, inspect, select
 
 from caselink.audit.chain import LOG, AuditError, canonical, read_entries, record_event, sha256_text
 from caselink.schema import record_hash
@@ -22,6 +23,13 @@ from caselink.store.models import CaseEntityRow, CaseRow, CaseVersionRow
 
 #: Fields holding personal data about the deceased and connected people (finders, callers).
 PERSONAL_FIELDS: dict[str, Any] = {"victim_ethnicity": None, "victim_tags": [], "narrative": None, "entities": []}
+
+#: Derived data that may hold a case's personal fields (linkage's feature cache: narrative words,
+#: entities, tags): emptied on erasure; the next import rebuilds it from the blanked store.
+DERIVED_TABLES = ("linkage_block_keys", "linkage_features", "linkage_token_counts", "linkage_cache_state")
+#: Tables whose ``reasons`` sentences can quote a case's entities ("the same finder in 2 (person:...)").
+REASON_TABLES = ("alerts", "series")
+ERASED = "[erased]"
 
 CASES: Table = CaseRow.__table__  # type: ignore[assignment]
 VERSIONS: Table = CaseVersionRow.__table__  # type: ignore[assignment]
@@ -67,6 +75,7 @@ def erase_case(connection: Connection, case_id: str, officer: str, rationale: st
         connection.execute(VERSIONS.update().where(VERSIONS.c.id == version_id).values(
             record={**dict(record), **PERSONAL_FIELDS}))
     n_entities = connection.execute(ENTITIES.delete().where(ENTITIES.c.case_id == case_id)).rowcount
+    _purge_derived(connection, case_id, [str(e) for e in current["entities"] or []])
     to_redact = [entry.seq for entry in read_entries(connection, case_id=case_id)
                  if entry.action != "erasure" and entry.redacted_by is None
                  and (entry.justification is not None or entry.details is not None)]
@@ -78,3 +87,52 @@ def erase_case(connection: Connection, case_id: str, officer: str, rationale: st
         connection.execute(LOG.update().where(LOG.c.seq.in_(to_redact[start:start + 500]))
                            .values(justification=None, details=None, redacted_by=seq))
     return ErasureResult(case_id, seq, sorted(erased), len(versions), int(n_entities or 0), len(to_redact))
+
+
+def _purge_derived(connection: Connection, case_id: str, entities: list[str]) -> None:
+    """Remove the case's personal data from what was derived from it, in the same transaction.
+
+    Why here: the erasure must not leave a finder's name in a cached feature row, a token count or a
+    series reason after the case itself was blanked.  Tables are found by name so that the audit
+    area does not depend on the linkage area; a store without them has nothing to purge.
+    """
+    present = set(inspect(connection).get_table_names())
+    for name in DERIVED_TABLES:
+        if name in present:
+            connection.execute(Table(name, MetaData(), autoload_with=connection).delete())
+    members = Table("series_members", MetaData(), autoload_with=connection) if "series_members" in present else None
+    for name in REASON_TABLES:
+        if name not in present:
+            continue
+        table = Table(name, MetaData(), autoload_with=connection)
+        key = table.c.id if name == "alerts" else table.c.series_id
+        if name == "alerts":
+            rows = [(k, r) for k, ids, r in connection.execute(select(key, table.c.case_ids, table.c.reasons))
+                    if case_id in _as_list(ids)]
+        elif members is not None:
+            rows = list(connection.execute(select(key, table.c.reasons).where(key.in_(
+                select(members.c.series_id).where(members.c.case_id == case_id)))))
+        else:
+            continue
+        for row_key, reasons in rows:
+            old = _as_list(reasons)
+            new = [_redact(str(reason), entities) for reason in old]
+            if new != old:
+                connection.execute(table.update().where(key == row_key).values(reasons=new))
+
+
+def _as_list(value: Any) -> list[Any]:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return [value]
+    return list(value or [])
+
+
+def _redact(reason: str, entities: list[str]) -> str:
+    if reason.startswith("victims all "):  # from the victims' tags, a personal field
+        return f"victims all {ERASED}"
+    for entity in sorted(entities, key=len, reverse=True):
+        reason = reason.replace(entity, ERASED)
+    return reason
