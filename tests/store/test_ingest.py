@@ -295,3 +295,22 @@ def test_geojson_properties_that_contradict_the_point_are_refused(cli, tmp_path,
     assert result.stderr.splitlines()[0] == (f"{data}:2: geometry: the properties give lat 40 (the Point says 51.5); "
                                              "keep one")
     assert n_cases(sqlite_url) == 0
+
+
+def test_an_update_that_empties_fields_says_so(cli, tmp_path, any_db_url):
+    """A file without a column empties it on update: allowed (the old version is kept), never silent."""
+    full = write(tmp_path / "full.csv", "case_id,found_at,lat,lon,narrative,victim_age\n"
+                                        "U1,2014-06-19,51.5,0.08,found at the wall,23\n"
+                                        "U2,2014-06-20,51.5,0.08,,30\n")
+    assert cli("ingest", str(full), "--db", any_db_url).exit_code == 0
+    changed = write(tmp_path / "changed.csv", "case_id,found_at,lat,lon,narrative,victim_age\n"
+                                              "U1,2014-06-19,51.5,0.08,found at the wall,24\n")
+    result = cli("ingest", str(changed), "--db", any_db_url)
+    assert result.exit_code == 0 and "lost their values" not in result.stderr
+    partial = write(tmp_path / "partial.csv", "case_id,found_at,lat,lon,substances\n"
+                                              "U1,2014-06-19,51.5,0.08,ghb\nU2,2014-06-20,51.5,0.08,ghb\n")
+    result = cli("ingest", str(partial), "--db", any_db_url)
+    assert result.exit_code == 0
+    assert "updated cases lost their values of: narrative (1), victim_age (2)" in result.stderr
+    with CaseStore.open(any_db_url) as store:
+        assert store.versions("U1")[-1]["record"]["narrative"] == "found at the wall"

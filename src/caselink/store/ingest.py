@@ -37,7 +37,7 @@ from sqlalchemy import (
 )
 
 from caselink.normalise import Batch, normalise_batch
-from caselink.schema import DEFAULT_TZ
+from caselink.schema import DEFAULT_TZ, HASHED_COLUMNS
 from caselink.store.models import CaseEntityRow, CaseRow, CaseVersionRow, ImportRow
 
 MAX_REPORTED_PROBLEMS = 100
@@ -203,6 +203,13 @@ def ingest(
 
     for (path, name, value), count in sorted(unknown.items()):
         warnings.append(f"{path}: {name}: unknown value '{value}' kept as is ({count} row(s))")
+    if merge.emptied:
+        # An update replaces the whole record: a file without a column empties it.  Not an error
+        # (blanking can be meant), but never silent; the superseded versions keep the values.
+        fields = ", ".join(f"{name} ({count})" for name, count in sorted(merge.emptied.items()))
+        warnings.append(f"updated cases lost their values of: {fields}; an update replaces the whole record, so "
+                        "a file without a column empties it (the previous versions are kept: "
+                        "`caselink cases show ID --history`)")
     connection.execute(imports.update().where(imports.c.id == import_id).values(
         finished_at=datetime.now(UTC).replace(tzinfo=None), sources=paths, n_rows=n_rows, n_new=merge.n_new,
         n_updated=merge.n_updated, n_unchanged=merge.n_unchanged,
@@ -252,6 +259,7 @@ class _Merge:
         self.now = now
         self.insert = _row_inserter(connection)
         self.n_new = self.n_updated = self.n_unchanged = 0
+        self.emptied: Counter[str] = Counter()  # field -> updated cases that had a value there and now do not
         cases = CASES_TABLE
         ids: Any = bindparam("ids", expanding=True)
         self._existing = select(cases.c.case_id, cases.c.record_hash, cases.c.import_id).where(
@@ -334,6 +342,12 @@ class _Merge:
         """Keep the superseded version whole, then overwrite it and re-index its entities."""
         cases, versions, entities = CASES_TABLE, VERSIONS_TABLE, ENTITIES_TABLE
         old = self.connection.execute(select(cases).where(cases.c.case_id.in_(ids))).mappings().all()
+        incoming = {r["case_id"]: r for r in records}
+        for row in old:
+            new = incoming.get(row["case_id"], {})
+            for name in EMPTIABLE_FIELDS:
+                if _filled(row[name]) and not _filled(new.get(name)):
+                    self.emptied[name] += 1
         self.connection.execute(versions.insert(), [
             {"case_id": row["case_id"], "version": row["version"], "record": _jsonable(row),
              "record_hash": row["record_hash"], "superseded_at": self.now,
@@ -348,6 +362,15 @@ class _Merge:
              for r in records],
         )
         self.connection.execute(delete(entities).where(entities.c.case_id.in_(ids)))
+
+
+#: Fields a user gives (not the offsets and precisions derived from them) whose loss an update reports.
+EMPTIABLE_FIELDS = tuple(name for name in HASHED_COLUMNS
+                         if name != "case_id" and not name.endswith(("_offset_min", "_precision")))
+
+
+def _filled(value: Any) -> bool:
+    return value not in (None, "", [], ()) and value != "[]"
 
 
 def _sqlite_datetime(value: datetime) -> str:
