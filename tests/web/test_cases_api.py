@@ -179,3 +179,18 @@ def test_admin_api_adds_users_and_issues_tokens(api: Any) -> None:
 
     newbie = TestClient(client.app, headers={"Authorization": f"Bearer {token}"})
     assert newbie.get("/api/me").json() == {**newbie.get("/api/me").json(), "name": "newbie", "role": "analyst"}
+
+
+def test_nul_characters_in_submitted_text_are_a_422_not_a_database_error(api: Any, app: Any) -> None:
+    """PostgreSQL cannot hold NUL in text; forms and JSON bodies refuse it by field on every engine."""
+    client = api("supervisor")
+    response = client.post("/api/alerts/1/assign", json={"officer": "DS \x00 Patel"})
+    assert response.status_code == 422 and "NUL" in response.text
+    response = client.post("/api/alerts/1/dismiss", json={"rationale": "explained \x00 by toxicology"})
+    assert response.status_code == 422 and "NUL" in response.text
+    assert client.get("/api/alerts").json()["alerts"][0]["id"] == 1  # still open, nothing written
+    browser = browser_signin(app, "analyst")
+    csrf = csrf_of(browser, "/cases/BK-01")
+    refused = browser.post("/cases/BK-01/justify", data={"justification": "needed \x00 for review",
+                                                          "csrf_token": csrf})
+    assert refused.status_code == 422 and "NUL character" in refused.text

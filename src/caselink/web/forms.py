@@ -52,6 +52,11 @@ def body_of(model: type[ModelT]) -> Callable[..., Any]:
             for name, value in list(raw.items()):
                 if value == "":
                     raw.pop(name)
+        # PostgreSQL cannot hold NUL in text (SQLite can): refused here, by field, on both engines.
+        with_nul = {name: "contains a NUL character (0x00); remove it" for name, value in raw.items()
+                    if any(isinstance(v, str) and "\x00" in v for v in (value if isinstance(value, list) else [value]))}
+        if with_nul:
+            return Submitted(None, raw, with_nul)
         try:
             return Submitted(model.model_validate(raw), raw)
         except ValidationError as exc:

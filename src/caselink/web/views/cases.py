@@ -69,6 +69,9 @@ def register(views: Views) -> None:
         if len(text) < MIN_JUSTIFICATION:
             return Page("justify.html", {"case_id": case_id, "justification": text,
                                          "error": "say why you need this record (at least 5 characters)"}, 422)
+        if "\x00" in text:  # PostgreSQL cannot hold it; refused on both engines
+            return Page("justify.html", {"case_id": case_id, "justification": text.replace("\x00", ""),
+                                         "error": "the justification contains a NUL character (0x00); remove it"}, 422)
         if ctx.user.session_id_hash is None:
             raise HTTPException(400, "justifications are remembered per browser session; API clients send "
                                      "the X-Justification header instead")
