@@ -50,11 +50,34 @@ def test_sigkill_mid_import_leaves_the_store_unchanged(tmp_path):
             break
         time.sleep(0.05)
     assert process.poll() is None, "the import finished before it could be killed; make the file larger"
+    workers = _children(process.pid)
     os.kill(process.pid, signal.SIGKILL)
     process.wait(timeout=30)
     assert process.returncode == -signal.SIGKILL
+    # Its normalising worker must not outlive it (it used to sleep for ever on its task queue).
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+        time.sleep(0.1)
+    assert not [pid for pid in workers if _alive(pid)], "the import's worker process outlived it"
 
     with CaseStore.open(str(db)) as store:
         after = store.stats()
         assert store.get_case("K0000000") is None
     assert after == before
+
+
+def _children(pid: int) -> list[int]:
+    """Child process ids of ``pid`` (Linux /proc; empty elsewhere)."""
+    try:
+        tasks = Path(f"/proc/{pid}/task").iterdir()
+        return [int(c) for task in tasks for c in (task / "children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

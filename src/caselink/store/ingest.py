@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import threading
+import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -241,7 +243,8 @@ class _Normaliser:
         self.submitted += 1
         if self.submitted > 1 and self.pool is None and (os.cpu_count() or 1) > 1:
             method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-            self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context(method))
+            self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context(method),
+                                            initializer=_exit_with_parent, initargs=(os.getpid(),))
         if self.pool is not None:
             return self.pool.submit(normalise_batch, raws, self.zone)
         done: Future[Batch] = Future()
@@ -362,6 +365,20 @@ class _Merge:
              for r in records],
         )
         self.connection.execute(delete(entities).where(entities.c.case_id.in_(ids)))
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In the normalising worker: exit once the importing process is gone.
+
+    Why: a worker blocks reading its task queue, whose pipe it holds both ends of when forked, so an
+    importer killed with SIGKILL (or by the OOM killer) left it asleep for ever.
+    """
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 #: Fields a user gives (not the offsets and precisions derived from them) whose loss an update reports.
