@@ -33,11 +33,11 @@ from sqlalchemy import Connection, Table, delete, func, insert, or_, select, upd
 from sqlalchemy.dialects import postgresql, sqlite
 
 from caselink.linkage import features as features_module
-from caselink.linkage.features import FEATURE_COLUMNS, AsOf, build_features, frame_before, frame_counts
+from caselink.linkage.features import FEATURE_COLUMNS, AsOf, build_features, frame_before, frame_counts, rarity_table
 from caselink.linkage.live_index import IndexedRule, UnsupportedRule, parse_rules, row_keys
 from caselink.linkage.model import LinkageModel
 from caselink.linkage.models import BlockKeyRow, FeatureCacheRow, FeatureCacheStateRow, TokenCountRow
-from caselink.linkage.pipeline import STORED_COLUMNS
+from caselink.linkage.pipeline import STORED_COLUMNS, noun_for
 from caselink.store import CaseFilter, CaseStore
 from caselink.store.models import CaseRow
 
@@ -54,6 +54,10 @@ INCIDENT = "incident_type"  # token kind: which kinds of incident the store hold
 # Tokens and keys longer than this are stored as their hash: an index entry has a size limit on
 # PostgreSQL (~2.7 kB), and a narrative can hold a "word" of any length.
 LONGEST_STORED = 200
+
+
+# A case whose cached row is missing or out of date: (case_id, record_hash, cached day, cached as sealed).
+Stale = tuple[str, str, int | None, bool | None]
 
 
 class CacheUnavailable(Exception):
@@ -223,13 +227,29 @@ def _read_state(connection: Connection) -> dict[str, str]:
     return dict(connection.execute(select(STATE.c.name, STATE.c.value)).all())
 
 
-def _stored(store: CaseStore, case_ids: Iterable[str]) -> pd.DataFrame:
+def stored_rows(store: CaseStore, case_ids: Iterable[str], columns: Sequence[str] = STORED_COLUMNS) -> pd.DataFrame:
+    """The stored rows of just these cases, read in chunks of ids (what live scoring and reasons read)."""
     ids = sorted(set(case_ids))
-    if not ids:
-        return store.cases_frame(STORED_COLUMNS, CaseFilter(case_ids=()))
-    parts = [store.cases_frame(STORED_COLUMNS, CaseFilter(case_ids=tuple(ids[i:i + 5000])))
-             for i in range(0, len(ids), 5000)]
+    parts = [store.cases_frame(list(columns), CaseFilter(case_ids=tuple(ids[i:i + 5000])))
+             for i in range(0, max(len(ids), 1), 5000)]
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+
+def whole_store_inputs(stored: pd.DataFrame, features: pd.DataFrame, new_ids: Iterable[str],
+                       history: pd.DataFrame | None = None) -> LiveInputs:
+    """Live inputs from every case's features (``history``: the candidates, else every earlier case)."""
+    is_new = features["unique_id"].isin(set(new_ids))
+    return LiveInputs(new=features[is_new].reset_index(drop=True),
+                      history=features[~is_new].reset_index(drop=True) if history is None else history,
+                      substance_share=rarity_table(stored, "substances"), mo_share=rarity_table(stored, "mo"),
+                      noun=noun_for(stored), rebuilt=True, write=lambda _connection: None)
+
+
+def _record_incident_types(counter: RecordingAsOf, stored: pd.DataFrame, features: pd.DataFrame) -> None:
+    """Count each case's kind of incident with its tokens, so "deaths" or "cases" is known when sealed."""
+    kind_of = dict(zip(stored["case_id"].astype(str), stored["incident_type"], strict=True))
+    counter.tokens[INCIDENT] = [[kind] if isinstance(kind := kind_of.get(case_id), str) else []
+                                for case_id in features["unique_id"]]
 
 
 def _count_rows(increments: Counter[tuple[str, str]]) -> list[dict[str, Any]]:
@@ -261,23 +281,13 @@ def _upsert_counts(connection: Connection, increments: Counter[tuple[str, str]])
     if not increments:
         return
     rows = _count_rows(increments)
-    dialect = connection.dialect.name
-    if dialect in ("sqlite", "postgresql"):
-        maker = sqlite.insert if dialect == "sqlite" else postgresql.insert
-        statement = maker(COUNTS)
-        statement = statement.on_conflict_do_update(index_elements=[COUNTS.c.kind, COUNTS.c.token],
-                                                    set_={"n": COUNTS.c.n + statement.excluded.n})
-        for start in range(0, len(rows), 5000):
-            connection.execute(statement, rows[start:start + 5000])
-        return
-    for row in rows:  # pragma: no cover - other engines are not supported by the store
-        current = connection.execute(select(COUNTS.c.n).where(COUNTS.c.kind == row["kind"],
-                                                              COUNTS.c.token == row["token"])).scalar()
-        if current is None:
-            connection.execute(insert(COUNTS).values(**row))
-        else:
-            connection.execute(COUNTS.update().where(COUNTS.c.kind == row["kind"], COUNTS.c.token == row["token"])
-                               .values(n=current + row["n"]))
+    # The store runs on SQLite or PostgreSQL, both of which have INSERT ... ON CONFLICT DO UPDATE.
+    maker = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    statement = maker(COUNTS)
+    statement = statement.on_conflict_do_update(index_elements=[COUNTS.c.kind, COUNTS.c.token],
+                                                set_={"n": COUNTS.c.n + statement.excluded.n})
+    for start in range(0, len(rows), 5000):
+        connection.execute(statement, rows[start:start + 5000])
 
 
 def _write_cases(connection: Connection, rules: list[IndexedRule], features: pd.DataFrame,
@@ -319,7 +329,19 @@ class FeatureCache:
         self.state_wanted = {"features": feature_code(), "rules": rules_code(self.rules)}
 
     # ---- checking -------------------------------------------------------------------------------
-    def _stale(self, connection: Connection) -> tuple[list[tuple[str, str, int | None, bool | None]], bool]:
+    def _current(self, connection: Connection) -> tuple[dict[str, str], list[Stale]] | None:
+        """The cache's state and its stale cases, when the cache can serve at all; None when it must be rebuilt:
+        other feature code or rules, a case removed, or a counted (sealed) case changed."""
+        state = _read_state(connection)
+        self.generation = state.get("generation")
+        if any(state.get(k) != v for k, v in self.state_wanted.items()) or "sealed_day" not in state:
+            return None
+        stale, removed = self._stale(connection)
+        if removed or any(sealed for _, _, _, sealed in stale):
+            return None
+        return state, stale
+
+    def _stale(self, connection: Connection) -> tuple[list[Stale], bool]:
         """Cases whose cached row is missing or out of date, and whether the cache holds removed cases."""
         query = (select(CASES.c.case_id, CASES.c.record_hash, CACHE.c.day, CACHE.c.sealed)
                  .select_from(CASES.outerjoin(CACHE, CACHE.c.case_id == CASES.c.case_id))
@@ -341,11 +363,11 @@ class FeatureCache:
         """
         wanted = sorted(set(case_ids))
         with self.store.reading() as connection:
-            state = _read_state(connection)
-            if any(state.get(k) != v for k, v in self.state_wanted.items()):
+            current = self._current(connection)
+            if current is None:
                 return None
-            stale, removed = self._stale(connection)
-            if removed or any(sealed for _, _, _, sealed in stale) or set(wanted) & {c for c, _, _, _ in stale}:
+            stale = current[1]
+            if set(wanted) & {c for c, _, _, _ in stale}:
                 return None
             rows = connection.execute(select(CACHE.c.day, CACHE.c.features)
                                       .where(CACHE.c.case_id.in_(wanted))).all()
@@ -364,19 +386,16 @@ class FeatureCache:
     def prepare(self, new_ids: list[str]) -> LiveInputs:
         """Features and candidates for ``new_ids``, from the cache when it can serve, else rebuilt."""
         with self.store.reading() as connection:
-            state = _read_state(connection)
-            self.generation = state.get("generation")
-            stale, removed = self._stale(connection)
-            sealed_day = int(state.get("sealed_day", "0"))
-            usable = (all(state.get(k) == v for k, v in self.state_wanted.items()) and not removed
-                      and "sealed_day" in state and not any(sealed for _, _, _, sealed in stale))
-            if usable:
+            current = self._current(connection)
+            usable = current is not None
+            if current is not None:
+                state, stale = current
                 stale_ids = {case_id for case_id, _, _, _ in stale} | set(new_ids)
                 tail_ids = stale_ids | set(connection.execute(select(CACHE.c.case_id)
                                                               .where(CACHE.c.sealed.is_(False))).scalars())
-                tail = _stored(self.store, tail_ids)
+                tail = stored_rows(self.store, tail_ids, [*STORED_COLUMNS, "record_hash"])
                 tail_days = (pd.to_datetime(tail["found_at"]) - pd.Timestamp("1970-01-01")).dt.days
-                usable = len(tail) == len(tail_ids) and bool((tail_days >= sealed_day).all())
+                usable = len(tail) == len(tail_ids) and bool((tail_days >= int(state["sealed_day"])).all())
             if usable:
                 counter = RecordingAsOf(SealedAsOf(connection))
                 tail_features = build_features(tail, counter)
@@ -390,14 +409,9 @@ class FeatureCache:
         new = tail_features[is_new].reset_index(drop=True)
         history = self._candidates(connection, new, exclude=wanted)
         new_sealed_day = int(tail_features["day"].max())
-        to_seal = [i for i, day in enumerate(tail_features["day"]) if day < new_sealed_day]
-        increments = counter.increments(to_seal)
-        types = dict(zip(tail["case_id"], tail["incident_type"], strict=True))
-        for index in to_seal:
-            kind = types.get(tail_features["unique_id"].iat[index])
-            if isinstance(kind, str):
-                increments[(INCIDENT, kind)] += 1
-        hashes = self._hashes(connection, list(tail_features["unique_id"]))
+        _record_incident_types(counter, tail, tail_features)
+        increments = counter.increments(i for i, day in enumerate(tail_features["day"]) if day < new_sealed_day)
+        hashes = dict(zip(tail["case_id"].astype(str), tail["record_hash"], strict=True))
         totals = self._totals(connection, ("substances", "mo", INCIDENT, "#all"))
         n_all = totals.get(("#all", ""), 0) + len(tail_features)
         unsealed = Counter[tuple[str, str]]()
@@ -428,12 +442,8 @@ class FeatureCache:
         counter = RecordingAsOf(AsOf())
         features = build_features(stored, counter)
         sealed_day = int(features["day"].max()) if len(features) else 0
-        to_seal = [i for i, day in enumerate(features["day"]) if day < sealed_day]
-        increments = counter.increments(to_seal)
-        day_of = dict(zip(features["unique_id"], features["day"], strict=True))
-        for case_id, kind in zip(stored["case_id"], stored["incident_type"], strict=True):
-            if isinstance(kind, str) and day_of[case_id] < sealed_day:
-                increments[(INCIDENT, kind)] += 1
+        _record_incident_types(counter, stored, features)
+        increments = counter.increments(i for i, day in enumerate(features["day"]) if day < sealed_day)
         hashes = dict(zip(stored["case_id"].astype(str), stored["record_hash"], strict=True))
         with self.store.engine.begin() as connection:
             claimed = _claim(connection, self.generation)
@@ -442,22 +452,14 @@ class FeatureCache:
                     connection.execute(delete(table))
                 connection.execute(delete(STATE).where(STATE.c.name != "generation"))
                 _write_cases(connection, self.rules, features, hashes, sealed_day)
-                rows = _count_rows(increments)
-                for start in range(0, len(rows), 20000):
-                    connection.execute(insert(COUNTS), rows[start:start + 20000])
+                _upsert_counts(connection, increments)
                 _save_state(connection, {**self.state_wanted, "sealed_day": str(sealed_day)})
+        if not claimed:  # another import rebuilt the cache meanwhile: score against everything read here
+            return whole_store_inputs(stored, features, new_ids)
         wanted = set(new_ids)
-        is_new = features["unique_id"].isin(wanted)
-        if claimed:
-            with self.store.reading() as connection:
-                history = self._candidates(connection, features[is_new], exclude=wanted)
-        else:  # another import rebuilt the cache meanwhile: score against everything read here
-            history = features[~is_new].reset_index(drop=True)
-        from caselink.linkage.features import rarity_table
-        from caselink.linkage.pipeline import noun_for
-        return LiveInputs(new=features[is_new].reset_index(drop=True), history=history,
-                          substance_share=rarity_table(stored, "substances"), mo_share=rarity_table(stored, "mo"),
-                          noun=noun_for(stored), rebuilt=True, write=lambda _connection: None)
+        with self.store.reading() as connection:
+            history = self._candidates(connection, features[features["unique_id"].isin(wanted)], exclude=wanted)
+        return whole_store_inputs(stored, features, new_ids, history)
 
     # ---- lookups ----------------------------------------------------------------------------------
     def _candidates(self, connection: Connection, new: pd.DataFrame, exclude: set[str]) -> pd.DataFrame:
@@ -481,14 +483,6 @@ class FeatureCache:
             texts.extend(connection.execute(select(CACHE.c.features)
                                             .where(CACHE.c.case_id.in_(ids[start:start + CHUNK]))).scalars())
         return decode_rows(texts)
-
-    @staticmethod
-    def _hashes(connection: Connection, case_ids: list[str]) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for start in range(0, len(case_ids), CHUNK):
-            out.update(connection.execute(select(CASES.c.case_id, CASES.c.record_hash)
-                                          .where(CASES.c.case_id.in_(case_ids[start:start + CHUNK]))).all())
-        return out
 
     @staticmethod
     def _totals(connection: Connection, kinds: Sequence[str]) -> dict[tuple[str, str], int]:

@@ -17,14 +17,21 @@ from sqlalchemy import Connection, Table, delete, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from caselink.linkage.explain import series_reasons
-from caselink.linkage.feature_cache import CacheUnavailable, FeatureCache, LiveInputs, forget_cache
-from caselink.linkage.features import build_features, rarity_table
+from caselink.linkage.feature_cache import (
+    CacheUnavailable,
+    FeatureCache,
+    LiveInputs,
+    forget_cache,
+    stored_rows,
+    whole_store_inputs,
+)
+from caselink.linkage.features import build_features
 from caselink.linkage.model import LinkageModel
 from caselink.linkage.models import AlertRow, LinkageRunRow, SeriesLinkRow, SeriesMemberRow, SeriesRow
-from caselink.linkage.pipeline import STORED_COLUMNS, Corroboration, describe_series, events_in_order, noun_for
+from caselink.linkage.pipeline import STORED_COLUMNS, Corroboration, describe_series, events_in_order
 from caselink.linkage.scoring import Scorer
 from caselink.linkage.series import SeriesState
-from caselink.store import CaseFilter, CaseStore
+from caselink.store import CaseStore
 from caselink.store.models import CaseRow
 
 ALERTS = cast(Table, AlertRow.__table__)
@@ -148,11 +155,7 @@ def live_inputs(store: CaseStore, model: LinkageModel, new_ids: list[str]) -> Li
         logging.getLogger(__name__).warning("feature cache unusable (%s); scoring against the whole store", exc)
         forget_cache(store)
     stored = stored_frame(store)
-    features = build_features(stored)
-    is_new = features["unique_id"].isin(set(new_ids))
-    return LiveInputs(new=features[is_new].reset_index(drop=True), history=features[~is_new],
-                      substance_share=rarity_table(stored, "substances"), mo_share=rarity_table(stored, "mo"),
-                      noun=noun_for(stored), rebuilt=True, write=lambda _connection: None)
+    return whole_store_inputs(stored, build_features(stored), new_ids)
 
 
 def score_new_cases(store: CaseStore, model: LinkageModel, new_ids: list[str], officer: str,
@@ -211,14 +214,6 @@ def score_new_cases(store: CaseStore, model: LinkageModel, new_ids: list[str], o
             record_audit(connection, officer, sorted({c for a in alerts for c in a["case_ids"]}),
                          {"kind": f"linkage_{kind}", "run_id": run_id, "alerts": len(alerts)})
     return alerts
-
-
-def stored_rows(store: CaseStore, case_ids: set[str]) -> pd.DataFrame:
-    """The stored rows of just these cases (what reasons and series views read)."""
-    ids = sorted(case_ids)
-    parts = [store.cases_frame(STORED_COLUMNS, CaseFilter(case_ids=tuple(ids[i:i + 5000])))
-             for i in range(0, max(len(ids), 1), 5000)]
-    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
 
 def count_cases(connection: Connection) -> int:
