@@ -13,7 +13,7 @@ from collections import OrderedDict
 from typing import Any, cast
 
 from fastapi import HTTPException
-from sqlalchemy import Connection, Engine, RowMapping, String, Table, and_, bindparam, exists, select
+from sqlalchemy import Connection, Engine, RowMapping, String, Table, and_, bindparam, exists, func, select
 from sqlalchemy import cast as sql_cast
 
 from caselink.assurance import (
@@ -28,7 +28,7 @@ from caselink.assurance import (
 from caselink.assurance.actions import TRANSITIONS
 from caselink.assurance.decisions import KINDS as DECISION_KINDS
 from caselink.assurance.models import ActionRow, DecisionRow, EscalationRow
-from caselink.linkage.models import AlertRow, SeriesLinkRow, SeriesMemberRow, SeriesRow
+from caselink.linkage.models import AlertRow, FeatureCacheStateRow, SeriesLinkRow, SeriesMemberRow, SeriesRow
 from caselink.store.models import CaseRow
 
 ALERTS = cast(Table, AlertRow.__table__)
@@ -209,20 +209,36 @@ def series_detail(connection: Connection, series_id: str) -> dict[str, Any]:
     return {"series": series, "case_ids": member_ids, "links": links}
 
 
-_EXPLAINED: OrderedDict[tuple[str, str, str], dict[str, Any]] = OrderedDict()
+_EXPLAINED: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
 _EXPLAIN_LOCK = threading.Lock()
+_CACHE_STATE = cast(Table, FeatureCacheStateRow.__table__)
+# What a pair's explanation depends on besides the model: the two records, and the cases found before
+# the later of them (rarity).  Any import moves max(import_id) or the count, an edit or erasure of
+# either case its hash, and an erasure elsewhere empties the feature cache's state; together they key
+# the explanation cache so that no explanation outlives the data it was made from.
+_STORE_MARK = select(func.count(), func.max(CASES.c.import_id)).select_from(CASES)
+_PAIR_HASHES = select(CASES.c.case_id, CASES.c.record_hash).where(CASES.c.case_id.in_(bindparam("ids", expanding=True)))
+
+
+def _data_mark(store: Any, case_a: str, case_b: str) -> tuple[Any, ...]:
+    with store.engine.connect() as connection:
+        count, last_import = connection.execute(_STORE_MARK).one()
+        hashes = dict(connection.execute(_PAIR_HASHES, {"ids": [case_a, case_b]}).all())
+        state = tuple(sorted(connection.execute(select(_CACHE_STATE.c.name, _CACHE_STATE.c.value)).all()))
+    return count, last_import, hashes.get(case_a), hashes.get(case_b), state
 
 
 def explain_pair(store: Any, case_a: str, case_b: str) -> dict[str, Any]:
     """Why two cases are linked: the waterfall of comparison weights (as ``caselink explain``).
 
-    Scoring a pair runs Splink over the store's features, so answers are cached per (store, pair)
-    for the life of the process; restart the server after re-training the model.
+    Scoring a pair runs Splink, so answers are cached for the life of the process, keyed by the
+    pair and by a mark of the data they were made from (``_data_mark``): an edit, an import or an
+    erasure makes the next request recompute.  Restart the server after re-training the model.
     """
     from caselink.linkage.explain import explain_cases
     from caselink.linkage.model import load_model
 
-    key = (store.url, *sorted((case_a, case_b)))
+    key = (store.url, *sorted((case_a, case_b)), _data_mark(store, *sorted((case_a, case_b))))
     with _EXPLAIN_LOCK:
         if key in _EXPLAINED:
             return _EXPLAINED[key]
