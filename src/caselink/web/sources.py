@@ -28,7 +28,9 @@ from caselink.assurance import (
 from caselink.assurance.actions import TRANSITIONS
 from caselink.assurance.decisions import KINDS as DECISION_KINDS
 from caselink.assurance.models import ActionRow, DecisionRow, EscalationRow
+from caselink.linkage import triage
 from caselink.linkage.models import AlertRow, FeatureCacheStateRow, SeriesLinkRow, SeriesMemberRow, SeriesRow
+from caselink.linkage.triage import ALERT_COLUMNS, TriageError, alert_dict
 from caselink.store.models import CaseRow
 
 ALERTS = cast(Table, AlertRow.__table__)
@@ -62,7 +64,7 @@ _CASE_WITH_PRESENCE = select(
 _SERIES_IDS_OF_CASE = select(MEMBERS.c.series_id).where(MEMBERS.c.case_id == _CASE_ID)
 
 __all__ = ["DECISION_KINDS", "assurance_error", "case_alerts", "case_related", "case_with_presence", "explain_pair",
-           "list_alerts", "series_detail"]
+           "list_alerts", "series_detail", "triage_error"]
 
 
 def assurance_error(exc: AssuranceError) -> HTTPException:
@@ -130,49 +132,17 @@ def action_case(connection: Connection, action_id: int) -> str:
     return str(get_action(connection, action_id)["case_id"])
 
 
-# The columns an alert is shown with, in the order _alert_dict unpacks them.
-ALERT_COLUMNS = (ALERTS.c.id, ALERTS.c.at, ALERTS.c.kind, ALERTS.c.new_case_id, ALERTS.c.series_id,
-                 ALERTS.c.case_ids, ALERTS.c.probability, ALERTS.c.reasons, ALERTS.c.status, ALERTS.c.details,
-                 ALERTS.c.raised_at)
-
-
-def _alert_dict(row: Any) -> dict[str, Any]:
-    """An alert as the API gives it, from a row of ALERT_COLUMNS (unpacked: cheaper than a mapping)."""
-    alert_id, at, kind, new_case_id, series_id, case_ids, probability, reasons, status, details, raised_at = row
-    assigned_to = json.loads(details).get("assigned_to") if details and details != "{}" else None
-    return {"id": alert_id, "at": at, "kind": kind, "new_case_id": new_case_id, "series_id": series_id,
-            "case_ids": list(case_ids), "probability": probability, "reasons": list(reasons), "status": status,
-            "assigned_to": assigned_to, "raised_at": raised_at.isoformat(timespec="seconds")}
-
-
-_ALERTS_NEWEST_FIRST = (select(*ALERT_COLUMNS).order_by(ALERTS.c.at.desc(), ALERTS.c.id.desc())
-                        .limit(bindparam("limit")).offset(bindparam("offset")))
-_ALERTS_BY_STATUS = _ALERTS_NEWEST_FIRST.where(ALERTS.c.status == bindparam("status", type_=String))
+def triage_error(exc: TriageError) -> HTTPException:
+    """The triage area's one-line messages, with the status a client can act on."""
+    return HTTPException({"not_found": 404, "conflict": 409, "invalid": 422}[exc.kind], str(exc))
 
 
 def list_alerts(target: Engine | Connection, status: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
-    if isinstance(target, Engine):
-        with target.connect() as connection:
-            return list_alerts(connection, status, limit, offset)
-    query, params = (_ALERTS_NEWEST_FIRST, {}) if not status else (_ALERTS_BY_STATUS, {"status": status})
-    return [_alert_dict(r) for r in target.execute(query, {**params, "limit": limit, "offset": offset})]
-
-
-def get_alert(connection: Connection, alert_id: int) -> dict[str, Any]:
-    row = connection.execute(select(*ALERT_COLUMNS).where(ALERTS.c.id == alert_id)).first()
-    if row is None:
-        raise HTTPException(404, f"no alert {alert_id}; GET /api/alerts lists them")
-    return _alert_dict(row)
-
-
-def set_alert_status(connection: Connection, alert_id: int, status: str, assigned_to: str | None = None) -> None:
-    """Triage state of an alert (open, acknowledged, assigned, dismissed), in the linkage area's table."""
-    row = connection.execute(select(ALERTS.c.details).where(ALERTS.c.id == alert_id)).first()
-    details = json.loads(row[0]) if row and row[0] else {}
-    if assigned_to is not None:
-        details["assigned_to"] = assigned_to
-    connection.execute(ALERTS.update().where(ALERTS.c.id == alert_id)
-                       .values(status=status, details=json.dumps(details)))
+    """The inbox: alerts newest first (see :func:`caselink.linkage.triage.list_alerts`)."""
+    try:
+        return triage.list_alerts(target, status, limit, offset)
+    except TriageError as exc:
+        raise triage_error(exc) from None
 
 
 def case_alerts(connection: Connection, case_id: str, *, in_series: bool = True) -> list[dict[str, Any]]:
@@ -183,7 +153,7 @@ def case_alerts(connection: Connection, case_id: str, *, in_series: bool = True)
     if series_ids:
         query = select(*ALERT_COLUMNS).where((ALERTS.c.new_case_id == case_id) | ALERTS.c.series_id.in_(series_ids))
     rows = connection.execute(query.order_by(ALERTS.c.at.desc(), ALERTS.c.id.desc()).limit(50))
-    return [_alert_dict(r) for r in rows]
+    return [alert_dict(r) for r in rows]
 
 
 _ONE_SERIES = select(SERIES).where(SERIES.c.series_id == _SERIES_ID)

@@ -2,16 +2,20 @@
 
 A dismissal is an accountable decision: it is written to the policy file of the alert's new case
 (kind ``line_of_enquiry``) with the officer's reason, in the same transaction as the status change.
+The state rules and audit entries live in :mod:`caselink.linkage.triage`, shared with the CLI.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Literal
 
 from fastapi import Depends, Path, Query
 from pydantic import BaseModel, Field
 
-from caselink.assurance import AssuranceError, decide
+from caselink.linkage import triage
+from caselink.linkage.triage import TriageError
 from caselink.web import casedata, sources, trail
 from caselink.web.db import writing
 from caselink.web.forms import Submitted, body_of, openapi_body
@@ -42,39 +46,33 @@ def register(views: Views) -> None:
     @views.page("/alerts/{alert_id}/acknowledge", permission="alert.triage", template="alerts.html",
                 methods=("POST",), summary="Acknowledge an alert")
     def acknowledge(ctx: Ctx, alert_id: int = Path(ge=1, le=MAX_ID)) -> Any:
-        with writing(ctx.engine) as connection:
-            alert = sources.get_alert(connection, alert_id)
-            sources.set_alert_status(connection, alert_id, "acknowledged")
-            trail.record(connection, action="alteration", officer=ctx.user.name, case_ids=alert["case_ids"],
-                         details={"object": "alert", "alert_id": alert_id, "status": "acknowledged"})
+        with _triaging(), writing(ctx.engine) as connection:
+            triage.acknowledge(connection, alert_id, ctx.user.name, channel="web")
         return Redirect({"id": alert_id, "status": "acknowledged"}, "/alerts")
 
     @views.page("/alerts/{alert_id}/assign", permission="alert.assign", template="alerts.html",
                 methods=("POST",), openapi_extra=openapi_body(Assignment), summary="Assign an alert")
     def assign(ctx: Ctx, alert_id: int = Path(ge=1, le=MAX_ID),
                body: Submitted[Assignment] = Depends(body_of(Assignment))) -> Any:
-        officer = body.or_raise().officer.strip()
-        with writing(ctx.engine) as connection:
-            alert = sources.get_alert(connection, alert_id)
-            sources.set_alert_status(connection, alert_id, "assigned", assigned_to=officer)
-            trail.record(connection, action="alteration", officer=ctx.user.name, case_ids=alert["case_ids"],
-                         details={"object": "alert", "alert_id": alert_id, "status": "assigned",
-                                  "assigned_to": officer})
-        return Redirect({"id": alert_id, "status": "assigned", "assigned_to": officer}, "/alerts")
+        officer = body.or_raise().officer
+        with _triaging(), writing(ctx.engine) as connection:
+            alert = triage.assign(connection, alert_id, ctx.user.name, officer, channel="web")
+        return Redirect({"id": alert_id, "status": "assigned", "assigned_to": alert["assigned_to"]}, "/alerts")
 
     @views.page("/alerts/{alert_id}/dismiss", permission="alert.triage", template="alerts.html",
                 methods=("POST",), openapi_extra=openapi_body(Dismissal), summary="Dismiss an alert (a decision)")
     def dismiss(ctx: Ctx, alert_id: int = Path(ge=1, le=MAX_ID),
                 body: Submitted[Dismissal] = Depends(body_of(Dismissal))) -> Any:
-        reason = body.or_raise().rationale.strip()
-        with writing(ctx.engine) as connection:
-            alert = sources.get_alert(connection, alert_id)
-            try:
-                decision_id = decide(
-                    connection, alert["new_case_id"], "line_of_enquiry",
-                    f"linkage alert {alert_id} dismissed: not part of series {alert['series_id']}",
-                    ctx.user.name, reason, alternatives=f"keep alert {alert_id} open for review")
-            except AssuranceError as exc:
-                raise sources.assurance_error(exc) from None
-            sources.set_alert_status(connection, alert_id, "dismissed")
-        return Redirect({"id": alert_id, "status": "dismissed", "decision_id": decision_id}, "/alerts")
+        reason = body.or_raise().rationale
+        with _triaging(), writing(ctx.engine) as connection:
+            alert = triage.dismiss(connection, alert_id, ctx.user.name, reason)
+        return Redirect({"id": alert_id, "status": "dismissed", "decision_id": alert["decision_id"]}, "/alerts")
+
+
+@contextmanager
+def _triaging() -> Iterator[None]:
+    """Triage refusals as HTTP errors: unknown alert 404, state forbids it 409, bad input 422."""
+    try:
+        yield
+    except TriageError as exc:
+        raise sources.triage_error(exc) from None
