@@ -1,4 +1,6 @@
-"""Linkage commands: link, explain, evaluate, train, alerts, replay, demo; and the ingest hook.
+"""Linkage commands: link, explain, evaluate, train, replay, demo; and the ingest hook.
+
+``caselink alerts`` and its triage verbs live in :mod:`caselink.commands.alerts`.
 
 Each command is thin: parse and check options, open the store, call :mod:`caselink.linkage`, print.
 """
@@ -140,30 +142,15 @@ def replay_command(
     if not alerts:
         typer.echo("no alerts would have been raised")
     for alert in alerts:
-        typer.echo(_alert_line(alert))
+        typer.echo(alert_line(alert))
 
 
-def _alert_line(alert: dict[str, Any]) -> str:
+def alert_line(alert: dict[str, Any]) -> str:
+    """An alert as ingest, replay and ``caselink alerts`` print it: one head line, then its reasons."""
     verb = {"new_series": "new series", "joined": "joined", "merged": "merged into"}.get(alert["kind"], alert["kind"])
     head = (f"{alert['at']}  ALERT {alert['series_id']} ({verb}): {alert['new_case_id']} "
             f"with {len(alert['case_ids']) - 1} earlier case(s), p={alert['probability']:.2f}")
     return head + "".join(f"\n    - {reason}" for reason in alert.get("reasons", []))
-
-
-def alerts_command(db: DbOption = None, as_json: JsonOption = False) -> None:
-    """List open alerts: cases that started, joined or merged a series when they were ingested."""
-    from caselink.linkage.incremental import open_alerts
-
-    store = open_store(db)
-    alerts = open_alerts(store)
-    store.close()
-    if as_json:
-        print_json({"alerts": alerts})
-        return
-    if not alerts:
-        typer.echo("no open alerts")
-    for alert in alerts:
-        typer.echo(_alert_line(alert))
 
 
 def explain_command(
@@ -301,14 +288,13 @@ def after_ingest(store: CaseStore, result: Any) -> dict[str, Any] | None:
         return None
     alerts = score_new_cases(store, model, new_ids, getattr(result, "officer", None) or officer_name(None))
     for alert in alerts:
-        typer.echo(_alert_line(alert), err=True)
+        typer.echo(alert_line(alert), err=True)
     return {"alerts": alerts}
 
 
 def register(app: typer.Typer) -> None:
     app.command("link")(link_command)
     app.command("replay")(replay_command)
-    app.command("alerts")(alerts_command)
     app.command("explain")(explain_command)
     app.command("train")(train_command)
     app.command("evaluate")(evaluate_command)
