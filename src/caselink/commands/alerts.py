@@ -28,9 +28,10 @@ from caselink.commands.common import (
 )
 from caselink.commands.linkage import alert_line
 
-alerts_app = typer.Typer(help="Linkage alerts.  Without a command: list them (open ones by default), oldest first, "
-                              "logged as a consultation.  Commands: show one, and triage it (acknowledge, assign, "
-                              "dismiss).", invoke_without_command=True)
+alerts_app = typer.Typer(help="Linkage alerts.  Without a command, list them: open ones by default, oldest first, "
+                              "logged as a consultation; options --status open|acknowledged|assigned|dismissed|all, "
+                              "--officer NAME (who is reading), --db URL, --json.  The commands show one alert and "
+                              "triage it.", invoke_without_command=True)
 
 STATUS_CHOICES = ("open", "acknowledged", "assigned", "dismissed", "all")
 _MAX_ID = 2**63 - 1
