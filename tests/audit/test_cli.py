@@ -65,6 +65,30 @@ def test_show_requires_justification_and_logs_consultation(cli: object, tmp_path
     assert [(e.officer, e.justification, e.case_ids) for e in consultation] == [("DS Env", "series review", ["a1"])]
 
 
+def test_listing_cases_is_a_logged_consultation(cli: object, tmp_path: Path) -> None:
+    url = _ingested(cli, tmp_path)
+    listed = cli("cases", "list", "--db", url, "--limit", "2", env={"CASELINK_USER": "DS Lister"})  # type: ignore[operator]
+    assert listed.exit_code == 0, listed.stderr
+    why = cli("cases", "list", "--db", url, "--cause", "no-such-cause",  # type: ignore[operator]
+              "--justification", "weekly review", "--officer", "DS B")
+    assert why.exit_code == 0, why.stderr
+    consultation = _entries(url, action="consultation")
+    # Two cases shown, two logged; a listing that shows nothing logs nothing.
+    logged = [(e.officer, e.justification, e.case_ids) for e in consultation]
+    assert logged == [("DS Lister", "case list", ["a1", "a2"])]
+
+
+def test_ingest_links_in_the_name_of_the_importing_officer(cli: object, tmp_path: Path,
+                                                           port_series_csv: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'combo.db'}"
+    ran = cli("ingest", str(port_series_csv), "--db", url, "--officer", "DC Ingest",  # type: ignore[operator]
+              env={"CASELINK_USER": "someone else"})
+    assert ran.exit_code == 0, ran.stderr
+    assert {e.officer for e in _entries(url, action="collection")} == {"DC Ingest"}
+    combination = _entries(url, action="combination")
+    assert combination and {e.officer for e in combination} == {"DC Ingest"}
+
+
 def test_export_to_a_recipient_is_a_logged_disclosure(cli: object, tmp_path: Path) -> None:
     url = _ingested(cli, tmp_path)
     out = tmp_path / "out.csv"

@@ -14,7 +14,9 @@ from caselink.commands.common import (
     EXIT_BAD_INPUT,
     DbOption,
     JsonOption,
+    OfficerOption,
     fail,
+    officer_name,
     open_store,
     print_json,
     require_officer,
@@ -79,13 +81,25 @@ def list_cases(
     found_to: Annotated[str | None, typer.Option("--to", help="Found before this date.")] = None,
     agency: Annotated[str | None, typer.Option(help="Only this agency.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many cases.", min=1)] = 100,
+    justification: Annotated[str | None, typer.Option(
+        help="Why you are consulting these cases (logged; default 'case list').")] = None,
+    officer: OfficerOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List cases in found_at order, with optional filters."""
+    """List cases in found_at order, with optional filters.
+
+    Listing shows case fields, so it is a consultation and is logged (DPA 2018 s.62), as the web's
+    case search is; the justification defaults so that existing scripts keep working.
+    """
     where = case_filter(cause, substance, place_type, sex, min_age, max_age, found_from, found_to, agency)
     store = open_store(db)
     total = store.count(where)
     rows = [stored_to_raw(r) for r in store.iter_stored(where, limit=limit)]
+    if rows:
+        for hook in AFTER_READ:
+            hook(store, "consultation", [row["case_id"] for row in rows],
+                 {"justification": (justification or "").strip() or "case list",
+                  "officer": officer_name(officer), "channel": "cli", "view": "cases list"})
     store.close()
     if as_json:
         print_json({"n_matching": total, "cases": rows})

@@ -286,7 +286,7 @@ def after_ingest(store: CaseStore, result: Any) -> dict[str, Any] | None:
     except ModelError as exc:  # pragma: no cover - the shipped model is tested
         warn(f"linkage skipped: {exc}")
         return None
-    alerts = score_new_cases(store, model, new_ids, getattr(result, "officer", None) or officer_name(None))
+    alerts = score_new_cases(store, model, new_ids, result.officer or officer_name(None))
     for alert in alerts:
         typer.echo(alert_line(alert), err=True)
     return {"alerts": alerts}

@@ -102,6 +102,8 @@ class IngestResult:
     n_updated: int
     n_unchanged: int
     warnings: list[str] = field(default_factory=list)
+    # Who ran the import: the hooks after it (linkage's "combination" entry) act in their name.
+    officer: str | None = None
 
 
 class RecordSource:
@@ -217,7 +219,7 @@ def ingest(
         n_updated=merge.n_updated, n_unchanged=merge.n_unchanged,
     ))
     connection.execute(text("DROP TABLE IF EXISTS _caselink_seen"))
-    return IngestResult(int(import_id), n_rows, merge.n_new, merge.n_updated, merge.n_unchanged, warnings)
+    return IngestResult(int(import_id), n_rows, merge.n_new, merge.n_updated, merge.n_unchanged, warnings, officer)
 
 
 class _Normaliser:
