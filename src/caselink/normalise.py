@@ -9,8 +9,11 @@ a batch of one.
 
 from __future__ import annotations
 
+import ast
 import itertools
+import json
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -45,8 +48,18 @@ _BOUNDED_INTS = (("location_precision_m", 0, 1_000_000), ("victim_age", 0, 120))
 _COORDS = (("lat", -90.0, 90.0), ("lon", -180.0, 180.0))
 _MISSING = object()
 
-# (value or None, error message or None, unknown vocabulary values)
+# (value or None, error message or None, notes: unknown vocabulary values and ReadAsEmpty markers)
 Outcome = tuple[Any, str | None, tuple[str, ...]]
+
+
+class ReadAsEmpty(str):
+    """A missing-value marker (NA, NULL, none, a dash) read as empty: noted so the import reports it."""
+
+
+# Separators of a list cell other than the documented ';': vocabulary tokens never contain them, so
+# "ghb,alcohol" or "ghb|alcohol" (as spreadsheets and other systems write lists) is two substances.
+# Entities keep ';' alone, since a name or an address may hold a comma.
+_ITEM_SEPARATORS = re.compile(r"[;,|]")
 
 
 @dataclass
@@ -56,6 +69,7 @@ class Batch:
     columns: dict[str, list[Any]]
     errors: dict[int, list[FieldError]] = field(default_factory=dict)
     unknown: Counter[tuple[str, str]] = field(default_factory=Counter)
+    read_as_empty: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     def record(self, index: int) -> dict[str, Any]:
         return {name: values[index] for name, values in self.columns.items()}
@@ -85,9 +99,46 @@ def _vocab_value(name: str) -> Callable[[Any], Outcome]:
         if text is None:
             return ("death" if name == "incident_type" else None), None, ()
         folded = vocab.fold(text, synonyms)
-        return folded, None, (() if folded in known else (folded,))
+        if folded in known:
+            return folded, None, ()
+        if vocab.is_missing_marker(text, name):
+            return ("death" if name == "incident_type" else None), None, (ReadAsEmpty(text),)
+        return folded, None, (folded,)
 
     return one
+
+
+def _text_value(value: Any) -> Outcome:
+    text = _text(value)
+    if text is not None and vocab.is_missing_marker(text):
+        return None, None, (ReadAsEmpty(text),)
+    return text, None, ()
+
+
+def _array(text: str) -> list[str] | None:
+    """The items of a cell written as an array (``["ghb", "alcohol"]`` by JSON, ``['ghb', 'alcohol']``
+    by Python/pandas), or None when it is not one; ``literal_eval`` evaluates literals only."""
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        try:
+            parsed = ast.literal_eval(text)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            return None
+    if not isinstance(parsed, list | tuple) or not all(isinstance(v, str | int | float) for v in parsed):
+        return None
+    return [str(v) for v in parsed]
+
+
+def _items(name: str, value: Any) -> list[str]:
+    if isinstance(value, str):
+        text = value.strip()
+        if text[:1] == "[" and text[-1:] == "]" and (items := _array(text)) is not None:
+            return items
+        return value.split(";") if name == "entities" else _ITEM_SEPARATORS.split(value)
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value if not _is_blank(v)]
+    return [str(value)]
 
 
 def _list_value(name: str) -> Callable[[Any], Outcome]:
@@ -96,14 +147,14 @@ def _list_value(name: str) -> Callable[[Any], Outcome]:
     def one(value: Any) -> Outcome:
         if _is_blank(value):
             return [], None, ()
-        items = value.split(";") if isinstance(value, str) else (
-            [str(v) for v in value if not _is_blank(v)] if isinstance(value, list | tuple) else [str(value)]
-        )
         values: list[str] = []
         unknown: list[str] = []
-        for item in items:
+        for item in _items(name, value):
             item = item.strip()
             if not item:
+                continue
+            if vocab.is_missing_marker(item, name):
+                unknown.append(ReadAsEmpty(item))
                 continue
             if name == "entities":
                 try:
@@ -129,6 +180,11 @@ def _time_value(name: str, tz: ZoneInfo) -> Callable[[Any], Outcome]:
             if name == "found_at":
                 return None, "is empty; give the date (and time, if known) the death was found", ()
             return (None, None, None), None, ()
+        if isinstance(value, str) and vocab.is_missing_marker(value):
+            if name == "found_at":
+                return None, (f"is '{value.strip()}', which says it was not recorded; every case needs the date "
+                              "(and time, if known) it was found"), ()
+            return (None, None, None), None, (ReadAsEmpty(value.strip()),)
         try:
             return parse_when(value, tz), None, ()
         except ValueError as exc:
@@ -139,8 +195,9 @@ def _time_value(name: str, tz: ZoneInfo) -> Callable[[Any], Outcome]:
 
 def _coordinate(name: str, low: float, high: float) -> Callable[[Any], Outcome]:
     def one(value: Any) -> Outcome:
-        if _is_blank(value):
-            return None, "is empty; a case needs the WGS84 coordinates where it was found", ()
+        if _is_blank(value) or (isinstance(value, str) and vocab.is_missing_marker(value)):
+            return None, ("is empty" if _is_blank(value) else f"is '{value.strip()}' (not recorded)") + \
+                "; a case needs the WGS84 coordinates where it was found", ()
         try:
             number = float(value)
         except (TypeError, ValueError):
@@ -156,6 +213,8 @@ def _bounded_int(low: int, high: int) -> Callable[[Any], Outcome]:
     def one(value: Any) -> Outcome:
         if _is_blank(value):
             return None, None, ()
+        if isinstance(value, str) and vocab.is_missing_marker(value):
+            return None, None, (ReadAsEmpty(value.strip()),)
         try:
             number = float(value)
         except (TypeError, ValueError):
@@ -174,6 +233,8 @@ def _sex(value: Any) -> Outcome:
     if text is None:
         return None, None, ()
     folded = vocab.SEX_SYNONYMS.get(text.lower())
+    if folded is None and vocab.is_missing_marker(text):
+        return None, None, (ReadAsEmpty(text),)
     if folded is None:
         return None, f"'{text}' is not one of F, M, X, U", ()
     return folded, None, ()
@@ -181,6 +242,8 @@ def _sex(value: Any) -> Outcome:
 
 def _outcome(value: Any) -> Outcome:
     text = _text(value)
+    if text is not None and vocab.is_missing_marker(text):
+        return None, None, (ReadAsEmpty(text),)
     return (vocab.token(text) if text else None), None, ()
 
 
@@ -275,6 +338,7 @@ def normalise_batch(rows: Sequence[Mapping[str, Any]], tz: ZoneInfo | None = Non
     columns: dict[str, list[Any]] = {}
     errors: dict[int, list[FieldError]] = {}
     unknown: Counter[tuple[str, str]] = Counter()
+    read_as_empty: Counter[tuple[str, str]] = Counter()
 
     def add_error(index: int, name: str, message: str) -> None:
         errors.setdefault(index, []).append(FieldError(name, message))
@@ -293,7 +357,7 @@ def normalise_batch(rows: Sequence[Mapping[str, Any]], tz: ZoneInfo | None = Non
             if message is not None:
                 add_error(index, name, message)
             for value in unknown_values:
-                unknown[(name, value)] += 1
+                (read_as_empty if value.__class__ is ReadAsEmpty else unknown)[(name, str(value))] += 1
         return outcomes
 
     case_ids = [_text(raw.get("case_id")) for raw in rows]
@@ -302,7 +366,7 @@ def normalise_batch(rows: Sequence[Mapping[str, Any]], tz: ZoneInfo | None = Non
             add_error(index, "case_id", "is empty; every case needs a unique case_id")
     columns["case_id"] = case_ids
     for name in _TEXT_FIELDS:
-        columns[name] = [_text(raw.get(name)) for raw in rows]
+        columns[name] = [o[0] for o in run(name, _text_value)]
     for name in ("incident_type", "place_type", "cause", "classification"):
         columns[name] = [o[0] for o in run(name, _vocab_value(name))]
     for name in TIME_FIELDS:
@@ -332,4 +396,4 @@ def normalise_batch(rows: Sequence[Mapping[str, Any]], tz: ZoneInfo | None = Non
     columns["record_hash"] = [
         None if index in errors else hash_values([column[index] for column in hashed]) for index in range(n)
     ]
-    return Batch(columns, errors, unknown)
+    return Batch(columns, errors, unknown, read_as_empty)

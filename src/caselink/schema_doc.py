@@ -22,6 +22,9 @@ def _synonyms(table: dict[str, str]) -> str:
     return ", ".join(f"`{k}` → `{v}`" for k, v in sorted(table.items()))
 
 
+_MARKERS_SHOWN = ("NA", "N/A", "NULL", "none", "nan", "unknown", "?")
+
+
 def schema_markdown() -> str:
     lines = [
         "# The case record",
@@ -64,6 +67,15 @@ def schema_markdown() -> str:
         "  PostgreSQL, or into neither.",
         "- `entities` are `kind:value`; phones keep digits (and a leading `+`), vehicles are upper-cased",
         "  without spaces, other values lower-cased with single spaces, so the same finder matches.",
+        "- List cells in CSV are joined with `;`; `,` and `|` also separate substances, flags and tags (their",
+        "  tokens never hold them), and a cell written as an array (`[\"ghb\", \"alcohol\"]`, or pandas'",
+        "  `['ghb', 'alcohol']`) is read as its items. Entities are separated by `;` only, since a name or",
+        "  an address may hold a comma.",
+        "- Values that only say \"not recorded\" (" + ", ".join(f"`{m}`" for m in _MARKERS_SHOWN) + ", a dash, and",
+        "  for substances also `none detected`, `negative`, `not tested`, `pending`) are read as empty and",
+        "  reported once per import: kept as values they would match each other (two causes `n/a` would",
+        "  be a shared rare cause). Known synonyms come first (`unknown` cause is `undetermined`, `unknown`",
+        "  sex is `U`). Where a value is required (`found_at`, `lat`, `lon`) a marker is an error.",
         "- `series_id` is ground truth for training and evaluation and is **never** used as a feature.",
         "- `case_id` is unique in the store. Re-importing an identical record is a no-op; a changed record",
         "  is an update and the previous version is kept in `case_versions`. An update replaces the whole",

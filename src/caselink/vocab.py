@@ -111,12 +111,35 @@ SUBSTANCE_SYNONYMS = {
     "opiate": "opioid", "opiates": "opioid", "opioids": "opioid", "laughing_gas": "nitrous_oxide",
 }
 
+# Values that say "not recorded" rather than give a value, as exports write them (R's NA, SQL's NULL,
+# pandas' nan, a dash typed in a spreadsheet), in their token form.  Kept as values they would match
+# each other: two deaths with cause "n/a" would share a "rare cause", two with toxicology "none" a
+# "very rare substance".  So they are read as empty, and the import says so.
+MISSING_MARKERS = frozenset({
+    "", "na", "n/a", "n_a", "n.a.", "#n/a", "null", "nil", "none", "nan", "missing", "unknown", "?", "??",
+    "not_recorded", "not_known", "not_stated", "not_applicable", "not_available", "none_recorded", "tbc",
+})
+# Toxicology results that mean "nothing found" or "no result yet": no substance to compare.
+NO_SUBSTANCE_MARKERS = frozenset({
+    "none_detected", "nothing_detected", "negative", "not_tested", "not_done", "no_drugs_detected",
+    "no_drugs", "nothing_found", "pending", "awaited", "awaiting_results", "awaiting_toxicology",
+})
+
 _SPACES = re.compile(r"[\s\-]+")
 
 
 def token(value: str) -> str:
     """Fold a free-typed label to its comparable form: lower case, words joined by underscores."""
     return _SPACES.sub("_", value.strip().lower()).strip("_")
+
+
+def is_missing_marker(value: str, field: str | None = None) -> bool:
+    """Whether a raw value only says "not recorded" (``MISSING_MARKERS``; for substances also
+    ``NO_SUBSTANCE_MARKERS``).  Long values are never markers, so narratives are not folded."""
+    if len(value) > 24:
+        return False
+    folded = token(value)
+    return folded in MISSING_MARKERS or (field == "substances" and folded in NO_SUBSTANCE_MARKERS)
 
 
 def fold(value: str, synonyms: dict[str, str]) -> str:

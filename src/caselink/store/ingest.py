@@ -144,6 +144,7 @@ def ingest(
     problems: list[RowProblem] = []
     n_problems = 0
     unknown: Counter[tuple[str, str, str]] = Counter()
+    read_as_empty: Counter[tuple[str, str, str]] = Counter()
     warnings: list[str] = []
     paths: list[str] = []
     n_rows = 0
@@ -159,6 +160,8 @@ def ingest(
         path = paths[source_index]
         for (name, value), count in batch.unknown.items():
             unknown[(path, name, value)] += count
+        for (name, value), count in batch.read_as_empty.items():
+            read_as_empty[(path, name, value)] += count
         for index, row_errors in batch.errors.items():
             for error in row_errors:
                 report(path, chunk[index][0], error.field, error.message)
@@ -207,6 +210,8 @@ def ingest(
 
     for (path, name, value), count in sorted(unknown.items()):
         warnings.append(f"{path}: {name}: unknown value '{value}' kept as is ({count} row(s))")
+    for (path, name, value), count in sorted(read_as_empty.items()):
+        warnings.append(f"{path}: {name}: '{value}' read as not recorded (empty) ({count} row(s))")
     if merge.emptied:
         # An update replaces the whole record: a file without a column empties it.  Not an error
         # (blanking can be meant), but never silent; the superseded versions keep the values.

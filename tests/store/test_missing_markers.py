@@ -1,0 +1,74 @@
+"""Values that only say "not recorded" (NA, NULL, none, a dash) and lists written the way other
+systems write them: read as what they mean, never stored as values that would match each other."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from caselink.store import CaseStore
+
+HEADER = "case_id,found_at,died_from,lat,lon,victim_age,victim_sex,place_type,cause,substances,mo,series_id\n"
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_missing_markers_are_read_as_empty_and_reported(cli, tmp_path, any_db_url):
+    data = _write(tmp_path / "m.csv", HEADER
+                  + "M1,2014-06-19,NA,51.5,0.08,NULL,n/a,N/A,n/a,none,-,NA\n"
+                  + "M2,2014-06-20,,51.5,0.08,?,,unknown,NA,None detected,n/a,NA\n"
+                  + "M3,2014-06-21,,51.5,0.08,34,M,-,unknown,ghb;NA,propped sitting,S-1\n")
+    result = cli("ingest", str(data), "--db", any_db_url)
+    assert result.exit_code == 0, result.stderr
+    with CaseStore.open(any_db_url) as store:
+        m1, m2, m3 = (store.get_case(case_id) for case_id in ("M1", "M2", "M3"))
+    assert (m1.cause, m1.place_type, m1.substances, m1.mo, m1.victim_age, m1.victim_sex, m1.series_id,
+            m1.died_from) == (None, None, (), (), None, None, None, None)
+    assert (m2.cause, m2.substances, m2.series_id, m2.victim_age) == (None, (), None, None)
+    # "unknown" is a known synonym for a cause (undetermined): synonyms come first.
+    assert (m3.cause, m3.substances, m3.place_type, m3.mo) == ("undetermined", ("ghb",), None, ("propped_sitting",))
+    assert f"{data}: cause: 'n/a' read as not recorded (empty) (1 row(s))" in result.stderr
+    assert f"{data}: series_id: 'NA' read as not recorded (empty) (2 row(s))" in result.stderr
+    assert "unknown value" not in result.stderr
+
+
+def test_two_cases_marked_na_share_no_cause_or_substance(cli, tmp_path, sqlite_url):
+    """The hazard the markers were: "n/a" twice was a shared rare cause, "none" twice a shared
+    very rare substance, enough to make two unrelated deaths a series."""
+    data = _write(tmp_path / "m.csv", HEADER
+                  + "N1,2014-06-19,,51.5,0.08,,,,n/a,none,,\n"
+                  + "N2,2014-06-26,,51.5,0.08,,,,n/a,none,,\n")
+    assert cli("ingest", str(data), "--db", sqlite_url).exit_code == 0
+    explained = cli("explain", "N1", "N2", "--db", sqlite_url, "--json")
+    assert explained.exit_code == 0, explained.stderr
+    levels = {step["comparison"]: step["level"] for step in json.loads(explained.stdout)["steps"]}
+    assert levels["cause"] == "not recorded" and levels["substances"] == "not recorded"
+
+
+def test_lists_written_with_commas_pipes_or_as_arrays(cli, tmp_path, sqlite_url):
+    data = _write(tmp_path / "l.csv", "case_id,found_at,lat,lon,substances,entities\n"
+                  + 'L1,2014-06-19,51.5,0.08,"G, etoh","person:Smith, John;phone:0770"\n'
+                  + "L2,2014-06-19,51.5,0.08,ghb|cocaine,\n"
+                  + 'L3,2014-06-19,51.5,0.08,"[""ghb"", ""alcohol""]","[""person:Jane Doe, Jr"", ""phone:0770""]"\n'
+                  + "L4,2014-06-19,51.5,0.08,\"['GHB', 'Mephedrone']\",\n")
+    result = cli("ingest", str(data), "--db", sqlite_url)
+    assert result.exit_code == 0, result.stderr
+    with CaseStore.open(sqlite_url) as store:
+        got = {c: (store.get_case(c).substances, store.get_case(c).entities) for c in ("L1", "L2", "L3", "L4")}
+    assert got["L1"] == (("ghb", "alcohol"), ("person:smith, john", "phone:0770"))  # entities split on ";" only
+    assert got["L2"][0] == ("ghb", "cocaine")
+    assert got["L3"] == (("ghb", "alcohol"), ("person:jane doe, jr", "phone:0770"))
+    assert got["L4"][0] == ("ghb", "mephedrone")
+    assert "unknown value" not in result.stderr
+
+
+def test_a_marker_where_a_value_is_required_is_an_error(cli, tmp_path, sqlite_url):
+    data = _write(tmp_path / "r.csv", "case_id,found_at,lat,lon\nR1,NA,51.5,0.08\nR2,2014-06-19,N/A,0.08\n")
+    result = cli("ingest", str(data), "--db", sqlite_url)
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(f"{data}:2: found_at: is 'NA', which says it was not recorded")
+    assert lines[1].startswith(f"{data}:3: lat: is 'N/A' (not recorded)")
