@@ -2,6 +2,12 @@
 
     .venv/bin/python bench/linkage_train_default.py            # fit, evaluate, print
     .venv/bin/python bench/linkage_train_default.py --write    # also write caselink/data/default_model.json
+    .venv/bin/python bench/linkage_train_default.py --resql OLD.json --write   # how default-2026-11d was made
+
+``--resql`` carries a fitted model's m, u, prior and thresholds over to the current comparisons' SQL
+(same comparisons, same levels in the same order), without refitting: default-2026-11d is
+default-2026-11c (``git show c23de49:src/caselink/data/default_model.json``) with the distance levels'
+new SQL (docs/model.md says why it was not refitted).
 
 Recipe (docs/model.md): u and the prior from random pairs of the london_2022 background (seed 1); m
 from the planted series of every scenario, seeds 1 and 4 (london_2022 seed 1 only), pooled, shrunk
@@ -12,6 +18,7 @@ baltimore_opioid and london_2022 seed 2, east_london seed 3 and the Barking demo
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -20,7 +27,7 @@ from caselink.demo import build_demo_records, build_scenario
 from caselink.linkage.comparisons import base_settings
 from caselink.linkage.evaluate import pairwise_metrics, series_timing
 from caselink.linkage.features import build_features, records_to_frame
-from caselink.linkage.model import CORROBORATION_FLOOR, LinkageModel
+from caselink.linkage.model import CORROBORATION_FLOOR, LinkageModel, load_model
 from caselink.linkage.pipeline import Corroboration
 from caselink.linkage.scoring import Scorer
 from caselink.linkage.training import train_pooled
@@ -29,7 +36,7 @@ from caselink.linkage.training import train_pooled
 TRAIN = [("london_2022", 1), *[(n, s) for n in ("manchester_chemsex", "glasgow_opioid", "norfolk_rural",
                                                 "baltimore_opioid", "east_london") for s in (1, 4)]]
 HELD_OUT = [("norfolk_rural", 2), ("baltimore_opioid", 2), ("london_2022", 2), ("east_london", 3)]
-NAME = "default-2026-11c"
+NAME = "default-2026-11d"
 OUT = Path(__file__).resolve().parents[1] / "src" / "caselink" / "data" / "default_model.json"
 
 
@@ -103,6 +110,27 @@ def calibrate(model: LinkageModel, frames: list[pd.DataFrame]) -> tuple[float, f
     return max(allowed, key=lambda k: (early[k], k[0], k[1] if k[1] is not None else 1.0))
 
 
+def resql(model: LinkageModel) -> LinkageModel:
+    """``model`` with every level's SQL and label from the current comparisons; m, u and the rest kept."""
+    current = {c["output_column_name"]: c for c in base_settings()["comparisons"]}
+    settings = json.loads(json.dumps(model.splink_settings))
+    changed = []
+    for comparison in settings["comparisons"]:
+        name = comparison["output_column_name"]
+        levels, new_levels = comparison["comparison_levels"], current[name]["comparison_levels"]
+        if len(levels) != len(new_levels):
+            raise SystemExit(f"{name}: {len(levels)} levels in the model, {len(new_levels)} now; refit instead")
+        for level, new in zip(levels, new_levels, strict=True):
+            if (level["sql_condition"], level.get("label_for_charts")) != (new["sql_condition"],
+                                                                          new.get("label_for_charts")):
+                level["sql_condition"], level["label_for_charts"] = new["sql_condition"], new["label_for_charts"]
+                changed.append(name)
+    provenance = {**model.provenance, "resql": f"parameters of {model.name}; level SQL of "
+                  f"{', '.join(sorted(set(changed))) or 'no comparison'} replaced by the current "
+                  "caselink.linkage.comparisons (bench/linkage_train_default.py --resql), not refitted"}
+    return model.model_copy(update={"name": NAME, "splink_settings": settings, "provenance": provenance})
+
+
 def short(label: str) -> str:
     return label.split("-")[-2] if "-" in label else label
 
@@ -141,8 +169,13 @@ def main() -> None:
                         help="threshold written into the model (default: calibrated on the training stores)")
     parser.add_argument("--try", dest="thresholds", type=float, nargs="*", default=[0.9, 0.5, 0.1, 0.01])
     parser.add_argument("--quick", action="store_true", help="skip the 20,000-case london_2022 evaluation")
+    parser.add_argument("--resql", type=Path, default=None,
+                        help="instead of fitting, carry this model's parameters over to the current level SQL")
     args = parser.parse_args()
-    model = fit(args.threshold or 0.9, calibrate_threshold=args.threshold is None)
+    if args.resql:
+        model = resql(load_model(args.resql))
+    else:
+        model = fit(args.threshold or 0.9, calibrate_threshold=args.threshold is None)
     if args.out:
         model.save(args.out)
     if args.write:

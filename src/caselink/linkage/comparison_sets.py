@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from caselink.linkage.comparisons import (
+    DISTANCE_NULL_SQL,
     DISTANCE_SQL,
     GAP_SQL,
     _comparison,
@@ -66,7 +67,7 @@ def _distance_levels() -> dict[str, Any]:
     cumulative = [min(1.0, (edge / CITY_KM) ** 2) for edge in DISTANCE_EDGES_KM] + [1.0]
     share = [b - a for a, b in zip([0.0, *cumulative], cumulative, strict=False)]
     return _graded("distance", "distance between the two places, less location blurring",
-                   "x_km_l IS NULL OR x_km_r IS NULL", DISTANCE_SQL, DISTANCE_EDGES_KM, share, _km,
+                   DISTANCE_NULL_SQL, DISTANCE_SQL, DISTANCE_EDGES_KM, share, _km,
                    f"more than {_km(DISTANCE_EDGES_KM[-1])}")
 
 

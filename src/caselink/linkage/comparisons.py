@@ -17,9 +17,22 @@ MAX_GAP_DAYS = 730      # attribute rules (rare substance, flag, tag, entity-fre
 NEAR_GAP_DAYS = 365     # the space-time rule: cases within 2 km and a year are always compared
 WIDE_GAP_DAYS = 30      # the wider rule: cases in one 12 km cell within a month are compared too
 
-DISTANCE_SQL = (
-    "greatest(0, sqrt(pow(x_km_l - x_km_r, 2) + pow(y_km_l - y_km_r, 2)) - prec_km_l - prec_km_r)"
-)
+_CENTRES_KM = "sqrt(pow(x_km_l - x_km_r, 2) + pow(y_km_l - y_km_r, 2))"
+_BLUR_KM = "(prec_km_l + prec_km_r)"
+# The distance a pair is judged at, honouring location_precision_m: the closest the two deaths can
+# have been (centres less both blurs), but never closer than half the combined blur.  Why the floor:
+# two points known to 50 km each are not "within 0.25 km" because their circles overlap; blurred
+# points are, on average, about that far apart even when their recorded centres coincide.  Exact
+# locations (precision 0) are judged at their distance.
+DISTANCE_SQL = f"greatest({_CENTRES_KM} - {_BLUR_KM}, {_BLUR_KM} / 2)"
+# The least the two deaths can have been apart: "elsewhere" (a kind of place or a person seen at two
+# different spots) must be certain, so blurred points that may be one spot are not elsewhere.
+APART_SQL = f"greatest(0, {_CENTRES_KM} - prec_km_l - prec_km_r)"
+# Locations too coarse for any level to say anything: blurs that together pass COARSE_KM, unless the
+# deaths were certainly further apart than that.  Compared as not recorded (no evidence either way).
+COARSE_KM = 15
+DISTANCE_NULL_SQL = (f"x_km_l IS NULL OR x_km_r IS NULL OR "
+                     f"({_BLUR_KM} > {COARSE_KM} AND {_CENTRES_KM} - {_BLUR_KM} <= {COARSE_KM})")
 GAP_SQL = "greatest(0, greatest(t_lo_l, t_lo_r) - least(t_hi_l, t_hi_r))"
 
 
@@ -86,8 +99,8 @@ def _level(sql: str, label: str, m: float, u: float) -> dict[str, Any]:
     return {"sql_condition": sql, "label_for_charts": label, "m_probability": m, "u_probability": u}
 
 
-def _null(sql: str) -> dict[str, Any]:
-    return {"sql_condition": sql, "label_for_charts": "not recorded", "is_null_level": True}
+def _null(sql: str, label: str = "not recorded") -> dict[str, Any]:
+    return {"sql_condition": sql, "label_for_charts": label, "is_null_level": True}
 
 
 def _else(m: float, u: float, label: str = "different") -> dict[str, Any]:
@@ -106,7 +119,7 @@ def comparisons() -> list[dict[str, Any]]:
     place_tier = _given_cause(_later_tier("place_ctier"), _later_tier("place_tier"))
     return [
         _comparison("distance", "distance between where found, less location blurring", [
-            _null("x_km_l IS NULL OR x_km_r IS NULL"),
+            _null(DISTANCE_NULL_SQL, "not recorded, or too coarse to compare"),
             _level(f"{d} <= 0.25", "within 0.25 km", 0.25, 0.001),
             _level(f"{d} <= 0.5", "within 0.5 km", 0.15, 0.002),
             _level(f"{d} <= 1", "within 1 km", 0.15, 0.006),
@@ -130,9 +143,9 @@ def comparisons() -> list[dict[str, Any]]:
             _null("place_type_l IS NULL OR place_type_r IS NULL"),
             # Only at different spots: two deaths at one hostel share its kind of place trivially, and
             # the distance comparison already counts that they are close.
-            _level(f"place_type_l = place_type_r AND {place_tier} >= 2 AND {DISTANCE_SQL} > 0.5",
+            _level(f"place_type_l = place_type_r AND {place_tier} >= 2 AND {APART_SQL} > 0.5",
                    "same unusual kind of place, elsewhere (<2% of cases)", 0.2, 0.001),
-            _level(f"place_type_l = place_type_r AND {place_tier} >= 1 AND {DISTANCE_SQL} > 0.5",
+            _level(f"place_type_l = place_type_r AND {place_tier} >= 1 AND {APART_SQL} > 0.5",
                    "same uncommon kind of place, elsewhere (<10% of cases)", 0.2, 0.01),
             _level("place_type_l = place_type_r", "same kind of place", 0.3, 0.29),
             _else(0.3, 0.7),
@@ -187,11 +200,11 @@ def comparisons() -> list[dict[str, Any]]:
             _null("len(entities_l) = 0 OR len(entities_r) = 0"),
             # The same finder at the same place is often just the place's own staff (a hostel, a park);
             # the same person at deaths far apart is a specific link.  Two levels keep that apart.
-            _level(f"{_later_has('ent_rare', 'entities')} AND {DISTANCE_SQL} > 1",
+            _level(f"{_later_has('ent_rare', 'entities')} AND {APART_SQL} > 1",
                    "a shared person, phone, account or address, at different places", 0.2, 0.00005),
             _level(_later_has("ent_rare", "entities"), "a shared person, phone, account or address", 0.1, 0.0002),
             # An entity already in several cases at one spot is the spot's own (staff, a regular caller).
-            _level(f"{_shared('entities')} > 0 AND {DISTANCE_SQL} > 1",
+            _level(f"{_shared('entities')} > 0 AND {APART_SQL} > 1",
                    "a shared entity already in several cases, at different places", 0.05, 0.005),
             _else(0.65, 0.9948, "nothing shared"),
         ]),

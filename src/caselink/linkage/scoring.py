@@ -342,7 +342,7 @@ def level_labels(model: LinkageModel) -> dict[str, list[tuple[float, str]]]:
         rows = []
         for level in comparison["comparison_levels"]:
             if level.get("is_null_level"):
-                rows.append((0.0, "not recorded"))
+                rows.append((0.0, level.get("label_for_charts") or "not recorded"))
                 continue
             weight = math.log2(level["m_probability"] / level["u_probability"])
             rows.append((weight, level.get("label_for_charts", "")))

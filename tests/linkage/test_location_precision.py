@@ -1,0 +1,41 @@
+"""Distance honours location_precision_m without turning blur into closeness.
+
+Public and old records often give a grid cell or a centroid.  Two deaths known only to 50 km are
+not "within 0.25 km" because their circles overlap; that was +6.4 bits towards a series.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+HEADER = "case_id,found_at,lat,lon,cause,location_precision_m\n"
+CASES = {
+    # 41.6 km apart, each known to 50 km: no evidence either way.
+    "coarse": ("K1,2020-01-01,51.5,0.0,hanging,50000\n", "K2,2020-01-20,51.5,-0.6,hanging,50000\n"),
+    # The same recorded centre, each known to 1 km: about as close as 1 km, not 0.25 km.
+    "cell": ("C1,2020-01-01,51.5,0.0,hanging,1000\n", "C2,2020-01-20,51.5,0.0,hanging,1000\n"),
+    # Exact points 100 m apart.
+    "exact": ("E1,2020-01-01,51.5,0.0,hanging,\n", "E2,2020-01-20,51.5009,0.0,hanging,\n"),
+    # Known to 20 km each but 300 km apart: certainly far.
+    "far": ("F1,2020-01-01,51.5,0.0,hanging,20000\n", "F2,2020-01-20,53.9,0.6,hanging,20000\n"),
+}
+EXPECTED = {"coarse": "not recorded, or too coarse to compare", "cell": "within 1 km", "exact": "within 0.25 km",
+            "far": "more than 15 km"}
+
+
+@pytest.mark.parametrize("kind", sorted(CASES))
+def test_distance_level_of_blurred_locations(cli, tmp_path: Path, kind: str) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    data = tmp_path / "p.csv"
+    data.write_text(HEADER + "".join(CASES[kind]), encoding="utf-8")
+    assert cli("ingest", str(data), "--db", url).exit_code == 0
+    ids = [line.split(",", 1)[0] for line in CASES[kind]]
+    explained = cli("explain", *ids, "--db", url, "--json")
+    assert explained.exit_code == 0, explained.stderr
+    distance = next(s for s in json.loads(explained.stdout)["steps"] if s["comparison"] == "distance")
+    assert distance["level"] == EXPECTED[kind]
+    if kind == "coarse":
+        assert distance["weight"] == 0
