@@ -161,6 +161,9 @@ def _list_value(name: str) -> Callable[[Any], Outcome]:
                     folded = normalise_entity(item)
                 except ValueError as exc:
                     return None, str(exc), ()
+                if vocab.is_placeholder_entity(folded):
+                    unknown.append(ReadAsEmpty(item))
+                    continue
                 if folded.split(":", 1)[0] not in vocab.ENTITY_KINDS:
                     unknown.append(folded.split(":", 1)[0])
             else:

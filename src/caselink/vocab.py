@@ -125,6 +125,15 @@ NO_SUBSTANCE_MARKERS = frozenset({
     "no_drugs", "nothing_found", "pending", "awaited", "awaiting_results", "awaiting_toxicology",
 })
 
+# Entity values that name nobody: shared by unrelated cases, each would be "the same person" (+17
+# bits).  A phone needs at least MIN_PHONE_DIGITS digits ("withheld" has none, 999 is the call itself).
+ENTITY_PLACEHOLDERS = frozenset({
+    "anonymous", "anon", "withheld", "number_withheld", "private_number", "unidentified", "no_name",
+    "not_given", "refused", "no_fixed_abode", "nfa", "no_fixed_address", "member_of_public",
+    "member_of_the_public", "mop",
+})
+MIN_PHONE_DIGITS = 5
+
 _SPACES = re.compile(r"[\s\-]+")
 
 
@@ -140,6 +149,16 @@ def is_missing_marker(value: str, field: str | None = None) -> bool:
         return False
     folded = token(value)
     return folded in MISSING_MARKERS or (field == "substances" and folded in NO_SUBSTANCE_MARKERS)
+
+
+def is_placeholder_entity(entity: str) -> bool:
+    """Whether a normalised ``kind:value`` names nobody (a missing marker, a placeholder, a phone
+    number too short to be one)."""
+    kind, _sep, value = entity.partition(":")
+    if kind == "phone":
+        return len(value.lstrip("+")) < MIN_PHONE_DIGITS
+    folded = token(value)
+    return folded in MISSING_MARKERS or folded in ENTITY_PLACEHOLDERS
 
 
 def fold(value: str, synonyms: dict[str, str]) -> str:

@@ -47,7 +47,7 @@ def store_records(n: int = 160, seed: int = 5) -> list[dict[str, Any]]:
     # Window edges: the same spot and hour 365 days later (in the space-time window), a minute past
     # 365 days, exactly 730 days with the same rare drug, and 731 days.
     edge = start + timedelta(days=400)
-    base = {"lat": 51.53, "lon": 0.07, "substances": ["gbl"], "mo": ["tied_wrists"], "entities": ["phone:0770"]}
+    base = {"lat": 51.53, "lon": 0.07, "substances": ["gbl"], "mo": ["tied_wrists"], "entities": ["phone:07700900123"]}
     for name, days in (("E0", 0.0), ("E365", 365.0), ("E365m", 365.0 + 1 / 1440), ("E730", 730.0),
                        ("E731", 731.0)):
         records.append({"case_id": name, "found_at": (edge + timedelta(days=days)).isoformat(timespec="minutes"),

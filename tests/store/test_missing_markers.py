@@ -50,17 +50,17 @@ def test_two_cases_marked_na_share_no_cause_or_substance(cli, tmp_path, sqlite_u
 
 def test_lists_written_with_commas_pipes_or_as_arrays(cli, tmp_path, sqlite_url):
     data = _write(tmp_path / "l.csv", "case_id,found_at,lat,lon,substances,entities\n"
-                  + 'L1,2014-06-19,51.5,0.08,"G, etoh","person:Smith, John;phone:0770"\n'
+                  + 'L1,2014-06-19,51.5,0.08,"G, etoh","person:Smith, John;phone:07700900999"\n'
                   + "L2,2014-06-19,51.5,0.08,ghb|cocaine,\n"
-                  + 'L3,2014-06-19,51.5,0.08,"[""ghb"", ""alcohol""]","[""person:Jane Doe, Jr"", ""phone:0770""]"\n'
+                  + 'L3,2014-06-19,51.5,0.08,"[""ghb"", ""alcohol""]","[""person:Jane Doe, Jr"", ""phone:07700900999""]"\n'
                   + "L4,2014-06-19,51.5,0.08,\"['GHB', 'Mephedrone']\",\n")
     result = cli("ingest", str(data), "--db", sqlite_url)
     assert result.exit_code == 0, result.stderr
     with CaseStore.open(sqlite_url) as store:
         got = {c: (store.get_case(c).substances, store.get_case(c).entities) for c in ("L1", "L2", "L3", "L4")}
-    assert got["L1"] == (("ghb", "alcohol"), ("person:smith, john", "phone:0770"))  # entities split on ";" only
+    assert got["L1"] == (("ghb", "alcohol"), ("person:smith, john", "phone:07700900999"))  # entities split on ";" only
     assert got["L2"][0] == ("ghb", "cocaine")
-    assert got["L3"] == (("ghb", "alcohol"), ("person:jane doe, jr", "phone:0770"))
+    assert got["L3"] == (("ghb", "alcohol"), ("person:jane doe, jr", "phone:07700900999"))
     assert got["L4"][0] == ("ghb", "mephedrone")
     assert "unknown value" not in result.stderr
 
@@ -72,3 +72,21 @@ def test_a_marker_where_a_value_is_required_is_an_error(cli, tmp_path, sqlite_ur
     lines = result.stderr.splitlines()
     assert lines[0].startswith(f"{data}:2: found_at: is 'NA', which says it was not recorded")
     assert lines[1].startswith(f"{data}:3: lat: is 'N/A' (not recorded)")
+
+
+def test_entities_that_name_nobody_are_read_as_empty(cli, tmp_path, sqlite_url):
+    """'phone:unknown' and 'phone:withheld' both folded to 'phone:' and linked two unrelated deaths
+    as "a shared phone" (+17 bits)."""
+    data = _write(tmp_path / "e.csv", "case_id,found_at,lat,lon,entities\n"
+                  + "E1,2020-01-01,51.5,0.0,phone:unknown;person:Member of the Public\n"
+                  + "E2,2020-05-20,51.7,-0.6,phone:withheld;phone:999;address:no fixed abode\n"
+                  + "E3,2020-05-21,51.7,-0.6,phone:07700 900123;person:J Smith\n")
+    result = cli("ingest", str(data), "--db", sqlite_url)
+    assert result.exit_code == 0, result.stderr
+    with CaseStore.open(sqlite_url) as store:
+        assert [store.get_case(c).entities for c in ("E1", "E2", "E3")] == [
+            (), (), ("phone:07700900123", "person:j smith")]
+    assert f"{data}: entities: 'phone:withheld' read as not recorded (empty) (1 row(s))" in result.stderr
+    explained = cli("explain", "E1", "E2", "--db", sqlite_url, "--json")
+    levels = {step["comparison"]: step["level"] for step in json.loads(explained.stdout)["steps"]}
+    assert levels["entities"] == "not recorded"
