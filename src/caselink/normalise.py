@@ -206,7 +206,9 @@ def _coordinate(name: str, low: float, high: float) -> Callable[[Any], Outcome]:
         except (TypeError, ValueError):
             return None, f"'{value}' is not a number", ()
         if not math.isfinite(number) or not low <= number <= high:
-            return None, f"{value} is outside {low:g}..{high:g}", ()
+            hint = ("; it looks like a projected coordinate (e.g. British National Grid metres): give WGS84 "
+                    "degrees" if math.isfinite(number) and abs(number) >= 1000 else "")
+            return None, f"{value} is outside {low:g}..{high:g}{hint}", ()
         return number, None, ()
 
     return one
@@ -383,6 +385,11 @@ def normalise_batch(rows: Sequence[Mapping[str, Any]], tz: ZoneInfo | None = Non
             add_error(index, "died_to", "is before died_from")
     for name, low, high in _COORDS:
         columns[name] = [o[0] for o in run(name, _coordinate(name, low, high))]
+    for index, (lat, lon) in enumerate(zip(columns["lat"], columns["lon"], strict=True)):
+        if lat == 0 and lon == 0:
+            # Every such case would be "within 0.25 km" of every other: a series made of missing data.
+            add_error(index, "lat", "0, 0 (at sea off West Africa) is how many systems write a missing "
+                      "location; give the coordinates where the death was found")
     for name, low_int, high_int in _BOUNDED_INTS:
         columns[name] = [o[0] for o in run(name, _bounded_int(low_int, high_int))]
     columns["victim_sex"] = [o[0] for o in run("victim_sex", _sex)]

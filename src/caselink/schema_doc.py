@@ -61,6 +61,8 @@ def schema_markdown() -> str:
         "  the instant in UTC *and* the original offset, so exports show the time as the force wrote it.",
         "  A date alone is kept as a date.",
         "- `lat` −90..90, `lon` −180..180, `victim_age` 0..120, whole numbers where an int is asked for.",
+        "  `lat` and `lon` both 0 is refused: it is how many systems write a missing location, and every",
+        "  such case would be \"within 0.25 km\" of every other.",
         "- Dates and times have a year in 1800..2200. No text may contain a NUL character (0x00). `case_id`,",
         "  `agency` and `series_id` hold at most 200 characters, `place_type`, `cause`, `classification` and",
         "  `outcome` 100, `incident_type` 50, each entity 500: the same file imports into SQLite and",

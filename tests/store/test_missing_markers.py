@@ -52,7 +52,8 @@ def test_lists_written_with_commas_pipes_or_as_arrays(cli, tmp_path, sqlite_url)
     data = _write(tmp_path / "l.csv", "case_id,found_at,lat,lon,substances,entities\n"
                   + 'L1,2014-06-19,51.5,0.08,"G, etoh","person:Smith, John;phone:07700900999"\n'
                   + "L2,2014-06-19,51.5,0.08,ghb|cocaine,\n"
-                  + 'L3,2014-06-19,51.5,0.08,"[""ghb"", ""alcohol""]","[""person:Jane Doe, Jr"", ""phone:07700900999""]"\n'
+                  + 'L3,2014-06-19,51.5,0.08,"[""ghb"", ""alcohol""]",'
+                  + '"[""person:Jane Doe, Jr"", ""phone:07700900999""]"\n'
                   + "L4,2014-06-19,51.5,0.08,\"['GHB', 'Mephedrone']\",\n")
     result = cli("ingest", str(data), "--db", sqlite_url)
     assert result.exit_code == 0, result.stderr
@@ -90,3 +91,15 @@ def test_entities_that_name_nobody_are_read_as_empty(cli, tmp_path, sqlite_url):
     explained = cli("explain", "E1", "E2", "--db", sqlite_url, "--json")
     levels = {step["comparison"]: step["level"] for step in json.loads(explained.stdout)["steps"]}
     assert levels["entities"] == "not recorded"
+
+
+def test_null_island_and_projected_coordinates_are_refused_with_a_reason(cli, tmp_path, sqlite_url):
+    data = _write(tmp_path / "z.csv", "case_id,found_at,lat,lon\nZ1,2020-01-01,0,0\nZ2,2020-01-01,0.0,0.0\n"
+                  "Z3,2020-01-01,184000,545000\nZ4,2020-01-01,0,0.5\n")
+    result = cli("ingest", str(data), "--db", sqlite_url)
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(f"{data}:2: lat: 0, 0 (at sea off West Africa) is how many systems write a missing")
+    assert lines[1].startswith(f"{data}:3: lat: 0, 0")
+    assert f"{data}:4: lat: 184000 is outside -90..90; it looks like a projected coordinate" in lines[2]
+    assert not any(":5:" in line for line in lines)  # only both zero is the placeholder
