@@ -27,6 +27,8 @@ from caselink.schema import (
     LIST_FIELDS,
     MAX_ENTITY_LENGTH,
     MAX_LENGTHS,
+    REQUIRED_FIELDS,
+    SCHEMA_COLUMNS,
     TIME_FIELDS,
     FieldError,
     hash_values,
@@ -60,6 +62,7 @@ class ReadAsEmpty(str):
 # "ghb,alcohol" or "ghb|alcohol" (as spreadsheets and other systems write lists) is two substances.
 # Entities keep ';' alone, since a name or an address may hold a comma.
 _ITEM_SEPARATORS = re.compile(r"[;,|]")
+_OPTIONAL_FIELDS = frozenset(SCHEMA_COLUMNS) - frozenset(REQUIRED_FIELDS)
 
 
 @dataclass
@@ -70,6 +73,9 @@ class Batch:
     errors: dict[int, list[FieldError]] = field(default_factory=dict)
     unknown: Counter[tuple[str, str]] = field(default_factory=Counter)
     read_as_empty: Counter[tuple[str, str]] = field(default_factory=Counter)
+    # Row index -> optional fields the row does not have at all (a column the file lacks, a key a JSON
+    # line leaves out): an update keeps the stored values of those (store/ingest.py).
+    absent: dict[int, frozenset[str]] = field(default_factory=dict)
 
     def record(self, index: int) -> dict[str, Any]:
         return {name: values[index] for name, values in self.columns.items()}
@@ -348,7 +354,10 @@ def normalise_batch(rows: Sequence[Mapping[str, Any]], tz: ZoneInfo | None = Non
     def add_error(index: int, name: str, message: str) -> None:
         errors.setdefault(index, []).append(FieldError(name, message))
 
+    absent: dict[int, frozenset[str]] = {}
     for index, raw in enumerate(rows):
+        if not raw.keys() >= _OPTIONAL_FIELDS:
+            absent[index] = _OPTIONAL_FIELDS.difference(raw)
         if "__shape__" in raw:  # set by a reader when the row itself is malformed
             add_error(index, "row", str(raw["__shape__"]))
         if "__geometry__" in raw:
@@ -406,4 +415,4 @@ def normalise_batch(rows: Sequence[Mapping[str, Any]], tz: ZoneInfo | None = Non
     columns["record_hash"] = [
         None if index in errors else hash_values([column[index] for column in hashed]) for index in range(n)
     ]
-    return Batch(columns, errors, unknown, read_as_empty)
+    return Batch(columns, errors, unknown, read_as_empty, absent)

@@ -297,20 +297,51 @@ def test_geojson_properties_that_contradict_the_point_are_refused(cli, tmp_path,
     assert n_cases(sqlite_url) == 0
 
 
-def test_an_update_that_empties_fields_says_so(cli, tmp_path, any_db_url):
-    """A file without a column empties it on update: allowed (the old version is kept), never silent."""
+def test_an_update_keeps_what_the_file_lacks_and_says_what_it_empties(cli, tmp_path, any_db_url):
+    """A column the file lacks keeps the stored values; an empty cell in a column it has empties the
+    field: allowed (the old version is kept), never silent."""
     full = write(tmp_path / "full.csv", "case_id,found_at,lat,lon,narrative,victim_age\n"
                                         "U1,2014-06-19,51.5,0.08,found at the wall,23\n"
                                         "U2,2014-06-20,51.5,0.08,,30\n")
     assert cli("ingest", str(full), "--db", any_db_url).exit_code == 0
-    changed = write(tmp_path / "changed.csv", "case_id,found_at,lat,lon,narrative,victim_age\n"
-                                              "U1,2014-06-19,51.5,0.08,found at the wall,24\n")
-    result = cli("ingest", str(changed), "--db", any_db_url)
-    assert result.exit_code == 0 and "lost their values" not in result.stderr
     partial = write(tmp_path / "partial.csv", "case_id,found_at,lat,lon,substances\n"
                                               "U1,2014-06-19,51.5,0.08,ghb\nU2,2014-06-20,51.5,0.08,ghb\n")
-    result = cli("ingest", str(partial), "--db", any_db_url)
+    result = cli("ingest", str(partial), "--db", any_db_url, "--json")
+    assert result.exit_code == 0 and "lost their values" not in result.stderr
+    assert json.loads(result.stdout)["n_updated"] == 2
+    with CaseStore.open(any_db_url) as store:
+        u1 = store.get_case("U1")
+        assert (u1.narrative, u1.victim_age, u1.substances) == ("found at the wall", 23, ("ghb",))
+        assert store.get_case("U2").victim_age == 30
+    again = cli("ingest", str(partial), "--db", any_db_url, "--json")  # the same partial file: a no-op
+    assert json.loads(again.stdout)["n_unchanged"] == 2
+    emptied = write(tmp_path / "emptied.csv", "case_id,found_at,lat,lon,narrative,victim_age\n"
+                                              "U1,2014-06-19,51.5,0.08,,\nU2,2014-06-20,51.5,0.08,,\n")
+    result = cli("ingest", str(emptied), "--db", any_db_url)
     assert result.exit_code == 0
     assert "updated cases lost their values of: narrative (1), victim_age (2)" in result.stderr
     with CaseStore.open(any_db_url) as store:
         assert store.versions("U1")[-1]["record"]["narrative"] == "found at the wall"
+
+
+def test_a_json_line_without_a_key_keeps_the_field_and_null_empties_it(cli, tmp_path, any_db_url):
+    first = write(tmp_path / "a.jsonl", json.dumps({"case_id": "J1", "found_at": "2014-06-19", "lat": 51.5,
+                                                    "lon": 0.08, "narrative": "by the wall", "victim_age": 23,
+                                                    "substances": ["ghb"]}) + "\n")
+    assert cli("ingest", str(first), "--db", any_db_url).exit_code == 0
+    update = write(tmp_path / "b.jsonl", json.dumps({"case_id": "J1", "found_at": "2014-06-19", "lat": 51.5,
+                                                     "lon": 0.08, "victim_age": None,
+                                                     "substances": ["ghb", "alcohol"]}) + "\n")
+    result = cli("ingest", str(update), "--db", any_db_url)
+    assert result.exit_code == 0, result.stderr
+    with CaseStore.open(any_db_url) as store:
+        j1 = store.get_case("J1")
+    assert (j1.narrative, j1.victim_age, j1.substances) == ("by the wall", None, ("ghb", "alcohol"))
+    assert "victim_age (1)" in result.stderr and "narrative" not in result.stderr
+
+
+def test_a_new_case_in_a_partial_file_is_imported_with_what_it_has(cli, tmp_path, sqlite_url):
+    data = write(tmp_path / "n.csv", "case_id,found_at,lat,lon,substances\nN1,2014-06-19,51.5,0.08,ghb\n")
+    assert cli("ingest", str(data), "--db", sqlite_url).exit_code == 0
+    with CaseStore.open(sqlite_url) as store:
+        assert store.get_case("N1").narrative is None and store.get_case("N1").substances == ("ghb",)

@@ -39,7 +39,7 @@ from sqlalchemy import (
 )
 
 from caselink.normalise import Batch, normalise_batch
-from caselink.schema import DEFAULT_TZ, HASHED_COLUMNS
+from caselink.schema import DEFAULT_TZ, HASHED_COLUMNS, TIME_FIELDS, hash_values
 from caselink.store.models import CaseEntityRow, CaseRow, CaseVersionRow, ImportRow
 
 MAX_REPORTED_PROBLEMS = 100
@@ -213,11 +213,11 @@ def ingest(
     for (path, name, value), count in sorted(read_as_empty.items()):
         warnings.append(f"{path}: {name}: '{value}' read as not recorded (empty) ({count} row(s))")
     if merge.emptied:
-        # An update replaces the whole record: a file without a column empties it.  Not an error
-        # (blanking can be meant), but never silent; the superseded versions keep the values.
+        # An empty cell in a column the file has empties the field (a column the file lacks keeps it).
+        # Not an error (blanking can be meant), but never silent; the superseded versions keep the values.
         fields = ", ".join(f"{name} ({count})" for name, count in sorted(merge.emptied.items()))
-        warnings.append(f"updated cases lost their values of: {fields}; an update replaces the whole record, so "
-                        "a file without a column empties it (the previous versions are kept: "
+        warnings.append(f"updated cases lost their values of: {fields}; an empty cell empties the field (leave "
+                        "the column out to keep stored values; the previous versions are kept: "
                         "`caselink cases show ID --history`)")
     connection.execute(imports.update().where(imports.c.id == import_id).values(
         finished_at=datetime.now(UTC).replace(tzinfo=None), sources=paths, n_rows=n_rows, n_new=merge.n_new,
@@ -329,6 +329,8 @@ class _Merge:
         columns = batch.columns
         ids = columns["case_id"]
         hashes = columns["record_hash"]
+        if batch.absent:
+            self._keep_absent(batch, existing)
         new = [i for i, case_id in enumerate(ids) if case_id not in existing]
         changed = [i for i, case_id in enumerate(ids) if case_id in existing and existing[case_id][0] != hashes[i]]
         unchanged = [i for i, case_id in enumerate(ids) if case_id in existing and existing[case_id][0] == hashes[i]]
@@ -347,6 +349,32 @@ class _Merge:
         self.n_new += n
         self.n_updated += len(changed)
         self.n_unchanged += len(unchanged)
+
+    def _keep_absent(self, batch: Batch, existing: dict[str, tuple[str, int | None]]) -> None:
+        """Rows updating a known case take its stored values for the fields they do not have.
+
+        Why: a file of corrected toxicology, or an export without the narrative column, should not
+        blank what it does not mention; a column that is present but empty still empties the field.
+        Rows are compared by value (not by hash) with the stored case, so re-importing the same
+        partial file is a no-op.
+        """
+        columns = batch.columns
+        ids = columns["case_id"]
+        partial = [i for i in batch.absent if ids[i] in existing]
+        if not partial:
+            return
+        cases = CASES_TABLE
+        stored = {row["case_id"]: row for row in self.connection.execute(
+            select(cases).where(cases.c.case_id.in_([ids[i] for i in partial]))).mappings()}
+        for i in partial:
+            row = stored[ids[i]]
+            kept = {c for name in batch.absent[i] for c in _STORED_COLUMNS_OF.get(name, (name,))}
+            for name in kept:
+                columns[name][i] = row[name]
+            if all(columns[name][i] == row[name] for name in HASHED_COLUMNS):
+                columns["record_hash"][i] = existing[ids[i]][0]
+            else:
+                columns["record_hash"][i] = hash_values([columns[name][i] for name in HASHED_COLUMNS])
 
     def _update(self, ids: list[str | None], records: list[dict[str, Any]]) -> None:
         """Keep the superseded version whole, then overwrite it and re-index its entities."""
@@ -387,6 +415,9 @@ def _exit_with_parent(parent: int) -> None:
 
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
+
+#: The stored columns a given field fills: a time also has its offset and precision.
+_STORED_COLUMNS_OF = {name: (name, f"{name}_offset_min", f"{name}_precision") for name in TIME_FIELDS}
 
 #: Fields a user gives (not the offsets and precisions derived from them) whose loss an update reports.
 EMPTIABLE_FIELDS = tuple(name for name in HASHED_COLUMNS
