@@ -62,7 +62,9 @@ class ReadAsEmpty(str):
 # "ghb,alcohol" or "ghb|alcohol" (as spreadsheets and other systems write lists) is two substances.
 # Entities keep ';' alone, since a name or an address may hold a comma.
 _ITEM_SEPARATORS = re.compile(r"[;,|]")
-_OPTIONAL_FIELDS = frozenset(SCHEMA_COLUMNS) - frozenset(REQUIRED_FIELDS)
+_GIVEN_FIELDS = frozenset(SCHEMA_COLUMNS) - {"case_id"}
+# Required fields a row may leave out when it updates a known case (checked where the store is known).
+UPDATE_ONLY_FIELDS = frozenset(REQUIRED_FIELDS) - {"case_id"}
 
 
 @dataclass
@@ -73,8 +75,9 @@ class Batch:
     errors: dict[int, list[FieldError]] = field(default_factory=dict)
     unknown: Counter[tuple[str, str]] = field(default_factory=Counter)
     read_as_empty: Counter[tuple[str, str]] = field(default_factory=Counter)
-    # Row index -> optional fields the row does not have at all (a column the file lacks, a key a JSON
-    # line leaves out): an update keeps the stored values of those (store/ingest.py).
+    # Row index -> fields the row does not have at all (a column the file lacks, a key a JSON line
+    # leaves out): an update keeps the stored values of those; a new case must have the required ones
+    # (store/ingest.py).
     absent: dict[int, frozenset[str]] = field(default_factory=dict)
 
     def record(self, index: int) -> dict[str, Any]:
@@ -352,12 +355,14 @@ def normalise_batch(rows: Sequence[Mapping[str, Any]], tz: ZoneInfo | None = Non
     read_as_empty: Counter[tuple[str, str]] = Counter()
 
     def add_error(index: int, name: str, message: str) -> None:
+        if name in UPDATE_ONLY_FIELDS and name in absent.get(index, ()):
+            return  # not given at all: the store decides (an update keeps it, a new case is refused)
         errors.setdefault(index, []).append(FieldError(name, message))
 
     absent: dict[int, frozenset[str]] = {}
     for index, raw in enumerate(rows):
-        if not raw.keys() >= _OPTIONAL_FIELDS:
-            absent[index] = _OPTIONAL_FIELDS.difference(raw)
+        if not raw.keys() >= _GIVEN_FIELDS:
+            absent[index] = _GIVEN_FIELDS.difference(raw)
         if "__shape__" in raw:  # set by a reader when the row itself is malformed
             add_error(index, "row", str(raw["__shape__"]))
         if "__geometry__" in raw:

@@ -171,7 +171,9 @@ def normalise_record(raw: Mapping[str, Any], tz: ZoneInfo | None = None) -> Norm
     """
     from caselink.normalise import normalise_batch
 
-    batch = normalise_batch([raw], tz)
+    # A lone record has no stored case to take a missing found_at, lat or lon from: a missing one is
+    # the same error as an empty one (the bulk path leaves that decision to the merge).
+    batch = normalise_batch([{**dict.fromkeys(REQUIRED_FIELDS), **raw}], tz)
     unknown = list(batch.unknown)
     if batch.errors:
         return Normalised(None, batch.errors[0], unknown)

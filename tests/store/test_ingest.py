@@ -111,7 +111,7 @@ def test_quoted_newlines_keep_line_numbers_honest(cli, tmp_path, sqlite_url):
 
 @pytest.mark.parametrize(("name", "content", "fragment"), [
     ("empty.csv", "", "is empty"),
-    ("nocols.csv", "case_id,lat,lon\nX,1,2\n", "missing column(s) found_at"),
+    ("nocols.csv", "found_at,lat,lon\n2014-06-19,1,2\n", "missing column(s) case_id"),
     ("twice.csv", "case_id,found_at,lat,lon,lat\nX,2014-06-19,51.5,0.08,52\n", "'lat' at columns 3, 5"),
     ("semicolons.csv", "case_id;found_at;lat;lon\nX;2014-06-19;51.5;0.08\n", "looks separated by ';' or tabs"),
     ("json.csv", '{"case_id": "x"}\n', "looks like JSON"),
@@ -345,3 +345,27 @@ def test_a_new_case_in_a_partial_file_is_imported_with_what_it_has(cli, tmp_path
     assert cli("ingest", str(data), "--db", sqlite_url).exit_code == 0
     with CaseStore.open(sqlite_url) as store:
         assert store.get_case("N1").narrative is None and store.get_case("N1").substances == ("ghb",)
+
+
+def test_a_file_without_found_at_lat_lon_updates_known_cases_only(cli, tmp_path, any_db_url):
+    """A toxicology file (case_id, substances) updates the cases it names; a new case in it is
+    refused by row, naming each missing field, and nothing is imported."""
+    full = write(tmp_path / "full.csv", HEADER + "T1,2014-06-19T04:30,51.5,0.08,23,,drug_toxicity\n")
+    assert cli("ingest", str(full), "--db", any_db_url).exit_code == 0
+    tox = write(tmp_path / "tox.csv", "case_id,substances\nT1,ghb;alcohol\n")
+    result = cli("ingest", str(tox), "--db", any_db_url, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["n_updated"] == 1
+    with CaseStore.open(any_db_url) as store:
+        t1 = store.get_case("T1")
+        assert (t1.substances, t1.victim_age, t1.cause, t1.lat) == (("ghb", "alcohol"), 23, "drug_toxicity", 51.5)
+        assert t1.found_at.isoformat().startswith("2014-06-19T04:30")
+    mixed = write(tmp_path / "mixed.csv", "case_id,substances\nT1,ghb\nT2,ghb\n")
+    refused = cli("ingest", str(mixed), "--db", any_db_url)
+    assert refused.exit_code == 2
+    lines = refused.stderr.splitlines()
+    assert [line.split(": ", 2)[:2] for line in lines[:3]] == [
+        [f"{mixed}:3", "found_at"], [f"{mixed}:3", "lat"], [f"{mixed}:3", "lon"]]
+    assert "a new case needs found_at, lat and lon" in lines[0]
+    with CaseStore.open(any_db_url) as store:  # nothing imported: T1 kept both substances
+        assert store.get_case("T1").substances == ("ghb", "alcohol") and store.get_case("T2") is None

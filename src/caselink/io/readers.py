@@ -44,9 +44,12 @@ def _check_columns(path: str, columns: list[str], geo: bool = False) -> list[str
         raise SourceError(path, f"repeats column(s) {where}; keep one of each")
     required = [c for c in REQUIRED_FIELDS if not (geo and c in ("lat", "lon"))]
     missing = [c for c in required if c not in columns]
-    if missing:
+    wrong_separator = len(columns) == 1 and any(sep in columns[0] for sep in (";", "\t"))
+    # Without case_id no row can be placed.  Without found_at, lat or lon a row can still update a case
+    # the store holds (the stored values are kept); a new case lacking them is refused by row.
+    if "case_id" in missing or (missing and wrong_separator):
         hint = ""
-        if len(columns) == 1 and any(sep in columns[0] for sep in (";", "\t")):
+        if wrong_separator:
             hint = " (the header looks separated by ';' or tabs; caselink reads comma-separated CSV)"
         raise SourceError(path, f"missing column(s) {', '.join(missing)}; the case schema requires "
                                 f"{', '.join(REQUIRED_FIELDS)} (see docs/schema.md){hint}")

@@ -38,7 +38,7 @@ from sqlalchemy import (
     update,
 )
 
-from caselink.normalise import Batch, normalise_batch
+from caselink.normalise import UPDATE_ONLY_FIELDS, Batch, normalise_batch
 from caselink.schema import DEFAULT_TZ, HASHED_COLUMNS, TIME_FIELDS, hash_values
 from caselink.store.models import CaseEntityRow, CaseRow, CaseVersionRow, ImportRow
 
@@ -167,6 +167,12 @@ def ingest(
                 report(path, chunk[index][0], error.field, error.message)
         lines = [line for line, _raw in chunk]
         existing = merge.lookup(batch.columns["case_id"])
+        for index, fields in batch.absent.items():
+            case_id = batch.columns["case_id"][index]
+            if case_id is not None and case_id not in existing and index not in batch.errors:
+                for name in sorted(fields & UPDATE_ONLY_FIELDS):
+                    report(path, chunk[index][0], name, "is missing; a new case needs found_at, lat and lon (a file "
+                           "without those columns can only update cases already in the store)")
         repeated = merge.duplicates(batch.columns["case_id"], lines, paths, source_index, existing)
         for index, message in repeated:
             report(path, lines[index], "case_id", message)
