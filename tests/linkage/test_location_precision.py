@@ -39,3 +39,18 @@ def test_distance_level_of_blurred_locations(cli, tmp_path: Path, kind: str) -> 
     assert distance["level"] == EXPECTED[kind]
     if kind == "coarse":
         assert distance["weight"] == 0
+
+
+def test_series_reasons_say_when_the_distance_is_only_as_recorded() -> None:
+    import pandas as pd
+
+    from caselink.linkage.explain import series_reasons
+
+    def members(precision: list[float | None]) -> pd.DataFrame:
+        return pd.DataFrame({"found_at": ["2020-01-01", "2020-01-20"], "lat": [51.5, 51.5], "lon": [0.0, 0.001],
+                             "location_precision_m": precision, "substances": [[], []], "mo": [[], []],
+                             "entities": [[], []], "victim_tags": [[], []]})
+
+    assert series_reasons(members([None, 25]), {}, {})[0] == "2 deaths within 0.1 km over 19 days"
+    assert series_reasons(members([3536, 3536]), {}, {})[0] == (
+        "2 deaths within 0.1 km as recorded (some locations known only to 3.5 km) over 19 days")

@@ -34,6 +34,9 @@ def _percent(share: float) -> str:
     return f"{value:.1f}%" if value < 10 else f"{value:.0f}%"
 
 
+BLUR_WORTH_SAYING_KM = 0.25
+
+
 def _max_distance_km(members: pd.DataFrame) -> float:
     lat = members["lat"].to_numpy(dtype=float)
     lon = members["lon"].to_numpy(dtype=float)
@@ -56,7 +59,13 @@ def series_reasons(members: pd.DataFrame, substance_share: dict[str, float], mo_
     found = pd.to_datetime(members["found_at"])
     span_days = int(round((found.max() - found.min()) / pd.Timedelta(days=1)))
     distance = _max_distance_km(members)
-    reasons.append(f"{n} {noun} within {max(distance, 0.1):.1f} km over {span_days} days")
+    where = f"within {max(distance, 0.1):.1f} km"
+    precision = pd.to_numeric(members.get("location_precision_m", pd.Series(dtype=float)), errors="coerce")
+    blur_km = float(precision.max()) / 1000 if precision.notna().any() else 0.0
+    if blur_km >= BLUR_WORTH_SAYING_KM and blur_km > max(distance, 0.1):
+        # Said aloud, "within 0.1 km" of three grid-cell centres would claim a closeness nobody knows.
+        where += f" as recorded (some locations known only to {blur_km:.1f} km)"
+    reasons.append(f"{n} {noun} {where} over {span_days} days")
 
     def shared(column: str) -> list[tuple[str, int]]:
         counts: Counter[str] = Counter()
