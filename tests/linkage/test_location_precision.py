@@ -52,5 +52,7 @@ def test_series_reasons_say_when_the_distance_is_only_as_recorded() -> None:
                              "entities": [[], []], "victim_tags": [[], []]})
 
     assert series_reasons(members([None, 25]), {}, {})[0] == "2 deaths within 0.1 km over 19 days"
+    # A street centroid of the size of the distance itself (Barking's first death, 400 m) is not worth a caveat.
+    assert series_reasons(members([None, 150]), {}, {})[0] == "2 deaths within 0.1 km over 19 days"
     assert series_reasons(members([3536, 3536]), {}, {})[0] == (
         "2 deaths within 0.1 km as recorded (some locations known only to 3.5 km) over 19 days")

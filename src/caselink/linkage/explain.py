@@ -62,7 +62,7 @@ def series_reasons(members: pd.DataFrame, substance_share: dict[str, float], mo_
     where = f"within {max(distance, 0.1):.1f} km"
     precision = pd.to_numeric(members.get("location_precision_m", pd.Series(dtype=float)), errors="coerce")
     blur_km = float(precision.max()) / 1000 if precision.notna().any() else 0.0
-    if blur_km >= BLUR_WORTH_SAYING_KM and blur_km > max(distance, 0.1):
+    if blur_km >= BLUR_WORTH_SAYING_KM and blur_km > 2 * max(distance, 0.1):
         # Said aloud, "within 0.1 km" of three grid-cell centres would claim a closeness nobody knows.
         where += f" as recorded (some locations known only to {blur_km:.1f} km)"
     reasons.append(f"{n} {noun} {where} over {span_days} days")
