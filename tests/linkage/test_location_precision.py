@@ -46,13 +46,13 @@ def test_series_reasons_say_when_the_distance_is_only_as_recorded() -> None:
 
     from caselink.linkage.explain import series_reasons
 
-    def members(precision: list[float | None]) -> pd.DataFrame:
-        return pd.DataFrame({"found_at": ["2020-01-01", "2020-01-20"], "lat": [51.5, 51.5], "lon": [0.0, 0.001],
+    def members(precision: list[float | None], lon: float = 0.001) -> pd.DataFrame:
+        return pd.DataFrame({"found_at": ["2020-01-01", "2020-01-20"], "lat": [51.5, 51.5], "lon": [0.0, lon],
                              "location_precision_m": precision, "substances": [[], []], "mo": [[], []],
                              "entities": [[], []], "victim_tags": [[], []]})
 
     assert series_reasons(members([None, 25]), {}, {})[0] == "2 deaths within 0.1 km over 19 days"
     # A street centroid of the size of the distance itself (Barking's first death, 400 m) is not worth a caveat.
-    assert series_reasons(members([None, 150]), {}, {})[0] == "2 deaths within 0.1 km over 19 days"
+    assert series_reasons(members([400, 25], lon=0.0058), {}, {})[0] == "2 deaths within 0.4 km over 19 days"
     assert series_reasons(members([3536, 3536]), {}, {})[0] == (
         "2 deaths within 0.1 km as recorded (some locations known only to 3.5 km) over 19 days")
