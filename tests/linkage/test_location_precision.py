@@ -56,3 +56,22 @@ def test_series_reasons_say_when_the_distance_is_only_as_recorded() -> None:
     assert series_reasons(members([400, 25], lon=0.0058), {}, {})[0] == "2 deaths within 0.4 km over 19 days"
     assert series_reasons(members([3536, 3536]), {}, {})[0] == (
         "2 deaths within 0.1 km as recorded (some locations known only to 3.5 km) over 19 days")
+
+
+def test_series_reasons_point_out_a_death_recorded_twice() -> None:
+    import pandas as pd
+
+    from caselink.linkage.explain import series_reasons
+
+    def members(sex: list[str | None], age: list[int | None], days: int = 0) -> pd.DataFrame:
+        return pd.DataFrame({"case_id": ["MPS-1", "BTP-7"],
+                             "found_at": ["2020-01-01T03:00", f"2020-01-0{1 + days}T09:00"],
+                             "lat": [51.5, 51.5005], "lon": [0.0, 0.0], "victim_sex": sex, "victim_age": age,
+                             "cause": ["drug_toxicity", "drug_toxicity"], "substances": [[], []], "mo": [[], []],
+                             "entities": [[], []], "victim_tags": [[], []]})
+
+    twice = series_reasons(members(["M", "M"], [23, 24]), {}, {})
+    assert twice[-1].startswith("MPS-1 and BTP-7 may be one death recorded twice")
+    for other in (members(["M", "F"], [23, 23]), members(["M", "M"], [23, 40]), members([None, None], [None, None]),
+                  members(["M", "M"], [23, 23], days=5)):
+        assert not any("recorded twice" in reason for reason in series_reasons(other, {}, {}))

@@ -109,7 +109,51 @@ def series_reasons(members: pd.DataFrame, substance_share: dict[str, float], mo_
     common_tags = [t for t, k in tags if k == n]
     if common_tags:
         reasons.append("victims all " + ", ".join(_words(t) for t in sorted(common_tags)))
+    reasons.extend(_possible_duplicates(members))
     return reasons
+
+
+def _possible_duplicates(members: pd.DataFrame) -> list[str]:
+    """Pairs that may be one death reported twice (two agencies, a re-keyed record), not a series.
+
+    Why: the same body found the same day at the same spot, with the same sex, age and cause, is
+    overwhelming evidence to the model, and an analyst should check for a duplicate record before
+    looking for an offender.  Sex or age must be known on both, so two victims of one fire are not
+    called one death.
+    """
+    if len(members) < 2 or "case_id" not in members:
+        return []
+    rows = members.reset_index(drop=True)
+    found = pd.to_datetime(rows["found_at"])
+    lat = rows["lat"].to_numpy(dtype=float)
+    lon = rows["lon"].to_numpy(dtype=float)
+    x = lon * KM_PER_DEG_LON_EQUATOR * np.cos(np.radians(lat))
+    y = lat * KM_PER_DEG_LAT
+    blur = pd.to_numeric(rows.get("location_precision_m", pd.Series([None] * len(rows))),
+                         errors="coerce").fillna(0).to_numpy(dtype=float) / 1000
+
+    def known(column: str, i: int) -> Any:
+        value = rows[column][i] if column in rows else None
+        return None if value is None or (isinstance(value, float) and math.isnan(value)) or value == "U" else value
+
+    out = []
+    for i in range(len(rows)):
+        for j in range(i + 1, len(rows)):
+            same_day = abs((found[j] - found[i]) / pd.Timedelta(days=1)) <= 1
+            close = math.hypot(x[i] - x[j], y[i] - y[j]) <= 0.25 + blur[i] + blur[j]
+            if not (same_day and close):
+                continue
+            sexes, ages, causes = ((known(c, i), known(c, j)) for c in ("victim_sex", "victim_age", "cause"))
+            sex_known, age_known, cause_known = (None not in pair for pair in (sexes, ages, causes))
+            if not (sex_known or age_known):
+                continue
+            if (sex_known and sexes[0] != sexes[1]) or (age_known and abs(ages[0] - ages[1]) > 1) \
+                    or (cause_known and causes[0] != causes[1]):
+                continue
+            out.append(f"{rows['case_id'][i]} and {rows['case_id'][j]} may be one death recorded twice (found "
+                       "within a day at the same place, same sex, age and cause): check before treating them "
+                       "as a series")
+    return out[:3]
 
 
 def waterfall(pair: pd.Series | dict[str, Any], model: LinkageModel,
