@@ -369,3 +369,13 @@ def test_a_file_without_found_at_lat_lon_updates_known_cases_only(cli, tmp_path,
     assert "a new case needs found_at, lat and lon" in lines[0]
     with CaseStore.open(any_db_url) as store:  # nothing imported: T1 kept both substances
         assert store.get_case("T1").substances == ("ghb", "alcohol") and store.get_case("T2") is None
+
+
+def test_an_update_that_changes_agency_warns_of_reused_case_ids(cli, tmp_path, sqlite_url):
+    first = write(tmp_path / "met.csv", "case_id,agency,found_at,lat,lon\n1234,MPS,2014-06-19,51.5,0.08\n")
+    assert cli("ingest", str(first), "--db", sqlite_url).exit_code == 0
+    other = write(tmp_path / "kent.csv", "case_id,agency,found_at,lat,lon\n1234,Kent,2015-01-03,51.27,1.08\n")
+    result = cli("ingest", str(other), "--db", sqlite_url)
+    assert result.exit_code == 0
+    assert "1 updated case(s) changed agency from 'MPS' to 'Kent'" in result.stderr
+    assert "prefix the ids" in result.stderr

@@ -225,6 +225,11 @@ def ingest(
         warnings.append(f"updated cases lost their values of: {fields}; an empty cell empties the field (leave "
                         "the column out to keep stored values; the previous versions are kept: "
                         "`caselink cases show ID --history`)")
+    for (before, after), count in sorted(merge.agency_changed.items()):
+        # Two forces numbering their cases alike would overwrite each other's: say so loudly.
+        warnings.append(f"{count} updated case(s) changed agency from '{before}' to '{after}': if these are "
+                        f"another agency's cases that reuse the same case_id, prefix the ids (e.g. '{after}-…') "
+                        "and import again; the previous versions are kept (`caselink cases show ID --history`)")
     connection.execute(imports.update().where(imports.c.id == import_id).values(
         finished_at=datetime.now(UTC).replace(tzinfo=None), sources=paths, n_rows=n_rows, n_new=merge.n_new,
         n_updated=merge.n_updated, n_unchanged=merge.n_unchanged,
@@ -276,6 +281,7 @@ class _Merge:
         self.insert = _row_inserter(connection)
         self.n_new = self.n_updated = self.n_unchanged = 0
         self.emptied: Counter[str] = Counter()  # field -> updated cases that had a value there and now do not
+        self.agency_changed: Counter[tuple[str, str]] = Counter()  # (stored agency, new agency) -> cases
         cases = CASES_TABLE
         ids: Any = bindparam("ids", expanding=True)
         self._existing = select(cases.c.case_id, cases.c.record_hash, cases.c.import_id).where(
@@ -392,6 +398,8 @@ class _Merge:
             for name in EMPTIABLE_FIELDS:
                 if _filled(row[name]) and not _filled(new.get(name)):
                     self.emptied[name] += 1
+            if _filled(row["agency"]) and _filled(new.get("agency")) and row["agency"] != new.get("agency"):
+                self.agency_changed[(row["agency"], new["agency"])] += 1
         self.connection.execute(versions.insert(), [
             {"case_id": row["case_id"], "version": row["version"], "record": _jsonable(row),
              "record_hash": row["record_hash"], "superseded_at": self.now,
