@@ -61,7 +61,7 @@ class ReadAsEmpty(str):
 # Separators of a list cell other than the documented ';': vocabulary tokens never contain them, so
 # "ghb,alcohol" or "ghb|alcohol" (as spreadsheets and other systems write lists) is two substances.
 # Entities keep ';' alone, since a name or an address may hold a comma.
-_ITEM_SEPARATORS = re.compile(r"[;,|]")
+_ITEM_SEPARATORS = re.compile(r"[;|]|(?<!\d),|,(?!\d)")  # a comma between digits is part of a name (3,4-MDMA)
 _GIVEN_FIELDS = frozenset(SCHEMA_COLUMNS) - {"case_id"}
 # Required fields a row may leave out when it updates a known case (checked where the store is known).
 UPDATE_ONLY_FIELDS = frozenset(REQUIRED_FIELDS) - {"case_id"}

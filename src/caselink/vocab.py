@@ -72,6 +72,23 @@ CAUSE_SYNONYMS = {
     "assault": "blunt_force", "beating": "blunt_force", "head_injury": "blunt_force",
     "burns": "fire", "arson": "fire", "hanged": "hanging", "drowned": "drowning",
     "natural_causes": "natural", "unknown": "undetermined", "unascertained": "undetermined",
+    # As medical examiners and coroners write them (US and UK exports).
+    "gunshot_wound": "gunshot", "gunshot_wounds": "gunshot", "gsw": "gunshot", "shot": "gunshot",
+    "shotgun_wound": "gunshot", "firearms": "gunshot",
+    "stab_wounds": "sharp_force", "multiple_stab_wounds": "sharp_force", "stabbed": "sharp_force",
+    "sharp_force_injury": "sharp_force", "sharp_force_injuries": "sharp_force", "incised_wound": "sharp_force",
+    "blunt_force_trauma": "blunt_force", "blunt_trauma": "blunt_force", "blunt_force_injury": "blunt_force",
+    "blunt_force_injuries": "blunt_force", "blunt_head_injury": "blunt_force",
+    "drug_intoxication": "drug_toxicity", "acute_drug_intoxication": "drug_toxicity",
+    "mixed_drug_toxicity": "drug_toxicity", "multiple_drug_toxicity": "drug_toxicity",
+    "acute_intoxication": "drug_toxicity", "drug_related": "drug_toxicity", "drug_related_death": "drug_toxicity",
+    "asphyxiation": "asphyxia", "smothered": "asphyxia", "strangled": "ligature", "ligature_strangulation": "ligature",
+    "manual_strangulation": "asphyxia", "neck_compression": "asphyxia",
+    "hanged_himself": "hanging", "hanged_herself": "hanging", "suspension": "hanging",
+    "drowned_in_water": "drowning", "immersion": "drowning",
+    "burns_and_smoke_inhalation": "fire", "smoke_inhalation": "fire", "thermal_injuries": "fire",
+    "fall_from_height": "fall", "fell": "fall", "falls": "fall",
+    "natural_disease": "natural", "disease": "natural", "pending": "undetermined", "open": "undetermined",
 }
 
 CLASSIFICATION_SYNONYMS = {
@@ -109,6 +126,15 @@ SUBSTANCE_SYNONYMS = {
     "benzodiazepines": "benzodiazepine", "speed": "amphetamine", "weed": "cannabis",
     "thc": "cannabis", "synthetic_cannabinoid": "spice", "synthetic_cannabinoids": "spice",
     "opiate": "opioid", "opiates": "opioid", "opioids": "opioid", "laughing_gas": "nitrous_oxide",
+    # As toxicology reports name them.
+    "ethyl_alcohol": "alcohol", "blood_alcohol": "alcohol", "cocaine_metabolite": "cocaine",
+    "morphine_(heroin)": "heroin", "diacetylmorphine": "heroin", "fentanyl_analog": "fentanyl",
+    "fentanyl_analogue": "fentanyl", "illicit_fentanyl": "fentanyl", "diazepam": "benzodiazepine",
+    "alprazolam": "benzodiazepine", "etizolam": "benzodiazepine", "clonazepam": "benzodiazepine",
+    "lorazepam": "benzodiazepine", "temazepam": "benzodiazepine", "street_benzodiazepine": "benzodiazepine",
+    "methylamphetamine": "methamphetamine", "3,4_methylenedioxymethamphetamine": "mdma",
+    "synthetic_cannabinoid_receptor_agonist": "spice", "scra": "spice", "gamma_hydroxybutyrate_(ghb)": "ghb",
+    "3,4_mdma": "mdma", "3,4_methylenedioxy_methamphetamine": "mdma",
 }
 
 # Values that say "not recorded" rather than give a value, as exports write them (R's NA, SQL's NULL,

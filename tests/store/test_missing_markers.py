@@ -103,3 +103,18 @@ def test_null_island_and_projected_coordinates_are_refused_with_a_reason(cli, tm
     assert lines[1].startswith(f"{data}:3: lat: 0, 0")
     assert f"{data}:4: lat: 184000 is outside -90..90; it looks like a projected coordinate" in lines[2]
     assert not any(":5:" in line for line in lines)  # only both zero is the placeholder
+
+
+def test_names_as_coroners_and_laboratories_write_them_fold_to_one(cli, tmp_path, sqlite_url):
+    """'Gunshot wound' and 'gunshot' are one cause, 'Diazepam' a benzodiazepine; a comma between
+    digits is part of a name (3,4-MDMA), not a separator."""
+    data = _write(tmp_path / "s.csv", "case_id,found_at,lat,lon,cause,substances\n"
+                  + 'S1,2020-01-01,51.5,0.0,Gunshot wound,"Diazepam, 3,4-MDMA"\n'
+                  + "S2,2020-01-02,51.5,0.0,GSW,Fentanyl analogue|Ethyl alcohol\n")
+    result = cli("ingest", str(data), "--db", sqlite_url)
+    assert result.exit_code == 0, result.stderr
+    with CaseStore.open(sqlite_url) as store:
+        s1, s2 = store.get_case("S1"), store.get_case("S2")
+    assert (s1.cause, s1.substances) == ("gunshot", ("benzodiazepine", "mdma"))
+    assert (s2.cause, s2.substances) == ("gunshot", ("fentanyl", "alcohol"))
+    assert "unknown value" not in result.stderr
