@@ -6,8 +6,8 @@
 
 ``--resql`` carries a fitted model's m, u, prior and thresholds over to the current comparisons' SQL
 (same comparisons, same levels in the same order), without refitting: default-2026-11d is
-default-2026-11c (``git show c23de49:src/caselink/data/default_model.json``) with the distance levels'
-new SQL (docs/model.md says why it was not refitted).
+default-2026-11c (``git show c23de49:src/caselink/data/default_model.json``) with the distance and
+time-gap levels' new SQL (docs/model.md says why it was not refitted).
 
 Recipe (docs/model.md): u and the prior from random pairs of the london_2022 background (seed 1); m
 from the planted series of every scenario, seeds 1 and 4 (london_2022 seed 1 only), pooled, shrunk

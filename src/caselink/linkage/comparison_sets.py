@@ -17,7 +17,7 @@ from typing import Any
 from caselink.linkage.comparisons import (
     DISTANCE_NULL_SQL,
     DISTANCE_SQL,
-    GAP_SQL,
+    OVERLAP_GAP_SQL,
     _comparison,
     _else,
     _level,
@@ -75,7 +75,7 @@ def _time_levels() -> dict[str, Any]:
     cumulative = [min(1.0, edge / YEAR_DAYS) for edge in GAP_EDGES_DAYS] + [1.0]
     share = [b - a for a, b in zip([0.0, *cumulative], cumulative, strict=False)]
     return _graded("time_gap", "days between the two time windows (0 when they overlap)",
-                   "t_lo_l IS NULL OR t_lo_r IS NULL", GAP_SQL, GAP_EDGES_DAYS, share, _days,
+                   "t_lo_l IS NULL OR t_lo_r IS NULL", OVERLAP_GAP_SQL, GAP_EDGES_DAYS, share, _days,
                    f"more than {_days(GAP_EDGES_DAYS[-1])}")
 
 

@@ -33,7 +33,18 @@ APART_SQL = f"greatest(0, {_CENTRES_KM} - prec_km_l - prec_km_r)"
 COARSE_KM = 15
 DISTANCE_NULL_SQL = (f"x_km_l IS NULL OR x_km_r IS NULL OR "
                      f"({_BLUR_KM} > {COARSE_KM} AND {_CENTRES_KM} - {_BLUR_KM} <= {COARSE_KM})")
-GAP_SQL = "greatest(0, greatest(t_lo_l, t_lo_r) - least(t_hi_l, t_hi_r))"
+# Days between the two death windows ([t_lo, t_hi]: died_from..died_to, else the day found).
+OVERLAP_GAP_SQL = "greatest(0, greatest(t_lo_l, t_lo_r) - least(t_hi_l, t_hi_r))"
+_WINDOWS_DAYS = "((t_hi_l - t_lo_l) + (t_hi_r - t_lo_r))"
+# The gap a pair is judged at: as with blurred locations, two deaths known only to within wide windows
+# are not "within 3 days" because the windows overlap; they are judged at no less than half the two
+# windows together.  Deaths dated to a day (windows of 0) are judged at their gap.
+GAP_SQL = f"greatest({OVERLAP_GAP_SQL}, {_WINDOWS_DAYS} / 2)"
+# Windows too wide for any level to say anything (remains found years on, a placeholder died_from
+# of 1900): compared as not recorded unless the deaths were certainly more than a year apart.
+WIDE_WINDOWS_DAYS = 365
+GAP_NULL_SQL = (f"t_lo_l IS NULL OR t_lo_r IS NULL OR "
+                f"({_WINDOWS_DAYS} > {WIDE_WINDOWS_DAYS} AND {OVERLAP_GAP_SQL} <= {WIDE_WINDOWS_DAYS})")
 
 
 def _later_has(rare_list: str, full_list: str) -> str:
@@ -130,7 +141,7 @@ def comparisons() -> list[dict[str, Any]]:
             _else(0.03, 0.461, "more than 15 km"),
         ]),
         _comparison("time_gap", "days between the deaths (windows when known)", [
-            _null("t_lo_l IS NULL OR t_lo_r IS NULL"),
+            _null(GAP_NULL_SQL, "not recorded, or the windows of death too wide to compare"),
             _level(f"{g} <= 3", "within 3 days", 0.08, 0.005),
             _level(f"{g} <= 10", "within 10 days", 0.1, 0.015),
             _level(f"{g} <= 30", "within a month", 0.2, 0.04),
