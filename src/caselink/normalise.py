@@ -17,6 +17,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -63,6 +64,9 @@ class ReadAsEmpty(str):
 # Entities keep ';' alone, since a name or an address may hold a comma.
 _ITEM_SEPARATORS = re.compile(r"[;|]|(?<!\d),|,(?!\d)")  # a comma between digits is part of a name (3,4-MDMA)
 _GIVEN_FIELDS = frozenset(SCHEMA_COLUMNS) - {"case_id"}
+# Dates systems write when the real one is unknown (Excel's day 0, the Unix epoch, 1 Jan 1900/1901).
+PLACEHOLDER_DATES = frozenset({date(1899, 12, 30), date(1899, 12, 31), date(1900, 1, 1), date(1901, 1, 1),
+                               date(1970, 1, 1)})
 # Required fields a row may leave out when it updates a known case (checked where the store is known).
 UPDATE_ONLY_FIELDS = frozenset(REQUIRED_FIELDS) - {"case_id"}
 
@@ -79,6 +83,8 @@ class Batch:
     # leaves out): an update keeps the stored values of those; a new case must have the required ones
     # (store/ingest.py).
     absent: dict[int, frozenset[str]] = field(default_factory=dict)
+    # (field, value) -> rows: values kept but worth a warning (a found_at on a placeholder date).
+    suspect: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     def record(self, index: int) -> dict[str, Any]:
         return {name: values[index] for name, values in self.columns.items()}
@@ -393,6 +399,8 @@ def normalise_batch(rows: Sequence[Mapping[str, Any]], tz: ZoneInfo | None = Non
         columns[name] = [p[0] for p in parts]
         columns[f"{name}_offset_min"] = [p[1] for p in parts]
         columns[f"{name}_precision"] = [p[2] for p in parts]
+    suspect: Counter[tuple[str, str]] = Counter()
+    _placeholder_dates(columns, read_as_empty, suspect)
     for index in range(n):
         died_from, died_to = columns["died_from"][index], columns["died_to"][index]
         if died_from is not None and died_to is not None and died_from > died_to:
@@ -420,4 +428,27 @@ def normalise_batch(rows: Sequence[Mapping[str, Any]], tz: ZoneInfo | None = Non
     columns["record_hash"] = [
         None if index in errors else hash_values([column[index] for column in hashed]) for index in range(n)
     ]
-    return Batch(columns, errors, unknown, read_as_empty, absent)
+    return Batch(columns, errors, unknown, read_as_empty, absent, suspect)
+
+
+def _placeholder_dates(columns: dict[str, list[Any]], read_as_empty: Counter[tuple[str, str]],
+                       suspect: Counter[tuple[str, str]]) -> None:
+    """A died_from or died_to on a placeholder date is read as empty (it made a window of a century
+    that overlapped every death); a found_at on one is kept, since it is required, and reported."""
+    for name in TIME_FIELDS:
+        values, offsets = columns[name], columns[f"{name}_offset_min"]
+        earliest = min(filter(None, values), default=None)  # in C: most columns have no date that old
+        if earliest is None or earliest.year > 1970:
+            continue
+        for index, value in enumerate(values):
+            if value is None or value.year > 1970:
+                continue
+            local = (value + timedelta(minutes=offsets[index] or 0)).date()
+            if local not in PLACEHOLDER_DATES:
+                continue
+            if name == "found_at":
+                suspect[(name, local.isoformat())] += 1
+                continue
+            read_as_empty[(name, local.isoformat())] += 1
+            for column in (name, f"{name}_offset_min", f"{name}_precision"):
+                columns[column][index] = None

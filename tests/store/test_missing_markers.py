@@ -118,3 +118,17 @@ def test_names_as_coroners_and_laboratories_write_them_fold_to_one(cli, tmp_path
     assert (s1.cause, s1.substances) == ("gunshot", ("benzodiazepine", "mdma"))
     assert (s2.cause, s2.substances) == ("gunshot", ("fentanyl", "alcohol"))
     assert "unknown value" not in result.stderr
+
+
+def test_placeholder_dates_are_reported_and_a_placeholder_window_start_is_dropped(cli, tmp_path, sqlite_url):
+    data = _write(tmp_path / "d.csv", "case_id,found_at,died_from,lat,lon\n"
+                  "D1,1970-01-01,,51.5,0.0\nD2,2020-01-05,1900-01-01,51.5,0.0\nD3,2020-01-06,2019-12-30,51.5,0.0\n")
+    result = cli("ingest", str(data), "--db", sqlite_url)
+    assert result.exit_code == 0, result.stderr
+    assert f"{data}: found_at: 1970-01-01 is a date systems write when the real one is unknown (1 row(s))" \
+        in result.stderr
+    assert f"{data}: died_from: '1900-01-01' read as not recorded (empty) (1 row(s))" in result.stderr
+    with CaseStore.open(sqlite_url) as store:
+        assert store.get_case("D1").found_at.year == 1970  # required: kept, and reported
+        assert store.get_case("D2").died_from is None
+        assert store.get_case("D3").died_from is not None

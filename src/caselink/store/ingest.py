@@ -145,6 +145,7 @@ def ingest(
     n_problems = 0
     unknown: Counter[tuple[str, str, str]] = Counter()
     read_as_empty: Counter[tuple[str, str, str]] = Counter()
+    suspect: Counter[tuple[str, str, str]] = Counter()
     warnings: list[str] = []
     paths: list[str] = []
     n_rows = 0
@@ -162,6 +163,8 @@ def ingest(
             unknown[(path, name, value)] += count
         for (name, value), count in batch.read_as_empty.items():
             read_as_empty[(path, name, value)] += count
+        for (name, value), count in batch.suspect.items():
+            suspect[(path, name, value)] += count
         for index, row_errors in batch.errors.items():
             for error in row_errors:
                 report(path, chunk[index][0], error.field, error.message)
@@ -218,6 +221,9 @@ def ingest(
         warnings.append(f"{path}: {name}: unknown value '{value}' kept as is ({count} row(s))")
     for (path, name, value), count in sorted(read_as_empty.items()):
         warnings.append(f"{path}: {name}: '{value}' read as not recorded (empty) ({count} row(s))")
+    for (path, name, value), count in sorted(suspect.items()):
+        warnings.append(f"{path}: {name}: {value} is a date systems write when the real one is unknown "
+                        f"({count} row(s)); check these cases' dates (a wrong date misleads linkage and replay)")
     if merge.emptied:
         # An empty cell in a column the file has empties the field (a column the file lacks keeps it).
         # Not an error (blanking can be meant), but never silent; the superseded versions keep the values.
