@@ -114,20 +114,48 @@ def _vocab_value(name: str) -> Callable[[Any], Outcome]:
         if text is None:
             return ("death" if name == "incident_type" else None), None, ()
         folded = vocab.fold(text, synonyms)
-        if folded in known:
-            return folded, None, ()
-        if vocab.is_missing_marker(text, name):
-            return ("death" if name == "incident_type" else None), None, (ReadAsEmpty(text),)
-        return folded, None, (folded,)
+        return folded, None, (() if folded in known else (folded,))
 
     return one
 
 
 def _text_value(value: Any) -> Outcome:
-    text = _text(value)
-    if text is not None and vocab.is_missing_marker(text):
-        return None, None, (ReadAsEmpty(text),)
-    return text, None, ()
+    return _text(value), None, ()
+
+
+# What each field's own vocabulary calls a value: "unknown" is a cause (undetermined) and a sex (U),
+# not a missing-value marker.
+_NAMED_BY = {**_VOCABS, "victim_sex": (vocab.SEX_SYNONYMS, vocab.VICTIM_SEXES)}
+_WHERE_FOUND = "a case needs the WGS84 coordinates where it was found"
+# Required fields, where a marker is an error rather than an empty value.
+_MARKER_ERRORS: dict[str, Callable[[str], str]] = {
+    "found_at": lambda text: f"is '{text}', which says it was not recorded; every case needs the date (and time, "
+                             "if known) it was found",
+    "lat": lambda text: f"is '{text}' (not recorded); {_WHERE_FOUND}",
+    "lon": lambda text: f"is '{text}' (not recorded); {_WHERE_FOUND}",
+}
+
+
+def _markers_read_as_empty(name: str, rule: Callable[[Any], Outcome]) -> Callable[[Any], Outcome]:
+    """``rule``, with a value that only says "not recorded" (NA, NULL, none, a dash) read as ``rule``
+    reads an empty one, and noted so the import reports it.
+
+    Why one wrapper for every field: kept as values, markers match each other (two causes "n/a" were a
+    shared rare cause).  A value the field's vocabulary names stays that value; in a required field
+    (found_at, lat, lon) a marker is an error that names it.
+    """
+    synonyms, known = _NAMED_BY.get(name, ({}, ()))
+    error = _MARKER_ERRORS.get(name)
+
+    def one(value: Any) -> Outcome:
+        if value.__class__ is not str or not vocab.is_missing_marker(value, name) or not value.strip() \
+                or vocab.fold(value, synonyms) in known:
+            return rule(value)
+        if error is not None:
+            return None, error(value.strip()), ()
+        return rule(None)[0], None, (ReadAsEmpty(value.strip()),)
+
+    return one
 
 
 def _array(text: str) -> list[str] | None:
@@ -198,11 +226,6 @@ def _time_value(name: str, tz: ZoneInfo) -> Callable[[Any], Outcome]:
             if name == "found_at":
                 return None, "is empty; give the date (and time, if known) the death was found", ()
             return (None, None, None), None, ()
-        if isinstance(value, str) and vocab.is_missing_marker(value):
-            if name == "found_at":
-                return None, (f"is '{value.strip()}', which says it was not recorded; every case needs the date "
-                              "(and time, if known) it was found"), ()
-            return (None, None, None), None, (ReadAsEmpty(value.strip()),)
         try:
             return parse_when(value, tz), None, ()
         except ValueError as exc:
@@ -213,9 +236,8 @@ def _time_value(name: str, tz: ZoneInfo) -> Callable[[Any], Outcome]:
 
 def _coordinate(name: str, low: float, high: float) -> Callable[[Any], Outcome]:
     def one(value: Any) -> Outcome:
-        if _is_blank(value) or (isinstance(value, str) and vocab.is_missing_marker(value)):
-            return None, ("is empty" if _is_blank(value) else f"is '{value.strip()}' (not recorded)") + \
-                "; a case needs the WGS84 coordinates where it was found", ()
+        if _is_blank(value):
+            return None, f"is empty; {_WHERE_FOUND}", ()
         try:
             number = float(value)
         except (TypeError, ValueError):
@@ -233,8 +255,6 @@ def _bounded_int(low: int, high: int) -> Callable[[Any], Outcome]:
     def one(value: Any) -> Outcome:
         if _is_blank(value):
             return None, None, ()
-        if isinstance(value, str) and vocab.is_missing_marker(value):
-            return None, None, (ReadAsEmpty(value.strip()),)
         try:
             number = float(value)
         except (TypeError, ValueError):
@@ -253,8 +273,6 @@ def _sex(value: Any) -> Outcome:
     if text is None:
         return None, None, ()
     folded = vocab.SEX_SYNONYMS.get(text.lower())
-    if folded is None and vocab.is_missing_marker(text):
-        return None, None, (ReadAsEmpty(text),)
     if folded is None:
         return None, f"'{text}' is not one of F, M, X, U", ()
     return folded, None, ()
@@ -262,8 +280,6 @@ def _sex(value: Any) -> Outcome:
 
 def _outcome(value: Any) -> Outcome:
     text = _text(value)
-    if text is not None and vocab.is_missing_marker(text):
-        return None, None, (ReadAsEmpty(text),)
     return (vocab.token(text) if text else None), None, ()
 
 
@@ -360,22 +376,22 @@ def normalise_batch(rows: Sequence[Mapping[str, Any]], tz: ZoneInfo | None = Non
     unknown: Counter[tuple[str, str]] = Counter()
     read_as_empty: Counter[tuple[str, str]] = Counter()
 
+    absent = {index: _GIVEN_FIELDS.difference(raw) for index, raw in enumerate(rows)
+              if not raw.keys() >= _GIVEN_FIELDS}
+
     def add_error(index: int, name: str, message: str) -> None:
         if name in UPDATE_ONLY_FIELDS and name in absent.get(index, ()):
             return  # not given at all: the store decides (an update keeps it, a new case is refused)
         errors.setdefault(index, []).append(FieldError(name, message))
 
-    absent: dict[int, frozenset[str]] = {}
     for index, raw in enumerate(rows):
-        if not raw.keys() >= _GIVEN_FIELDS:
-            absent[index] = _GIVEN_FIELDS.difference(raw)
         if "__shape__" in raw:  # set by a reader when the row itself is malformed
             add_error(index, "row", str(raw["__shape__"]))
         if "__geometry__" in raw:
             add_error(index, "geometry", str(raw["__geometry__"]))
 
     def run(name: str, rule: Callable[[Any], Outcome]) -> list[Outcome]:
-        outcomes, notable = _apply([raw.get(name) for raw in rows], rule)
+        outcomes, notable = _apply([raw.get(name) for raw in rows], _markers_read_as_empty(name, rule))
         if not notable:
             return outcomes
         for index, (_value, message, unknown_values) in enumerate(outcomes):

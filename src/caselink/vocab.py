@@ -171,7 +171,7 @@ def token(value: str) -> str:
 def is_missing_marker(value: str, field: str | None = None) -> bool:
     """Whether a raw value only says "not recorded" (``MISSING_MARKERS``; for substances also
     ``NO_SUBSTANCE_MARKERS``).  Long values are never markers, so narratives are not folded."""
-    if len(value) > 24:
+    if len(value) > 24 or value[:1].isdigit():  # no marker starts with a digit: dates and numbers skip the fold
         return False
     folded = token(value)
     return folded in MISSING_MARKERS or (field == "substances" and folded in NO_SUBSTANCE_MARKERS)
