@@ -6,10 +6,11 @@ not "within 0.25 km" because their circles overlap; that was +6.4 bits towards a
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
+
+from tests.linkage.pair_steps import explained_step
 
 HEADER = "case_id,found_at,lat,lon,cause,location_precision_m\n"
 CASES = {
@@ -28,14 +29,7 @@ EXPECTED = {"coarse": "not recorded, or too coarse to compare", "cell": "within 
 
 @pytest.mark.parametrize("kind", sorted(CASES))
 def test_distance_level_of_blurred_locations(cli, tmp_path: Path, kind: str) -> None:  # type: ignore[no-untyped-def]
-    url = f"sqlite:///{tmp_path / 'p.db'}"
-    data = tmp_path / "p.csv"
-    data.write_text(HEADER + "".join(CASES[kind]), encoding="utf-8")
-    assert cli("ingest", str(data), "--db", url).exit_code == 0
-    ids = [line.split(",", 1)[0] for line in CASES[kind]]
-    explained = cli("explain", *ids, "--db", url, "--json")
-    assert explained.exit_code == 0, explained.stderr
-    distance = next(s for s in json.loads(explained.stdout)["steps"] if s["comparison"] == "distance")
+    distance = explained_step(cli, tmp_path, HEADER, CASES[kind], "distance")
     assert distance["level"] == EXPECTED[kind]
     if kind == "coarse":
         assert distance["weight"] == 0

@@ -6,10 +6,11 @@ Overlap is not "within 3 days" (+2.3 bits).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
+
+from tests.linkage.pair_steps import explained_step
 
 HEADER = "case_id,found_at,died_from,died_to,lat,lon,cause\n"
 CASES = {
@@ -25,12 +26,4 @@ EXPECTED = {"remains": "not recorded, or the windows of death too wide to compar
 
 @pytest.mark.parametrize("kind", sorted(CASES))
 def test_time_gap_level_of_windows(cli, tmp_path: Path, kind: str) -> None:  # type: ignore[no-untyped-def]
-    url = f"sqlite:///{tmp_path / 'w.db'}"
-    data = tmp_path / "w.csv"
-    data.write_text(HEADER + "".join(CASES[kind]), encoding="utf-8")
-    assert cli("ingest", str(data), "--db", url).exit_code == 0
-    ids = [line.split(",", 1)[0] for line in CASES[kind]]
-    explained = cli("explain", *ids, "--db", url, "--json")
-    assert explained.exit_code == 0, explained.stderr
-    gap = next(s for s in json.loads(explained.stdout)["steps"] if s["comparison"] == "time_gap")
-    assert gap["level"] == EXPECTED[kind]
+    assert explained_step(cli, tmp_path, HEADER, CASES[kind], "time_gap")["level"] == EXPECTED[kind]
