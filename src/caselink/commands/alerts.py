@@ -21,7 +21,6 @@ from caselink.commands.common import (
     JsonOption,
     OfficerOption,
     fail,
-    officer_name,
     open_store,
     print_json,
     require_officer,
@@ -56,15 +55,6 @@ def _status_note(alert: dict[str, Any]) -> str:
     return f"alert {alert['id']}" + ("" if status == "open" else f", {status}")
 
 
-def _log_consultation(store: Any, case_ids: list[str], officer: str | None, justification: str,
-                      details: dict[str, Any]) -> None:
-    """Through the hooks ``caselink cases show`` uses (the audit area registers the s.62 record)."""
-    if case_ids:
-        for hook in cases.AFTER_READ:
-            hook(store, "consultation", sorted(set(case_ids)),
-                 {"justification": justification, "officer": officer_name(officer), "channel": "cli", **details})
-
-
 @alerts_app.callback()
 def alerts_command(
     ctx: typer.Context,
@@ -85,8 +75,8 @@ def alerts_command(
         fail(f"--status: '{status}' is not one of {', '.join(STATUS_CHOICES)}", EXIT_BAD_INPUT)
     store = open_store(db)
     alerts = triage.list_alerts(store.engine, None if chosen == "all" else chosen, None, newest_first=False)
-    _log_consultation(store, [c for a in alerts for c in a["case_ids"]], officer, "alerts list",
-                      {"view": "alerts", "status": chosen, "n_alerts": len(alerts)})
+    cases.log_consultation(store, sorted({c for a in alerts for c in a["case_ids"]}), officer, "alerts list",
+                           {"view": "alerts", "status": chosen, "n_alerts": len(alerts)})
     store.close()
     if as_json:
         print_json({"alerts": alerts})
@@ -121,8 +111,8 @@ def show_command(
     except triage.TriageError as exc:
         store.close()
         fail(str(exc), EXIT_BAD_INPUT)
-    _log_consultation(store, alert["case_ids"], officer, justification.strip(),
-                      {"view": "alert", "alert_id": number})
+    cases.log_consultation(store, sorted(set(alert["case_ids"])), officer, justification.strip(),
+                           {"view": "alert", "alert_id": number})
     store.close()
     if as_json:
         print_json(alert)
@@ -152,6 +142,13 @@ def _triage(db: str | None, act: Callable[[Connection], dict[str, Any]]) -> dict
         store.close()
 
 
+def _done(alert: dict[str, Any], as_json: bool, line: str) -> None:
+    if as_json:
+        print_json(alert)
+    else:
+        typer.echo(line)
+
+
 @alerts_app.command("acknowledge")
 def acknowledge_command(alert_id: AlertId, db: DbOption = None, officer: OfficerOption = None,
                         as_json: JsonOption = False) -> None:
@@ -160,10 +157,7 @@ def acknowledge_command(alert_id: AlertId, db: DbOption = None, officer: Officer
 
     number, who = _alert_id(alert_id), require_officer(officer)
     alert = _triage(db, lambda c: triage.acknowledge(c, number, who, channel="cli"))
-    if as_json:
-        print_json(alert)
-    else:
-        typer.echo(f"alert {number} ({alert['series_id']}, {alert['new_case_id']}) acknowledged by {who}")
+    _done(alert, as_json, f"alert {number} ({alert['series_id']}, {alert['new_case_id']}) acknowledged by {who}")
 
 
 @alerts_app.command("assign")
@@ -181,11 +175,8 @@ def assign_command(
     if to is None:
         fail("--to NAME is required: the officer who should review the alert", EXIT_BAD_INPUT)
     alert = _triage(db, lambda c: triage.assign(c, number, who, to, channel="cli"))
-    if as_json:
-        print_json(alert)
-    else:
-        typer.echo(f"alert {number} ({alert['series_id']}, {alert['new_case_id']}) assigned to "
-                   f"{alert['assigned_to']} by {who}")
+    _done(alert, as_json, f"alert {number} ({alert['series_id']}, {alert['new_case_id']}) assigned to "
+                          f"{alert['assigned_to']} by {who}")
 
 
 @alerts_app.command("dismiss")
@@ -206,11 +197,8 @@ def dismiss_command(
         fail("--reason TEXT is required: why the case is not part of the series (goes in the policy file)",
              EXIT_BAD_INPUT)
     alert = _triage(db, lambda c: triage.dismiss(c, number, who, reason))
-    if as_json:
-        print_json(alert)
-    else:
-        typer.echo(f"alert {number} ({alert['series_id']}, {alert['new_case_id']}) dismissed by {who}: decision "
-                   f"{alert['decision_id']} in the policy file of {alert['new_case_id']}")
+    _done(alert, as_json, f"alert {number} ({alert['series_id']}, {alert['new_case_id']}) dismissed by {who}: "
+                          f"decision {alert['decision_id']} in the policy file of {alert['new_case_id']}")
 
 
 def register(app: typer.Typer) -> None:

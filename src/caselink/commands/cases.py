@@ -32,6 +32,16 @@ cases_app = typer.Typer(help="List and show cases in the store.", no_args_is_hel
 AFTER_READ: list = []
 
 
+def log_consultation(store: Any, case_ids: list[str], officer: str | None, justification: str,
+                     details: dict[str, Any]) -> None:
+    """Log a read of these cases from the terminal (DPA 2018 s.62) through the AFTER_READ hooks, in the
+    name of ``officer`` (else $CASELINK_USER or the login); nothing when no case was shown."""
+    if case_ids:
+        for hook in AFTER_READ:
+            hook(store, "consultation", case_ids,
+                 {"justification": justification, "officer": officer_name(officer), "channel": "cli", **details})
+
+
 def require_justification(justification: str | None, officer: str | None) -> None:
     """DPA 2018 s.62 (issue 4): consultation and disclosure carry a justification and an identity."""
     if not justification or not justification.strip():
@@ -95,11 +105,8 @@ def list_cases(
     store = open_store(db)
     total = store.count(where)
     rows = [stored_to_raw(r) for r in store.iter_stored(where, limit=limit)]
-    if rows:
-        for hook in AFTER_READ:
-            hook(store, "consultation", [row["case_id"] for row in rows],
-                 {"justification": (justification or "").strip() or "case list",
-                  "officer": officer_name(officer), "channel": "cli", "view": "cases list"})
+    log_consultation(store, [row["case_id"] for row in rows], officer, (justification or "").strip() or "case list",
+                     {"view": "cases list"})
     store.close()
     if as_json:
         print_json({"n_matching": total, "cases": rows})
