@@ -347,8 +347,7 @@ class _Merge:
         columns = batch.columns
         ids = columns["case_id"]
         hashes = columns["record_hash"]
-        if batch.absent:
-            self._keep_absent(batch, existing)
+        stored = self._keep_absent(batch, existing) if batch.absent else {}
         new = [i for i, case_id in enumerate(ids) if case_id not in existing]
         changed = [i for i, case_id in enumerate(ids) if case_id in existing and existing[case_id][0] != hashes[i]]
         unchanged = [i for i, case_id in enumerate(ids) if case_id in existing and existing[case_id][0] == hashes[i]]
@@ -359,7 +358,7 @@ class _Merge:
             values = [[columns[name][i] for i in new] for name in CASE_COLUMNS]
         self.insert(CASES_TABLE, WRITE_COLUMNS, [*values, [1] * n, [self.import_id] * n, [self.now] * n])
         if changed:
-            self._update([ids[i] for i in changed], [batch.record(i) for i in changed])
+            self._update([ids[i] for i in changed], [batch.record(i) for i in changed], stored)
         self.remember([ids[i] for i in unchanged], source_index, [lines[i] for i in unchanged])
         entity_rows = [(ids[i], entity, entity.split(":", 1)[0]) for i in new + changed
                        for entity in columns["entities"][i]]
@@ -368,19 +367,19 @@ class _Merge:
         self.n_updated += len(changed)
         self.n_unchanged += len(unchanged)
 
-    def _keep_absent(self, batch: Batch, existing: dict[str, tuple[str, int | None]]) -> None:
+    def _keep_absent(self, batch: Batch, existing: dict[str, tuple[str, int | None]]) -> dict[str, Any]:
         """Rows updating a known case take its stored values for the fields they do not have.
 
         Why: a file of corrected toxicology, or an export without the narrative column, should not
         blank what it does not mention; a column that is present but empty still empties the field.
         Rows are compared by value (not by hash) with the stored case, so re-importing the same
-        partial file is a no-op.
+        partial file is a no-op.  Returns the stored rows read, so an update need not read them again.
         """
         columns = batch.columns
         ids = columns["case_id"]
         partial = [i for i in batch.absent if ids[i] in existing]
         if not partial:
-            return
+            return {}
         cases = CASES_TABLE
         stored = {row["case_id"]: row for row in self.connection.execute(
             select(cases).where(cases.c.case_id.in_([ids[i] for i in partial]))).mappings()}
@@ -393,11 +392,18 @@ class _Merge:
                 columns["record_hash"][i] = existing[ids[i]][0]
             else:
                 columns["record_hash"][i] = hash_values([columns[name][i] for name in HASHED_COLUMNS])
+        return stored
 
-    def _update(self, ids: list[str | None], records: list[dict[str, Any]]) -> None:
-        """Keep the superseded version whole, then overwrite it and re-index its entities."""
+    def _update(self, ids: list[str | None], records: list[dict[str, Any]], stored: dict[str, Any]) -> None:
+        """Keep the superseded version whole, then overwrite it and re-index its entities.
+
+        ``stored``: rows already read (by ``_keep_absent``); only the others are read here.
+        """
         cases, versions, entities = CASES_TABLE, VERSIONS_TABLE, ENTITIES_TABLE
-        old = self.connection.execute(select(cases).where(cases.c.case_id.in_(ids))).mappings().all()
+        unread = [case_id for case_id in ids if case_id not in stored]
+        old = [stored[case_id] for case_id in ids if case_id in stored]
+        if unread:
+            old += self.connection.execute(select(cases).where(cases.c.case_id.in_(unread))).mappings().all()
         incoming = {r["case_id"]: r for r in records}
         for row in old:
             new = incoming.get(row["case_id"], {})
