@@ -37,14 +37,21 @@ def _percent(share: float) -> str:
 BLUR_WORTH_SAYING_KM = 0.25
 
 
-def _max_distance_km(members: pd.DataFrame) -> float:
+def _distances_km(members: pd.DataFrame) -> np.ndarray:
+    """Every pair's distance between the recorded points, as a square matrix."""
     lat = members["lat"].to_numpy(dtype=float)
     lon = members["lon"].to_numpy(dtype=float)
     x = lon * KM_PER_DEG_LON_EQUATOR * np.cos(np.radians(lat))
     y = lat * KM_PER_DEG_LAT
     dx = x[:, None] - x[None, :]
     dy = y[:, None] - y[None, :]
-    return float(np.sqrt(dx * dx + dy * dy).max()) if len(members) > 1 else 0.0
+    return np.sqrt(dx * dx + dy * dy)
+
+
+def _blur_km(members: pd.DataFrame) -> np.ndarray:
+    """Each member's location precision in km (0 where not given)."""
+    precision = members.get("location_precision_m", pd.Series([None] * len(members), dtype=float))
+    return pd.to_numeric(precision, errors="coerce").fillna(0).to_numpy(dtype=float) / 1000
 
 
 def series_reasons(members: pd.DataFrame, substance_share: dict[str, float], mo_share: dict[str, float],
@@ -58,10 +65,9 @@ def series_reasons(members: pd.DataFrame, substance_share: dict[str, float], mo_
     reasons: list[str] = []
     found = pd.to_datetime(members["found_at"])
     span_days = int(round((found.max() - found.min()) / pd.Timedelta(days=1)))
-    distance = _max_distance_km(members)
+    distance = float(_distances_km(members).max()) if n > 1 else 0.0
     where = f"within {max(distance, 0.1):.1f} km"
-    precision = pd.to_numeric(members.get("location_precision_m", pd.Series(dtype=float)), errors="coerce")
-    blur_km = float(precision.max()) / 1000 if precision.notna().any() else 0.0
+    blur_km = float(_blur_km(members).max(initial=0.0))
     if blur_km >= BLUR_WORTH_SAYING_KM and blur_km > 2 * max(distance, 0.1):
         # Said aloud, "within 0.1 km" of three grid-cell centres would claim a closeness nobody knows.
         where += f" as recorded (some locations known only to {blur_km:.1f} km)"
@@ -125,12 +131,8 @@ def _possible_duplicates(members: pd.DataFrame) -> list[str]:
         return []
     rows = members.reset_index(drop=True)
     found = pd.to_datetime(rows["found_at"])
-    lat = rows["lat"].to_numpy(dtype=float)
-    lon = rows["lon"].to_numpy(dtype=float)
-    x = lon * KM_PER_DEG_LON_EQUATOR * np.cos(np.radians(lat))
-    y = lat * KM_PER_DEG_LAT
-    blur = pd.to_numeric(rows.get("location_precision_m", pd.Series([None] * len(rows))),
-                         errors="coerce").fillna(0).to_numpy(dtype=float) / 1000
+    distance = _distances_km(rows)
+    blur = _blur_km(rows)
 
     def known(column: str, i: int) -> Any:
         value = rows[column][i] if column in rows else None
@@ -140,7 +142,7 @@ def _possible_duplicates(members: pd.DataFrame) -> list[str]:
     for i in range(len(rows)):
         for j in range(i + 1, len(rows)):
             same_day = abs((found[j] - found[i]) / pd.Timedelta(days=1)) <= 1
-            close = math.hypot(x[i] - x[j], y[i] - y[j]) <= 0.25 + blur[i] + blur[j]
+            close = distance[i, j] <= 0.25 + blur[i] + blur[j]
             if not (same_day and close):
                 continue
             sexes, ages, causes = ((known(c, i), known(c, j)) for c in ("victim_sex", "victim_age", "cause"))
