@@ -73,3 +73,33 @@ def test_reason_lines_from_sensitive_fields_are_pseudonymised_or_withheld() -> N
     assert out[1:4] == [WITHHELD] * 3
     assert out[4:] == lines[4:]
     assert pseudonymise_reasons(lines, "another key")[0] != out[0]  # keyed: unguessable without the key
+
+
+def test_oversight_sees_entity_values_pseudonymised(app: Any, api: Any, tmp_path: Any) -> None:
+    """A finder's name or a phone number is personal data about someone else: oversight sees only
+    its kind and a keyed pseudonym, the same in the record and in the reasons that quote it."""
+    from caselink.io import open_source
+    from tests.web.conftest import CASES, write_cases
+
+    rows = [{**CASES[0], "entities": "person:Stephen Port;phone:07700900123"},
+            {**CASES[1], "entities": "phone:07700900123"}]
+    app.state.store.ingest([open_source(write_cases(tmp_path / "entities.csv", rows))])
+    line = "the same phone in 2 (phone:07700900123)"
+    with app.state.engine.begin() as connection:
+        connection.execute(SeriesRow.__table__.update().values(reasons=[*REASONS[:3], line]))
+        connection.execute(AlertRow.__table__.update().values(reasons=[*REASONS[:3], line]))
+    oversight = api("oversight")
+    record = oversight.get("/api/cases/BK-01", headers=WHY).json()
+    person, phone = record["case"]["entities"]
+    assert person.startswith("person:") and phone.startswith("phone:") and "entities" in record["case"]["pseudonymised"]
+    assert oversight.get("/api/cases/BK-02", headers=WHY).json()["case"]["entities"] == [phone]
+    assert oversight.get("/api/alerts").json()["alerts"][0]["reasons"][-1] == f"the same phone in 2 ({phone})"
+    responses = [oversight.get("/api/cases/BK-01", headers=WHY), oversight.get("/api/alerts"),
+                 oversight.get("/api/series/S-0001"), oversight.get("/alerts", headers={"Accept": "text/html"}),
+                 oversight.get("/series/S-0001", headers={"Accept": "text/html"})]
+    for response in responses:
+        assert response.status_code == 200
+        assert "07700900123" not in response.text and "stephen port" not in response.text.lower()
+    analyst = api("analyst").get("/api/cases/BK-01", headers=WHY).json()
+    assert analyst["case"]["entities"] == ["person:stephen port", "phone:07700900123"]
+    assert analyst["alerts"][0]["reasons"][-1] == line
