@@ -194,3 +194,19 @@ def test_nul_characters_in_submitted_text_are_a_422_not_a_database_error(api: An
     refused = browser.post("/cases/BK-01/justify", data={"justification": "needed \x00 for review",
                                                           "csrf_token": csrf})
     assert refused.status_code == 422 and "NUL character" in refused.text
+
+
+def test_decision_form_errors_show_the_case_only_as_a_logged_read(app: Any) -> None:
+    """The 422 page re-renders the whole case: that is a read, so it needs the session's
+    justification and is logged like the case page itself."""
+    client = browser_signin(app, "supervisor")
+    csrf = csrf_of(client)
+    bad = {"kind": "classification", "value": "homicide", "rationale": "", "csrf_token": csrf}
+    unjustified = client.post("/cases/BK-01/decisions", data=bad)
+    assert "Found outside a block of flats." not in unjustified.text and 'name="justification"' in unjustified.text
+    assert consultations(app, "BK-01") == []
+    client.post("/cases/BK-01/justify", data={"justification": "supervision review", "csrf_token": csrf})
+    page = client.post("/cases/BK-01/decisions", data=bad)
+    assert page.status_code == 422 and "Found outside a block of flats." in page.text
+    [entry] = consultations(app, "BK-01")
+    assert entry.officer == "supervisor" and entry.justification == "supervision review"

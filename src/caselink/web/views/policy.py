@@ -108,11 +108,19 @@ def register(views: Views) -> None:
 
 def _case_with_form_errors(ctx: Ctx, record: dict[str, Any], errors: dict[str, str],
                            raw: dict[str, Any]) -> Page:
-    """The case page again, with the decision form's messages beside its fields (422)."""
+    """The case page again, with the decision form's messages beside its fields (422).
+
+    Showing the record is a read like the case page's: without this session's justification for the
+    case it asks for one instead, and with it the read is logged before the page is served.
+    """
     session = ctx.user.session_id_hash
-    from caselink.web import auth
+    from caselink.web import auth, trail
 
     justification = (auth.session_justification(ctx.engine, session, record["case_id"]) if session else "") or ""
+    if not justification:
+        return Page("justify.html", {"case_id": record["case_id"], "error": None}, 422)
+    trail.record(ctx.engine, action="consultation", officer=ctx.user.name, case_ids=[record["case_id"]],
+                 justification=justification, details={"view": "case", "form": "decision"})
     with ctx.engine.connect() as connection:
         related = sources.case_related(connection, record["case_id"])
     data = {"case": record, **related, "justification": justification, "form_errors": errors, "form_values": raw}
