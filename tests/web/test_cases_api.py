@@ -210,3 +210,17 @@ def test_decision_form_errors_show_the_case_only_as_a_logged_read(app: Any) -> N
     assert page.status_code == 422 and "Found outside a block of flats." in page.text
     [entry] = consultations(app, "BK-01")
     assert entry.officer == "supervisor" and entry.justification == "supervision review"
+
+
+def test_lists_log_the_justification_sent_with_them(app: Any, api: Any) -> None:
+    """Search, the alerts inbox and the series page log the view as the purpose, or the
+    X-Justification the caller sent (docs/web.md, "Every read is logged")."""
+    client = api("analyst")
+    why = {"X-Justification": "weekly series review"}
+    for path in ("/api/cases", "/api/alerts", "/api/series/S-0001"):
+        assert client.get(path, headers=why).status_code == 200
+    logged = [e for e in consultations(app, "BK-02") if e.details.get("view") in ("case_search", "alerts", "series")]
+    assert sorted(e.details["view"] for e in logged) == ["alerts", "case_search", "series"]
+    assert all(e.justification == "weekly series review" for e in logged)
+    client.get("/api/alerts")
+    assert consultations(app, "BK-02")[-1].justification == "alerts inbox"

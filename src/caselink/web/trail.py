@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from fastapi import HTTPException
+from fastapi import HTTPException, Request
 from sqlalchemy import Connection, Engine
 
 from caselink.web.db import writing
@@ -38,3 +38,13 @@ def record(target: Engine | Connection, *, action: str, officer: str, case_ids: 
     with writing(target) as connection:
         record_event(connection, action=action, officer=officer, case_ids=ids, justification=justification,
                      details=details)
+
+
+def purpose(request: Request, default: str) -> str:
+    """Why a list was read: the caller's ``X-Justification`` when sent, else the view's own purpose.
+
+    A script that reads the inbox or a search for a stated reason gets that reason into the log
+    (DPA s.62 asks for the justification of each consultation); a browser's list pages log the view.
+    """
+    sent = " ".join(request.headers.get("x-justification", "").split())
+    return sent[:1000] or default

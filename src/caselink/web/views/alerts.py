@@ -40,7 +40,8 @@ def register(views: Views) -> None:
         case_ids = sorted({c for a in rows for c in a["case_ids"]})
         if case_ids:
             trail.record(ctx.engine, action="consultation", officer=ctx.user.name, case_ids=case_ids,
-                         justification="alerts inbox", details={"view": "alerts", "n_alerts": len(rows)})
+                         justification=trail.purpose(ctx.request, "alerts inbox"),
+                         details={"view": "alerts", "n_alerts": len(rows)})
         return {"status": status, "alerts": casedata.safe_reasons(ctx, rows)}
 
     @views.page("/alerts/{alert_id}/acknowledge", permission="alert.triage", template="alerts.html",

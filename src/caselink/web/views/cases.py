@@ -30,7 +30,8 @@ def register(views: Views) -> None:
         result = casedata.search(ctx.engine, where, limit=limit, offset=offset)
         if result["cases"]:
             trail.record(ctx.engine, action="consultation", officer=ctx.user.name,
-                         case_ids=[c["case_id"] for c in result["cases"]], justification="case search",
+                         case_ids=[c["case_id"] for c in result["cases"]],
+                         justification=trail.purpose(ctx.request, "case search"),
                          details={"view": "case_search", "n_matching": result["n_matching"]})
         result["filters"] = {**filters.shown(), "agency": agency, "classification": classification}
         return result

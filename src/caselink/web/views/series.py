@@ -20,7 +20,8 @@ def register(views: Views) -> None:
             detail["cases"] = casedata.summaries(connection, detail.pop("case_ids"))
         if detail["cases"]:
             trail.record(ctx.engine, action="consultation", officer=ctx.user.name,
-                         case_ids=[c["case_id"] for c in detail["cases"]], justification="series review",
+                         case_ids=[c["case_id"] for c in detail["cases"]],
+                         justification=trail.purpose(ctx.request, "series review"),
                          details={"view": "series", "series_id": series_id})
         (detail["series"],) = casedata.safe_reasons(ctx, [detail["series"]])
         return detail
