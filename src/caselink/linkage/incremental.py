@@ -104,9 +104,18 @@ def save_series(connection: Connection, groups: dict[str, dict[str, Any]], merge
             connection.execute(insert(MEMBERS), [{"series_id": series_id, "case_id": c, "joined_at": stamp}
                                                  for c in fresh])
     for old, survivor in merged.items():
+        while survivor in merged:  # merged again later in the same run: point at the final survivor
+            survivor = merged[survivor]
         connection.execute(delete(MEMBERS).where(MEMBERS.c.series_id == old))
-        connection.execute(update(SERIES).where(SERIES.c.series_id == old)
-                           .values(status="merged", merged_into=survivor, updated_at=stamp))
+        if old in existing:
+            connection.execute(update(SERIES).where(SERIES.c.series_id == old)
+                               .values(status="merged", merged_into=survivor, updated_at=stamp))
+        else:
+            # Started and merged within one run: its alert names it, so the table must say where it
+            # went, and its number must never be given to another series.
+            connection.execute(insert(SERIES).values(
+                series_id=old, status="merged", merged_into=survivor, created_at=stamp, updated_at=stamp,
+                n_cases=0, score=0.0, reasons=[]))
     if len(pairs):
         keys = set(map(tuple, connection.execute(select(LINKS.c.case_a, LINKS.c.case_b)).all()))
         rows = []
@@ -204,6 +213,8 @@ def score_new_cases(store: CaseStore, model: LinkageModel, new_ids: list[str], o
             if len(pairs) else pairs
         for series_id in touched:
             members = state.members.get(series_id, set())
+            if not members:
+                continue  # started and merged into an older series within this import: saved as merged
             views[series_id] = describe_series(series_id, members, stored, inside, live.substance_share,
                                                live.mo_share, live.noun)
         save_series(connection, views, merged, inside, run_id, replace_all=False)
