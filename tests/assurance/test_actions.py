@@ -97,3 +97,23 @@ def test_cli_actions(cli: object, assurance_db: object) -> None:
     assert first not in {str(a["id"]) for a in json.loads(overdue.stdout)["actions"]}
     unknown_case = cli("actions", "list", "--db", url, "--case", "zz")  # type: ignore[operator]
     assert unknown_case.exit_code == 2 and "no case 'zz'" in unknown_case.stderr
+
+
+def test_now_without_an_offset_is_london_time_as_everywhere_else(cli: object, assurance_db: object) -> None:
+    """``--now 2014-06-19T10:30`` means 10:30 in London (09:30 UTC in summer), as it does for
+    ``oversight missed --now`` and for times in imported files: d1 was found at 08:00 UTC, so its
+    two-hour step (due 10:00 UTC) is not yet overdue then."""
+    url = assurance_db.url  # type: ignore[attr-defined]
+    assert cli("checklists", "apply", "--db", url, "--case", "d1").exit_code == 0  # type: ignore[operator]
+
+    def overdue_steps(now: str) -> set[str]:
+        shown = cli("actions", "list", "--db", url, "--case", "d1", "--overdue", "--now", now,  # type: ignore[operator]
+                    "--json")
+        assert shown.exit_code == 0, shown.stderr
+        return {a["step_id"] for a in json.loads(shown.stdout)["actions"]}
+
+    assert "S01_CLASSIFY" not in overdue_steps("2014-06-19T10:30")
+    assert overdue_steps("2014-06-19T10:30") == overdue_steps("2014-06-19T09:30:00+00:00")
+    assert "S01_CLASSIFY" in overdue_steps("2014-06-19T11:30")
+    escalated = cli("escalations", "--db", url, "--json", "--now", "2014-06-19T10:30")  # type: ignore[operator]
+    assert "S01_CLASSIFY" not in escalated.stdout

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import typer
 
@@ -30,6 +31,7 @@ from caselink.commands.common import (
     warn,
 )
 from caselink.commands.ingest import AFTER_INGEST
+from caselink.schema import DEFAULT_TZ, parse_when
 from caselink.store import CaseStore, IngestResult
 
 T = TypeVar("T")
@@ -41,14 +43,17 @@ ChecklistsOption = Annotated[
     list[Path] | None,
     typer.Option("--checklists", help="A folder of extra checklist YAML files (also $CASELINK_CHECKLISTS)."),
 ]
-NowOption = Annotated[str | None, typer.Option("--now", help="Evaluate as of this ISO 8601 time (default: now).")]
+NowOption = Annotated[str | None, typer.Option(
+    "--now", help=f"Evaluate as of this ISO 8601 time (default: now); without an offset, {DEFAULT_TZ} time.")]
 
 
 def parse_now(value: str | None) -> datetime | None:
+    """``--now`` as a UTC instant; a time without an offset is London time, as in imported files and
+    in ``caselink oversight ... --now`` (the same words must mean the same moment everywhere)."""
     if value is None:
         return None
     try:
-        return datetime.fromisoformat(value)
+        return parse_when(value, ZoneInfo(DEFAULT_TZ))[0]
     except ValueError:
         fail(f"--now: '{value}' is not an ISO 8601 time (e.g. 2014-09-20T12:00)", EXIT_BAD_INPUT)
 
