@@ -145,3 +145,12 @@ def test_cli_escalations(cli: object, assurance_db: object, tmp_path: Path) -> N
     assert missing.exit_code == 2 and "no such rule file" in missing.stderr
     bad_now = cli("escalations", "--db", url, "--now", "yesterday")  # type: ignore[operator]
     assert bad_now.exit_code == 2 and "--now" in bad_now.stderr
+
+
+def test_times_in_messages_say_they_are_utc(connection: Connection) -> None:
+    """Due times are kept in UTC; a message that printed "due 2014-06-19 10:00:00" would be read
+    as London time, an hour off in summer, so the zone is written out."""
+    apply_checklists(connection, ["d1"])
+    raised = _by_rule(evaluate_escalations(connection, now=FOUND + timedelta(hours=3)), "step_overdue")
+    assert [e["message"] for e in raised] == [
+        "case d1: step S01_CLASSIFY is overdue (state for_allocation, due 2014-06-19 10:00 UTC)"]

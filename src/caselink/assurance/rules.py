@@ -66,6 +66,8 @@ class Rule:
             value = facts.get(match.group(1))
             if match.group(1) == "entity":
                 return f"a {facts.get('kind', 'entity')} entity"  # never the value itself: it is personal data
+            if isinstance(value, datetime):  # facts hold naive UTC: say so, or it reads as local time
+                return f"{value:%Y-%m-%d %H:%M} UTC"
             return match.group(0) if value is None else str(value)
         return _PLACEHOLDER.sub(fill, self.message)
 
