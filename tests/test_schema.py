@@ -57,6 +57,15 @@ def test_date_only_keeps_its_precision():
     assert record["found_at_precision"] == "date"
 
 
+@pytest.mark.parametrize("value", ["20140619", "2014-W25-4", 20140619])
+def test_other_iso_date_forms_keep_date_precision(value):
+    # The basic (20140619) and week (2014-W25-4) forms name a day, not midnight of it: read as a
+    # datetime they showed a time of 00:00 nobody wrote.
+    record = norm(found_at=value).record
+    assert (record["found_at_precision"], record["found_at_offset_min"]) == ("date", 60)
+    assert record["found_at"] == datetime(2014, 6, 18, 23, 0)
+
+
 @pytest.mark.parametrize(("field", "value", "fragment"), [
     ("lat", "91", "outside -90..90"),
     ("lon", "abc", "not a number"),

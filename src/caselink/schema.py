@@ -19,7 +19,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -102,7 +102,7 @@ class Normalised:
     unknown: list[tuple[str, str]] = field(default_factory=list)
 
 
-_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_EXCEL_SERIAL = re.compile(r"^\d{1,5}(\.\d+)?$")  # days since 1899-12-30: 41879 is 2014-08-28
 _ISO_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
 
 
@@ -119,13 +119,16 @@ def parse_when(value: Any, tz: ZoneInfo) -> tuple[datetime, int, Literal["date",
     else:
         text = str(value).strip()
         try:
-            if len(text) == 10 and _DATE_ONLY.match(text):
-                parsed, precision = datetime.fromisoformat(text), "date"
-            else:
+            try:  # every ISO form that names a day only (2014-06-19, 20140619, 2014-W25-4) is a date
+                parsed, precision = datetime.combine(date.fromisoformat(text), time()), "date"
+            except ValueError:
                 parsed, precision = datetime.fromisoformat(text), "datetime"
         except ValueError as exc:
             if _ISO_SHAPE.match(text):  # the right shape but an impossible date or time
                 raise ValueError(f"'{text}' is not a valid date or time ({exc})") from None
+            if _EXCEL_SERIAL.match(text):
+                raise ValueError(f"'{text}' looks like an Excel day number, not a date; format the column as "
+                                 "a date (yyyy-mm-dd) before saving the CSV") from None
             raise ValueError(f"'{text}' is not an ISO 8601 date or datetime (e.g. 2014-06-19T04:30:00)") from None
     if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
         # Year 1 or 9999 is a typing slip, not a death; and the engine's day arithmetic (pandas,
