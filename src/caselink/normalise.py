@@ -238,6 +238,8 @@ def _coordinate(name: str, low: float, high: float) -> Callable[[Any], Outcome]:
     def one(value: Any) -> Outcome:
         if _is_blank(value):
             return None, f"is empty; {_WHERE_FOUND}", ()
+        if isinstance(value, bool):  # float(True) is 1.0: a yes/no column is not a coordinate
+            return None, f"is {str(value).lower()}, not a number", ()
         try:
             number = float(value)
         except (TypeError, ValueError):
@@ -255,6 +257,8 @@ def _bounded_int(low: int, high: int) -> Callable[[Any], Outcome]:
     def one(value: Any) -> Outcome:
         if _is_blank(value):
             return None, None, ()
+        if isinstance(value, bool):  # int(True) is 1: a yes/no column is not an age
+            return None, f"is {str(value).lower()}, not a whole number", ()
         try:
             number = float(value)
         except (TypeError, ValueError):
@@ -284,6 +288,8 @@ def _outcome(value: Any) -> Outcome:
 
 
 def _hashable(value: Any) -> Any:
+    if isinstance(value, bool):  # True == 1 as a dict key: keep a yes/no apart from the number
+        return ("\x00bool", value)
     if isinstance(value, list):
         return ("\x00list", *map(_hashable, value))
     if isinstance(value, dict):

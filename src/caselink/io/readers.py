@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,12 +28,55 @@ csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 def detect_format(path: Path) -> str:
     """Format from the extension, checked against the file's first bytes."""
     suffix = path.suffix.lower()
+    if suffix in _COMPRESSED:
+        raise SourceError(str(path), f"is compressed ('{suffix}'); decompress it first (e.g. gunzip, unzip) and "
+                                     "import the .csv, .jsonl, .parquet or .geojson inside")
+    if suffix in (".xlsx", ".xls", ".ods"):
+        raise SourceError(str(path), "is a spreadsheet workbook; save the sheet as 'CSV UTF-8' and import that")
     by_suffix = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet",
                  ".pq": "parquet", ".geojson": "geojson", ".json": "geojson"}.get(suffix)
     if by_suffix is None:
         raise SourceError(str(path), f"unknown file type '{suffix or '(none)'}'; use .csv, .jsonl, .parquet "
                                      "or .geojson")
     return by_suffix
+
+
+_COMPRESSED = (".gz", ".zip", ".bz2", ".xz", ".zst", ".7z")
+
+
+def fold_name(name: str) -> str:
+    """The schema field a header means: spreadsheets write ``Case ID``, ``Victim-Age`` or ``CAUSE``.
+
+    Only a name that folds (lower case, spaces and hyphens to underscores) onto a schema field is
+    changed; any other name is kept as written, so the warning about unknown columns quotes it.
+    """
+    folded = re.sub(r"[\s\-]+", "_", name.strip().lower())
+    return folded if folded in KNOWN_COLUMNS else name.strip()
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object that refuses a repeated key: ``json`` keeps the last of two "lat" without a word."""
+    row: dict[str, Any] = {}
+    for key, value in pairs:
+        name = fold_name(key)
+        if name in row:
+            row["__shape__"] = f"gives '{name}' twice; keep one"
+        row[name] = value
+    return row
+
+
+def _not_utf8(path: Path) -> SourceError:
+    """The file's first line that is not UTF-8, found again in bytes: a decode error's own position
+    counts from the start of the read buffer, not of the file, so it points at the wrong place."""
+    with path.open("rb") as handle:
+        for line_no, raw in enumerate(handle, start=1):
+            try:
+                raw.decode("utf-8-sig" if line_no == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                return SourceError(str(path), f"line {line_no}: is not UTF-8 text (byte 0x{raw[exc.start]:02x}, "
+                                              "e.g. a £ or an accent saved as Windows-1252); save the file as "
+                                              "UTF-8 (Excel: Save As 'CSV UTF-8') and import it again")
+    return SourceError(str(path), "is not UTF-8 text; save the file as UTF-8 and import it again")
 
 
 def _check_columns(path: str, columns: list[str], geo: bool = False) -> list[str]:
@@ -84,13 +128,16 @@ class CsvSource(_FileSource):
                     raise SourceError(self.path, "is not a CSV text file (binary content; a Parquet file "
                                                  "should end in .parquet)")
                 handle.seek(0)
-                reader = csv.reader(handle)
+                # strict: an unclosed quote raises instead of taking the rest of the file into one field
+                reader = csv.reader(handle, strict=True)
+                start = 1
                 header = next(reader, None)
                 if header is None or not any(h.strip() for h in header):
                     raise SourceError(self.path, "is empty; expected a header row naming the case fields")
                 header = [h.strip() for h in header]
                 if header[0].startswith(("{", "[")):
                     raise SourceError(self.path, "looks like JSON, not CSV; rename it .jsonl or .geojson")
+                header = [fold_name(h) for h in header]
                 self._warnings = _check_columns(self.path, header)
                 width = len(header)
                 start = reader.line_num + 1
@@ -102,10 +149,12 @@ class CsvSource(_FileSource):
                     if len(cells) != width:
                         row["__shape__"] = f"has {len(cells)} fields, the header has {width}"
                     yield line, row
-            except UnicodeDecodeError as exc:
-                raise SourceError(self.path, f"is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+            except UnicodeDecodeError:
+                raise _not_utf8(self._file) from None
             except csv.Error as exc:
-                raise SourceError(self.path, f"is not valid CSV: {exc}") from None
+                raise SourceError(self.path, f"line {start}: is not valid CSV ({exc}); check the quotes: a field "
+                                             "holding a comma, a quote or a line break is quoted whole, and a "
+                                             "quote inside it is written twice") from None
 
 
 class JsonlSource(_FileSource):
@@ -124,7 +173,7 @@ class JsonlSource(_FileSource):
                     if not text.strip():
                         continue
                     try:
-                        row = json.loads(text)
+                        row = json.loads(text, object_pairs_hook=_json_object)
                     except json.JSONDecodeError as exc:
                         if not seen_any:
                             raise SourceError(self.path, f"is not JSON Lines (line {line_no}: {exc.msg})") from None
@@ -138,10 +187,10 @@ class JsonlSource(_FileSource):
                     if not seen_any:
                         _check_columns(self.path, list(row))
                     seen_any = True
-                    extra.update(k for k in row if k not in KNOWN_COLUMNS)
+                    extra.update(k for k in row if k not in KNOWN_COLUMNS and k != "__shape__")
                     yield line_no, row
-            except UnicodeDecodeError as exc:
-                raise SourceError(self.path, f"is not UTF-8 text ({exc.reason})") from None
+            except UnicodeDecodeError:
+                raise _not_utf8(self._file) from None
         if not seen_any:
             raise SourceError(self.path, "is empty; expected one JSON object per line")
         if extra:
@@ -161,12 +210,15 @@ class ParquetSource(_FileSource):
             raise SourceError(self.path, f"cannot read as Parquet: {exc}") from None
         except Exception as exc:  # noqa: BLE001 - pyarrow raises ArrowInvalid for non-Parquet content
             raise SourceError(self.path, f"is not a Parquet file ({exc})") from None
-        columns = list(parquet.schema_arrow.names)
+        written = list(parquet.schema_arrow.names)
+        columns = [fold_name(name) for name in written]
         self._warnings = _check_columns(self.path, columns)
         if parquet.metadata.num_rows == 0:
             raise SourceError(self.path, "is empty; it holds no rows")
         index = 0
         for batch in parquet.iter_batches(batch_size=10_000):
+            if columns != written:
+                batch = batch.rename_columns(columns)
             for row in batch.to_pylist():
                 index += 1
                 yield index, row
@@ -185,7 +237,7 @@ class GeoJsonSource(_FileSource):
         if not text.strip():
             raise SourceError(self.path, "is empty; expected a GeoJSON FeatureCollection")
         try:
-            document = json.loads(text)
+            document = json.loads(text, object_pairs_hook=_json_object)
         except json.JSONDecodeError as exc:
             raise SourceError(self.path, f"is not JSON (line {exc.lineno}: {exc.msg})") from None
         if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
@@ -203,7 +255,7 @@ class GeoJsonSource(_FileSource):
             if first:
                 _check_columns(self.path, list(properties), geo=True)
                 first = False
-            extra.update(k for k in properties if k not in KNOWN_COLUMNS)
+            extra.update(k for k in properties if k not in KNOWN_COLUMNS and k != "__shape__")
             geometry = feature.get("geometry") or {}
             coordinates = geometry.get("coordinates") if isinstance(geometry, dict) else None
             if not isinstance(geometry, dict) or geometry.get("type") != "Point" or not isinstance(

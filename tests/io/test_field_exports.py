@@ -1,0 +1,140 @@
+"""Ingest of files as analysts really receive them: Excel CSVs, hand-edited JSON Lines, typed Parquet.
+
+Each test pins one way a real export went wrong: a value read differently from what the file says,
+or a row lost without a word.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from caselink.store import CaseStore
+
+HEADER = "case_id,found_at,lat,lon,narrative\n"
+
+
+def n_cases(url: str) -> int:
+    with CaseStore.open(url) as store:
+        return store.stats()["n_cases"]
+
+
+def test_an_unclosed_quote_is_refused_not_a_swallowed_row(cli, tmp_path: Path, sqlite_url):
+    # Excel never writes this, but a hand edit does: the open quote ran to the end of the file and
+    # took the next case in as narrative text, so K2 vanished and K1 got a wrong narrative.
+    data = tmp_path / "quote.csv"
+    data.write_text(HEADER + 'K1,2014-08-28,51.5,0.1,"found in\nK2,2014-08-29,51.5,0.1,x\n', encoding="utf-8")
+    result = cli("ingest", str(data), "--db", sqlite_url)
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"caselink: error: {data}: line 2:"), lines
+    assert "quote" in lines[0]
+    assert n_cases(sqlite_url) == 0
+
+
+def test_text_after_a_closing_quote_is_refused_with_its_line(cli, tmp_path: Path, sqlite_url):
+    data = tmp_path / "after.csv"
+    data.write_text(HEADER + "K1,2014-08-28,51.5,0.1,ok\n" + 'K2,2014-08-28,51.5,0.1,"a" b\n', encoding="utf-8")
+    result = cli("ingest", str(data), "--db", sqlite_url)
+    assert result.exit_code == 2 and f"{data}: line 3:" in result.stderr, result.stderr
+    assert n_cases(sqlite_url) == 0
+
+
+def test_a_doubled_quote_inside_a_quoted_field_is_still_read(cli, tmp_path: Path, sqlite_url):
+    data = tmp_path / "ok.csv"
+    data.write_bytes((HEADER + 'K1,2014-08-28,51.5,0.1,"said ""hello"", left"\r\n\r\n').encode("utf-8-sig"))
+    assert cli("ingest", str(data), "--db", sqlite_url).exit_code == 0
+    with CaseStore.open(sqlite_url) as store:
+        assert store.get_case("K1").narrative == 'said "hello", left'
+
+
+def test_a_windows_1252_file_is_refused_at_the_line_that_is_not_utf8(cli, tmp_path: Path, sqlite_url):
+    rows = [f"Z{i},2014-08-28,51.5,0.1,ok" for i in range(5000)]
+    rows[3999] += " cost \u00a35 to Jos\u00e9"  # line 4001 of the file, far past the first read buffer
+    data = tmp_path / "excel.csv"
+    data.write_bytes((HEADER + "\n".join(rows) + "\n").encode("cp1252"))
+    result = cli("ingest", str(data), "--db", sqlite_url)
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"{data}: line 4001:" in lines[0], lines
+    assert "UTF-8" in lines[0] and "save" in lines[0]
+    assert n_cases(sqlite_url) == 0
+
+
+def test_header_names_in_another_case_or_with_spaces_are_the_schema_fields(cli, tmp_path: Path, sqlite_url):
+    # Spreadsheets title-case their headers; "Cause" was dropped with a warning and the cause lost.
+    data = tmp_path / "coroner.csv"
+    data.write_text("Case ID,Found At,LAT,Lon,Cause,Victim Age, victim-sex \n"
+                    "D1,2014-08-28,51.5,0.1,overdose,33,m\n", encoding="utf-8")
+    result = cli("ingest", str(data), "--db", sqlite_url)
+    assert result.exit_code == 0, result.stderr
+    assert "not in the case schema" not in result.stderr
+    with CaseStore.open(sqlite_url) as store:
+        case = store.get_case("D1")
+    assert (case.cause, case.victim_age, case.victim_sex) == ("drug_toxicity", 33, "M")
+
+
+def test_parquet_columns_and_geojson_properties_fold_the_same_way(cli, tmp_path: Path, sqlite_url):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"Case ID": ["P1"], "Found At": ["2014-08-28"], "Lat": [51.5], "Lon": [0.1],
+                             "Cause": ["overdose"]}), tmp_path / "p.parquet")
+    (tmp_path / "g.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "geometry": {"type": "Point", "coordinates": [0.1, 51.5]},
+        "properties": {"Case ID": "G1", "FOUND_AT": "2014-08-28", "Victim Age": 40}}]}), encoding="utf-8")
+    result = cli("ingest", str(tmp_path / "p.parquet"), str(tmp_path / "g.geojson"), "--db", sqlite_url)
+    assert result.exit_code == 0, result.stderr
+    with CaseStore.open(sqlite_url) as store:
+        assert store.get_case("P1").cause == "drug_toxicity"
+        assert store.get_case("G1").victim_age == 40
+
+
+def test_a_geojson_property_given_twice_is_refused(cli, tmp_path: Path, sqlite_url):
+    data = tmp_path / "twice.geojson"
+    data.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "Point",'
+                    ' "coordinates": [0.1, 51.5]}, "properties": {"case_id": "G1", "found_at": "2014-08-28",'
+                    ' "cause": "natural", "Cause": "overdose"}}]}', encoding="utf-8")
+    result = cli("ingest", str(data), "--db", sqlite_url)
+    assert result.exit_code == 2 and f"{data}:1: row:" in result.stderr and "'cause'" in result.stderr, result.stderr
+
+
+def test_two_headers_that_fold_to_one_field_are_refused(cli, tmp_path: Path, sqlite_url):
+    data = tmp_path / "twice.csv"
+    data.write_text("case_id,found_at,lat,lon,cause,Cause\nD1,2014-08-28,51.5,0.1,overdose,natural\n",
+                    encoding="utf-8")
+    result = cli("ingest", str(data), "--db", sqlite_url)
+    assert result.exit_code == 2 and "'cause' at columns 5, 6" in result.stderr, result.stderr
+
+
+def test_a_json_line_naming_a_field_twice_is_refused(cli, tmp_path: Path, sqlite_url):
+    # json.loads keeps the last of two "lat" keys without a word; a CSV with two lat columns is refused.
+    data = tmp_path / "twice.jsonl"
+    data.write_text(json.dumps({"case_id": "J0", "found_at": "2014-08-28", "lat": 51.5, "lon": 0.1}) + "\n"
+                    + '{"case_id": "J1", "found_at": "2014-08-28", "lat": 51.5, "lon": 0.1, "lat": 52.5}\n',
+                    encoding="utf-8")
+    result = cli("ingest", str(data), "--db", sqlite_url)
+    assert result.exit_code == 2 and f"{data}:2: row:" in result.stderr and "'lat'" in result.stderr, result.stderr
+    assert n_cases(sqlite_url) == 0
+
+
+def test_true_and_false_are_not_numbers(cli, tmp_path: Path, sqlite_url):
+    # Line 1 holds the numbers true and false equal (1, 0): line 2's booleans must not borrow their reading.
+    data = tmp_path / "bools.jsonl"
+    data.write_text(json.dumps({"case_id": "J0", "found_at": "2014-08-28", "lat": 51.5, "lon": 1,
+                                "victim_age": 1, "location_precision_m": 0}) + "\n"
+                    + json.dumps({"case_id": "J1", "found_at": "2014-08-28", "lat": 51.5, "lon": True,
+                                  "victim_age": True, "location_precision_m": False}) + "\n", encoding="utf-8")
+    result = cli("ingest", str(data), "--db", sqlite_url)
+    assert result.exit_code == 2
+    for name in ("lon", "victim_age", "location_precision_m"):
+        assert f"{data}:2: {name}:" in result.stderr, result.stderr
+    assert f"{data}:1:" not in result.stderr
+    assert n_cases(sqlite_url) == 0
+
+
+def test_a_gzipped_csv_is_refused_with_what_to_do(cli, tmp_path: Path, sqlite_url):
+    data = tmp_path / "cases.csv.gz"
+    data.write_bytes(b"\x1f\x8b\x08\x00")
+    result = cli("ingest", str(data), "--db", sqlite_url)
+    assert result.exit_code == 2 and "decompress" in result.stderr, result.stderr
