@@ -224,3 +224,22 @@ def test_lists_log_the_justification_sent_with_them(app: Any, api: Any) -> None:
     assert all(e.justification == "weekly series review" for e in logged)
     client.get("/api/alerts")
     assert consultations(app, "BK-02")[-1].justification == "alerts inbox"
+
+
+def test_summaries_give_found_at_as_the_agency_wrote_it(app: Any, api: Any, tmp_path: Any) -> None:
+    """Lists show the time with its offset, as the case record and `caselink cases list` do: a death
+    found at 00:30 on a summer night in London is on the 20th, not on the 19th (23:30 UTC)."""
+    from caselink.io import open_source
+    from tests.web.conftest import CASES, write_cases
+
+    night = {**CASES[2], "case_id": "NT-04", "found_at": "2014-06-20T00:30:00+01:00"}
+    app.state.store.ingest([open_source(write_cases(tmp_path / "night.csv", [night]))])
+    client = api("analyst")
+    record = client.get("/api/cases/NT-04", headers=WHY).json()["case"]
+    listed = {c["case_id"]: c for c in client.get("/api/cases").json()["cases"]}
+    assert listed["NT-04"]["found_at"] == record["found_at"] == "2014-06-20T00:30:00+01:00"
+    assert listed["XX-03"]["found_at"] == "2015-01-03"  # a date alone stays a date
+    series = client.get("/api/series/S-0001").json()["cases"]
+    assert series[0]["found_at"] == "2014-06-19T07:15:00+01:00"
+    page = client.get("/cases", headers={"Accept": "text/html"}).text
+    assert "2014-06-20" in page and "2014-06-19</td><td>Kent" not in page

@@ -10,7 +10,7 @@ from fastapi import HTTPException, Query
 from sqlalchemy import Connection, Engine, RowMapping, String, bindparam, func, select
 
 from caselink import vocab
-from caselink.schema import stored_to_raw
+from caselink.schema import format_when, stored_to_raw
 from caselink.store import CaseFilter
 from caselink.store.models import CaseRow
 from caselink.web import auth
@@ -21,6 +21,18 @@ from caselink.web.routing import Ctx
 CASES = CaseRow.__table__
 SUMMARY_COLUMNS = ("case_id", "agency", "incident_type", "found_at", "lat", "lon", "place_type", "area",
                    "victim_age", "victim_sex", "cause", "classification", "outcome")
+# Read with the summary so found_at is shown as the agency wrote it (the record's form), not as
+# naive UTC, whose date is a day early for a death found after midnight in a British summer.
+_FOUND_FORM = ("found_at_offset_min", "found_at_precision")
+_SELECTED = (*SUMMARY_COLUMNS, *_FOUND_FORM)
+
+
+def summary_of(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A summary row with ``found_at`` in the record's form (its offset; a date alone stays a date)."""
+    summary = {name: row[name] for name in SUMMARY_COLUMNS}
+    summary["found_at"] = format_when(row["found_at"], row["found_at_offset_min"] or 0,
+                                      row["found_at_precision"] or "datetime")
+    return summary
 
 
 class FilterQuery:
@@ -75,16 +87,16 @@ def parse_filter(cause: str | None, substance: str | None, place_type: str | Non
 
 
 def search(engine: Engine, where: CaseFilter, *, limit: int, offset: int) -> dict[str, Any]:
-    columns = [CASES.c[name] for name in SUMMARY_COLUMNS]
+    columns = [CASES.c[name] for name in _SELECTED]
     query = where.apply(select(*columns)).order_by(CASES.c.found_at, CASES.c.case_id).limit(limit).offset(offset)
     with engine.connect() as connection:
         total = connection.execute(where.apply(select(func.count()).select_from(CASES))).scalar_one()
         rows = connection.execute(query).mappings().all()
     return {"n_matching": int(total), "offset": offset, "limit": limit,
-            "cases": [{**dict(r), "found_at": r["found_at"].isoformat()} for r in rows]}
+            "cases": [summary_of(r) for r in rows]}
 
 
-_SUMMARIES = (select(*(CASES.c[name] for name in SUMMARY_COLUMNS))
+_SUMMARIES = (select(*(CASES.c[name] for name in _SELECTED))
               .where(CASES.c.case_id.in_(bindparam("case_ids", expanding=True)))
               .order_by(CASES.c.found_at, CASES.c.case_id))
 
@@ -97,7 +109,7 @@ def summaries(target: Engine | Connection, case_ids: list[str]) -> list[dict[str
         with target.connect() as connection:
             return summaries(connection, case_ids)
     rows = target.execute(_SUMMARIES, {"case_ids": case_ids}).mappings().all()
-    return [{**r, "found_at": r["found_at"].isoformat()} for r in rows]
+    return [summary_of(r) for r in rows]
 
 
 _ONE_CASE = select(CASES).where(CASES.c.case_id == bindparam("case_id", type_=String))
