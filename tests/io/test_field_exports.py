@@ -138,3 +138,14 @@ def test_a_gzipped_csv_is_refused_with_what_to_do(cli, tmp_path: Path, sqlite_ur
     data.write_bytes(b"\x1f\x8b\x08\x00")
     result = cli("ingest", str(data), "--db", sqlite_url)
     assert result.exit_code == 2 and "decompress" in result.stderr, result.stderr
+
+
+def test_excel_blank_rows_and_unnamed_trailing_columns_are_not_cases(cli, tmp_path: Path, sqlite_url):
+    # Excel saves a sheet whose used range ran past the data as trailing ",,,," rows and empty headers.
+    data = tmp_path / "sheet.csv"
+    data.write_bytes(b"case_id,found_at,lat,lon,,\r\nX1,2014-08-28,51.5,0.1,,\r\n,,,,,\r\n , ,,,,\r\n")
+    result = cli("ingest", str(data), "--db", sqlite_url, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["n_new"] == 1
+    assert n_cases(sqlite_url) == 1
+    assert "(unnamed column 5), (unnamed column 6)" in result.stderr

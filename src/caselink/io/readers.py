@@ -97,7 +97,7 @@ def _check_columns(path: str, columns: list[str], geo: bool = False) -> list[str
             hint = " (the header looks separated by ';' or tabs; caselink reads comma-separated CSV)"
         raise SourceError(path, f"missing column(s) {', '.join(missing)}; the case schema requires "
                                 f"{', '.join(REQUIRED_FIELDS)} (see docs/schema.md){hint}")
-    extra = [c for c in columns if c not in KNOWN_COLUMNS]
+    extra = [c or f"(unnamed column {i + 1})" for i, c in enumerate(columns) if c not in KNOWN_COLUMNS]
     return [f"{path}: column(s) {', '.join(extra)} are not in the case schema and were not imported"] if extra else []
 
 
@@ -143,7 +143,7 @@ class CsvSource(_FileSource):
                 start = reader.line_num + 1
                 for cells in reader:
                     line, start = start, reader.line_num + 1
-                    if not cells or (len(cells) == 1 and not cells[0].strip()):
+                    if not any(cell.strip() for cell in cells):  # a blank line, or Excel's ",,,," row
                         continue
                     row = dict(zip(header, cells, strict=False))
                     if len(cells) != width:
