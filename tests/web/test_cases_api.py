@@ -243,3 +243,24 @@ def test_summaries_give_found_at_as_the_agency_wrote_it(app: Any, api: Any, tmp_
     assert series[0]["found_at"] == "2014-06-19T07:15:00+01:00"
     page = client.get("/cases", headers={"Accept": "text/html"}).text
     assert "2014-06-20" in page and "2014-06-19</td><td>Kent" not in page
+
+
+def test_date_filters_are_days_in_london_like_the_dates_of_records(app: Any, api: Any, tmp_path: Any) -> None:
+    """A record dated 2014-06-20 (no time) is London midnight, 23:00 UTC the day before: from=2014-06-20
+    must include it and to=2014-06-20 exclude it; a time with an offset means that instant."""
+    from caselink.io import open_source
+    from tests.web.conftest import CASES, write_cases
+
+    dated = {**CASES[2], "case_id": "DT-05", "found_at": "2014-06-20"}
+    app.state.store.ingest([open_source(write_cases(tmp_path / "dated.csv", [dated]))])
+    client = api("analyst")
+
+    def ids(**params: str) -> set[str]:
+        response = client.get("/api/cases", params=params)
+        assert response.status_code == 200, response.text
+        return {c["case_id"] for c in response.json()["cases"]}
+
+    assert "DT-05" in ids(**{"from": "2014-06-20", "to": "2014-06-21"})
+    assert "DT-05" not in ids(to="2014-06-20")
+    assert "DT-05" in ids(**{"from": "2014-06-20T00:00:00+01:00"})
+    assert "DT-05" not in ids(**{"from": "2014-06-19T23:00:01+00:00"})

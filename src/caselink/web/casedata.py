@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from fastapi import HTTPException, Query
 from sqlalchemy import Connection, Engine, RowMapping, String, bindparam, func, select
 
 from caselink import vocab
-from caselink.schema import format_when, stored_to_raw
+from caselink.schema import DEFAULT_TZ, format_when, parse_when, stored_to_raw
 from caselink.store import CaseFilter
 from caselink.store.models import CaseRow
 from caselink.web import auth
@@ -61,14 +62,19 @@ class FilterQuery:
 def parse_filter(cause: str | None, substance: str | None, place_type: str | None, sex: str | None,
                  min_age: int | None, max_age: int | None, found_from: str | None, found_to: str | None,
                  agency: str | None, classification: str | None) -> CaseFilter:
-    """A CaseFilter from query values, folded like ingest; bad dates are named in a 422."""
+    """A CaseFilter from query values, folded like ingest; bad dates are named in a 422.
+
+    ``from``/``to`` without an offset are London days and times, like the dates in imported records
+    (a record dated 2014-06-20 is London midnight, 23:00 UTC the day before), so ``from=2014-06-20``
+    finds it; stored times are naive UTC, and the bounds are converted to match.
+    """
     errors = []
     days: dict[str, datetime | None] = {}
     for name, value in (("from", found_from), ("to", found_to)):
         days[name] = None
         if value:
             try:
-                days[name] = datetime.fromisoformat(value)
+                days[name] = parse_when(value, ZoneInfo(DEFAULT_TZ))[0]
             except ValueError:
                 errors.append({"field": name, "message": f"'{value}' is not an ISO 8601 date (e.g. 2014-06-19)"})
     if sex and sex.lower() not in vocab.SEX_SYNONYMS:
