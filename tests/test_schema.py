@@ -69,6 +69,7 @@ def test_other_iso_date_forms_keep_date_precision(value):
 @pytest.mark.parametrize(("field", "value", "fragment"), [
     ("lat", "91", "outside -90..90"),
     ("lon", "abc", "not a number"),
+    ("lat", "51,534", "after a point (51.534)"),
     ("victim_age", "121", "outside 0..120"),
     ("victim_age", "22.5", "not a whole number"),
     ("found_at", "19/06/2014", "not an ISO 8601"),

@@ -101,8 +101,11 @@ def _text(value: Any) -> str | None:
         return None
     if isinstance(value, str):
         return value.strip() or None
-    if isinstance(value, float) and math.isnan(value):
-        return None
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        if value.is_integer():  # pandas stores an id column with a gap as float64: 1234.0 is case 1234
+            return str(int(value))
     return str(value).strip() or None
 
 
@@ -243,7 +246,10 @@ def _coordinate(name: str, low: float, high: float) -> Callable[[Any], Outcome]:
         try:
             number = float(value)
         except (TypeError, ValueError):
-            return None, f"'{value}' is not a number", ()
+            hint = ""
+            if isinstance(value, str) and value.count(",") == 1 and _is_number(value.replace(",", ".")):
+                hint = f"; write the decimals after a point ({value.strip().replace(',', '.')})"
+            return None, f"'{value}' is not a number{hint}", ()
         if not math.isfinite(number) or not low <= number <= high:
             hint = ("; it looks like a projected coordinate (e.g. British National Grid metres): give WGS84 "
                     "degrees" if math.isfinite(number) and abs(number) >= 1000 else "")
@@ -251,6 +257,14 @@ def _coordinate(name: str, low: float, high: float) -> Callable[[Any], Outcome]:
         return number, None, ()
 
     return one
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _bounded_int(low: int, high: int) -> Callable[[Any], Outcome]:

@@ -149,3 +149,16 @@ def test_excel_blank_rows_and_unnamed_trailing_columns_are_not_cases(cli, tmp_pa
     assert json.loads(result.stdout)["n_new"] == 1
     assert n_cases(sqlite_url) == 1
     assert "(unnamed column 5), (unnamed column 6)" in result.stderr
+
+
+def test_ids_pandas_wrote_as_floats_are_the_whole_numbers(cli, tmp_path: Path, sqlite_url):
+    # A column of ids with one gap is float64 in pandas: the ids became "1234.0" and series "7.0",
+    # which no CSV of the same cases (1234, 7) would ever match.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"case_id": [1234.0], "found_at": ["2014-08-28"], "lat": [51.5], "lon": [0.1],
+                             "series_id": [7.0]}), tmp_path / "ids.parquet")
+    assert cli("ingest", str(tmp_path / "ids.parquet"), "--db", sqlite_url).exit_code == 0
+    with CaseStore.open(sqlite_url) as store:
+        assert store.get_case("1234").series_id == "7"
