@@ -11,7 +11,7 @@ DEMO_DB ?= demo.db
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[server,postgres,dev]'
+	$(BIN)/pip install -q -e '.[server,postgres,spark,dev]'
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -1,0 +1,190 @@
+"""Splink on Spark: the same model's pairs, scored when one machine is not enough (DESIGN §8).
+
+Why a second engine at all: DuckDB scores every blocked pair inside one process, which holds a
+million cases on this 2-core machine (BENCHMARKS.md) but not a national archive on a laptop.  On
+Spark the pair comparisons (the n-squared part) are spread over a cluster.  The case features are
+still built on the driver by ``features.py``, exactly as for DuckDB (as-of rarity needs the found
+order of every case), and handed to Spark as Parquet, so both engines read identical inputs.
+
+The model's comparison and blocking SQL is written in DuckDB's dialect; :func:`to_spark_sql`
+translates it (sqlglot, plus the few list functions sqlglot does not map), so both engines apply
+the same levels.  ``tests/linkage/test_spark_engine.py`` pins that the two give the same pairs and
+weights.  PySpark (the ``[spark]`` extra) and a Java runtime are imported and started only here,
+lazily: ``import caselink`` and the DuckDB path never need them.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import shutil
+import tempfile
+from typing import Any
+
+import pandas as pd
+
+from caselink.linkage.features import FEATURE_COLUMNS
+from caselink.linkage.model import LinkageModel
+
+PAIR_COLUMNS = ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
+
+# Where to run: a Spark master URL (``local[2]`` uses this machine's two cores; ``spark://host:7077``
+# or ``yarn`` a cluster) and, on a cluster, storage every executor can read for the features and
+# Splink's intermediate tables (``hdfs://...``, ``s3a://...``).
+MASTER_ENV = "CASELINK_SPARK_MASTER"
+WORK_DIR_ENV = "CASELINK_SPARK_DIR"
+
+
+class SparkUnavailable(RuntimeError):
+    """PySpark or a Java runtime is missing: the message says what to install."""
+
+
+def to_spark_sql(sql: str) -> str:
+    """One DuckDB SQL condition of the model as Spark SQL with the same meaning.
+
+    DuckDB lists are 1-based and so are Spark's ``element_at`` and ``array_position``; a DuckDB
+    ``a[i]`` becomes ``element_at(a, i)`` rather than Spark's 0-based ``a[i]``.
+    """
+    import sqlglot
+    from sqlglot import exp
+
+    if sql.strip().upper() == "ELSE":
+        return sql
+
+    def spark_call(name: str, *args: exp.Expression) -> exp.Expression:
+        return exp.Anonymous(this=name, expressions=list(args))
+
+    def rewrite(node: Any) -> Any:
+        if isinstance(node, exp.Length):  # every len() in the model is a list's length
+            return spark_call("size", node.this)
+        if isinstance(node, exp.ArrayOverlaps):
+            return spark_call("arrays_overlap", node.this, node.expression)
+        if isinstance(node, exp.Bracket):
+            index = exp.Cast(this=node.expressions[0], to=exp.DataType.build("INT"))
+            return spark_call("element_at", node.this, index)
+        if isinstance(node, exp.Anonymous):
+            name = str(node.this).lower()
+            renamed = {"list_intersect": "array_intersect", "list_position": "array_position"}
+            if name in renamed:
+                return spark_call(renamed[name], *node.expressions)
+            if name == "list_sum":
+                total = sqlglot.parse_one("aggregate(x, CAST(0 AS DOUBLE), (acc, v) -> acc + v)", read="spark")
+                total.this.replace(node.expressions[0])
+                return total
+        return node
+
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    while True:  # a replaced node's children are not visited in the same pass
+        before = tree.sql(dialect="spark")
+        tree = tree.transform(rewrite)
+        if tree.sql(dialect="spark") == before:
+            return before
+
+
+def spark_settings(model: LinkageModel) -> dict[str, Any]:
+    """The model's Splink settings with every SQL condition in Spark's dialect."""
+    settings = copy.deepcopy(model.splink_settings)
+    for rule in settings["blocking_rules_to_generate_predictions"]:
+        rule["blocking_rule"] = to_spark_sql(rule["blocking_rule"])
+        rule["sql_dialect"] = "spark"
+    for comparison in settings["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            level["sql_condition"] = to_spark_sql(level["sql_condition"])
+    return settings
+
+
+def spark_session() -> Any:
+    """The running Spark session, or a new one on ``$CASELINK_SPARK_MASTER`` (default ``local[2]``)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:
+        raise SparkUnavailable("--engine spark needs PySpark: pip install 'caselink[spark]'") from exc
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        raise SparkUnavailable("--engine spark needs a Java runtime (17 or later): install one or set JAVA_HOME")
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    builder = (SparkSession.builder.appName("caselink").master(os.environ.get(MASTER_ENV, "local[2]"))
+               .config("spark.ui.enabled", "false")
+               .config("spark.ui.showConsoleProgress", "false")
+               .config("spark.sql.shuffle.partitions", "8")
+               # Splink's tables are temporary views; nothing is left in the working directory.
+               .config("spark.sql.warehouse.dir", tempfile.mkdtemp(prefix="caselink-spark-warehouse-"))
+               # No network lookups of this machine's name: the driver listens on loopback only
+               # unless a cluster master is given.
+               .config("spark.driver.bindAddress", "127.0.0.1" if MASTER_ENV not in os.environ else "0.0.0.0")  # nosec B104
+               .config("spark.driver.host", "127.0.0.1" if MASTER_ENV not in os.environ else _hostname()))
+    try:
+        session = builder.getOrCreate()
+    except Exception as exc:  # the JVM did not start: Java missing, too old, or no memory
+        raise SparkUnavailable(f"Spark did not start: {str(exc).splitlines()[0]}") from exc
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def _hostname() -> str:
+    import socket
+
+    return socket.gethostname()
+
+
+class SparkScorer:
+    """Every blocked pair of a history, scored by Splink on Spark with a caselink model.
+
+    The same ``predict_all`` as :class:`caselink.linkage.scoring.Scorer`, returning the same pair
+    columns (ids, probability, weight, each comparison's ``mw_*``).  Batch only: a live case is one
+    row against the history, which a resident DuckDB table answers in milliseconds and a Spark job
+    in seconds, so ingest and replay stay on DuckDB.
+    """
+
+    def __init__(self, model: LinkageModel, features: pd.DataFrame) -> None:
+        from splink import Linker
+        from splink.backends.spark import SparkAPI
+
+        self.model = model
+        self.spark = spark_session()
+        base = os.environ.get(WORK_DIR_ENV)
+        self._own_dir = base is None
+        self.work_dir = tempfile.mkdtemp(prefix="caselink-spark-") if base is None else base
+        self.spark.sparkContext.setCheckpointDir(os.path.join(self.work_dir, "checkpoints"))
+        self.api = SparkAPI(spark_session=self.spark, break_lineage_method="parquet",
+                            register_udfs_automatically=False)
+        path = os.path.join(self.work_dir, "features.parquet")
+        _write_parquet(features[FEATURE_COLUMNS], path)
+        history = self.api.register(self.spark.read.parquet(path), table_name="cl_history_in")
+        self.linker = Linker(history, spark_settings(model), log_level=None, validate_settings=False)
+
+    def predict_all(self, threshold: float | None = None) -> pd.DataFrame:
+        """Every blocked pair, scored; only those at or above ``threshold`` are brought to the driver."""
+        result = self.linker.inference.predict(threshold_match_probability=threshold)
+        frame = result.as_pandas_dataframe()
+        keep = [c for c in frame.columns if c in PAIR_COLUMNS or c.startswith(("mw_", "gamma_"))]
+        return frame[keep]
+
+    def close(self) -> None:
+        """Drop Splink's tables; the session stays up for the next command in this process."""
+        for name in [t.name for t in self.spark.catalog.listTables() if t.name.startswith("__splink")]:
+            self.spark.catalog.dropTempView(name)
+        if self._own_dir:
+            shutil.rmtree(self.work_dir, ignore_errors=True)
+
+
+def _write_parquet(features: pd.DataFrame, path: str) -> None:
+    """Features as Parquet with every list column typed, even one empty in every case.
+
+    An all-empty list column would be written as a list of nulls, which Spark reads as
+    ``array<void>`` and cannot compare with a list of strings.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(features, preserve_index=False)
+    fields = []
+    for field in table.schema:
+        kind = field.type
+        if pa.types.is_list(kind) and pa.types.is_null(kind.value_type):
+            kind = pa.list_(pa.string())
+        elif pa.types.is_null(kind):
+            kind = pa.string()
+        fields.append(pa.field(field.name, kind))
+    pq.write_table(table.cast(pa.schema(fields)), path)
