@@ -151,14 +151,29 @@ def _markers_read_as_empty(name: str, rule: Callable[[Any], Outcome]) -> Callabl
     error = _MARKER_ERRORS.get(name)
 
     def one(value: Any) -> Outcome:
-        if value.__class__ is not str or not vocab.is_missing_marker(value, name) or not value.strip() \
-                or vocab.fold(value, synonyms) in known:
+        if value.__class__ is not str:
+            problem = _wrong_shape(name, value) if isinstance(value, list | tuple | dict) else None
+            return rule(value) if problem is None else (None, problem, ())
+        if not vocab.is_missing_marker(value, name) or not value.strip() or vocab.fold(value, synonyms) in known:
             return rule(value)
         if error is not None:
             return None, error(value.strip()), ()
         return rule(None)[0], None, (ReadAsEmpty(value.strip()),)
 
     return one
+
+
+def _wrong_shape(name: str, value: list[Any] | tuple[Any, ...] | dict[str, Any]) -> str | None:
+    """Why a JSON array or object cannot be this field's value, or None when it can (a flat list for
+    a list field).  Read as text they were stored as Python reprs: case "['T2']", narrative "{'text': ...}"."""
+    if name in LIST_FIELDS:
+        if isinstance(value, dict):
+            return "is an object; give a list of values (e.g. [\"ghb\", \"alcohol\"])"
+        if any(isinstance(item, list | tuple | dict) for item in value):
+            return "holds a nested list or object; give a flat list of values"
+        return None
+    kind = "an object" if isinstance(value, dict) else "a list"
+    return f"is {kind}; give one value"
 
 
 def _array(text: str) -> list[str] | None:
@@ -425,6 +440,8 @@ def normalise_batch(rows: Sequence[Mapping[str, Any]], tz: ZoneInfo | None = Non
     for index, case_id in enumerate(case_ids):
         if case_id is None:
             add_error(index, "case_id", "is empty; every case needs a unique case_id")
+        elif case_id[:1] in "[({" and isinstance(given := rows[index].get("case_id"), list | tuple | dict):
+            add_error(index, "case_id", _wrong_shape("case_id", given) or "")
     columns["case_id"] = case_ids
     for name in _TEXT_FIELDS:
         columns[name] = [o[0] for o in run(name, _text_value)]

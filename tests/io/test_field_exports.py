@@ -162,3 +162,30 @@ def test_ids_pandas_wrote_as_floats_are_the_whole_numbers(cli, tmp_path: Path, s
     assert cli("ingest", str(tmp_path / "ids.parquet"), "--db", sqlite_url).exit_code == 0
     with CaseStore.open(sqlite_url) as store:
         assert store.get_case("1234").series_id == "7"
+
+
+def test_json_arrays_and_objects_in_single_value_fields_are_refused(cli, tmp_path: Path, sqlite_url):
+    # They were stored as Python reprs: case "['T2']", area "['Barking', 'Dagenham']", narrative "{'text': 'x'}".
+    rows = [{"case_id": "T1", "found_at": "2014-08-28", "lat": 51.5, "lon": 0.1, "area": ["Barking", "Dagenham"],
+             "narrative": {"text": "x"}, "substances": {"ghb": True}, "mo": [["body_posed"]]},
+            {"case_id": ["T2"], "found_at": "2014-08-28", "lat": 51.5, "lon": 0.1, "cause": ["overdose"]}]
+    data = tmp_path / "shapes.jsonl"
+    data.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    result = cli("ingest", str(data), "--db", sqlite_url)
+    assert result.exit_code == 2
+    for line, name in ((1, "area"), (1, "narrative"), (1, "substances"), (1, "mo"), (2, "case_id"), (2, "cause")):
+        assert f"{data}:{line}: {name}:" in result.stderr, (name, result.stderr)
+    assert n_cases(sqlite_url) == 0
+
+
+def test_a_parquet_list_column_still_fills_a_list_field(cli, tmp_path: Path, sqlite_url):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"case_id": ["P1"], "found_at": ["2014-08-28"], "lat": [51.5], "lon": [0.1],
+                             "substances": pa.array([["GHB", None, "ethanol"]], pa.list_(pa.string())),
+                             "place_type": pa.array(["Park"]).dictionary_encode()}), tmp_path / "l.parquet")
+    assert cli("ingest", str(tmp_path / "l.parquet"), "--db", sqlite_url).exit_code == 0
+    with CaseStore.open(sqlite_url) as store:
+        case = store.get_case("P1")
+    assert (case.substances, case.place_type) == (("ghb", "alcohol"), "park_open_space")
