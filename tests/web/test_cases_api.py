@@ -264,3 +264,24 @@ def test_date_filters_are_days_in_london_like_the_dates_of_records(app: Any, api
     assert "DT-05" not in ids(to="2014-06-20")
     assert "DT-05" in ids(**{"from": "2014-06-20T00:00:00+01:00"})
     assert "DT-05" not in ids(**{"from": "2014-06-19T23:00:01+00:00"})
+
+
+def test_case_ids_with_slashes_are_served(app: Any, api: Any, tmp_path: Any) -> None:
+    """Force reference numbers often hold slashes ("01/123456/14"); the schema allows any string,
+    so the case page, its API twin and the writes on the case must reach such a case."""
+    from caselink.io import open_source
+    from tests.web.conftest import CASES, write_cases
+
+    slashed = {**CASES[2], "case_id": "01/123456/14"}
+    app.state.store.ingest([open_source(write_cases(tmp_path / "slashed.csv", [slashed]))])
+    read = api("analyst").get("/api/cases/01%2F123456%2F14", headers=WHY)
+    assert read.status_code == 200 and read.json()["case"]["case_id"] == "01/123456/14"
+    assert api("analyst").get("/api/cases/01/123456/14", headers=WHY).status_code == 200
+    decided = api("supervisor").post("/api/cases/01/123456/14/decisions", json={
+        "kind": "line_of_enquiry", "value": "check the finder", "rationale": "same finder as another death"})
+    assert decided.status_code == 201 and decided.json()["case_id"] == "01/123456/14"
+    client = browser_signin(app, "analyst")
+    link = next(part.split('"', 1)[0] for part in client.get("/cases").text.split('href="')[1:]
+                if part.startswith("/cases/01"))
+    assert 'name="justification"' in client.get(link).text
+    assert api("analyst").get("/api/cases/NOPE/justify", headers=WHY).status_code in (404, 405)

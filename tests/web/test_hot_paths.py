@@ -100,5 +100,5 @@ def test_hot_pages_run_on_the_loop_and_the_rest_in_threads(app: Any) -> None:
     on_loop = {route.path for route in app.routes
                if getattr(route, "endpoint", None) and inspect.iscoroutinefunction(route.endpoint)
                and not route.path.startswith(("/openapi", "/static", "/assets"))}
-    assert on_loop == {"/alerts", "/api/alerts", "/cases/{case_id}", "/api/cases/{case_id}",
+    assert on_loop == {"/alerts", "/api/alerts", "/cases/{case_id:path}", "/api/cases/{case_id:path}",
                        "/series/{series_id}", "/api/series/{series_id}"}

@@ -8,6 +8,7 @@ leaves, and if logging fails nothing is served.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Depends, Form, Header, HTTPException, Query
 
@@ -36,7 +37,7 @@ def register(views: Views) -> None:
         result["filters"] = {**filters.shown(), "agency": agency, "classification": classification}
         return result
 
-    @views.page("/cases/{case_id}", permission="case.read", template="case.html", summary="Read one case",
+    @views.page("/cases/{case_id:path}", permission="case.read", template="case.html", summary="Read one case",
                 on_loop=True,
                 responses={422: {"description": "X-Justification header missing"}, 404: {"description": "unknown"}})
     def case_page(ctx: Ctx, case_id: str,
@@ -62,7 +63,7 @@ def register(views: Views) -> None:
         related["alerts"] = casedata.safe_reasons(ctx, related["alerts"])
         return {"case": record, **related, "justification": justification}
 
-    @views.page("/cases/{case_id}/justify", permission="case.read", template="justify.html", methods=("POST",),
+    @views.page("/cases/{case_id:path}/justify", permission="case.read", template="justify.html", methods=("POST",),
                 api=False)
     def justify(ctx: Ctx, case_id: str, justification: str = Form("")) -> Any:
         casedata.full_record(ctx, case_id)
@@ -77,4 +78,4 @@ def register(views: Views) -> None:
             raise HTTPException(400, "justifications are remembered per browser session; API clients send "
                                      "the X-Justification header instead")
         auth.remember_justification(ctx.engine, ctx.user.session_id_hash, case_id, text[:1000])
-        return Redirect({"case_id": case_id}, f"/cases/{case_id}")
+        return Redirect({"case_id": case_id}, f"/cases/{quote(case_id)}")

@@ -8,6 +8,7 @@ action is allocated to them.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Depends, Path
 from pydantic import BaseModel, Field, field_validator
@@ -50,7 +51,7 @@ class TransitionIn(BaseModel):
 
 
 def register(views: Views) -> None:
-    @views.page("/cases/{case_id}/decisions", permission="decision.record", template="case.html",
+    @views.page("/cases/{case_id:path}/decisions", permission="decision.record", template="case.html",
                 methods=("POST",), status_code=201, openapi_extra=openapi_body(DecisionIn),
                 summary="Record a decision in the case's policy file")
     def record_decision(ctx: Ctx, case_id: str,
@@ -71,9 +72,9 @@ def register(views: Views) -> None:
                 raise sources.assurance_error(exc) from None
             field = str(exc).split(":", 1)[0].lstrip("-") if str(exc).startswith("--") else "body"
             return _case_with_form_errors(ctx, record, {field: str(exc)}, body.raw)
-        return Redirect({"decision_id": decision_id, "case_id": case_id}, f"/cases/{case_id}#decisions")
+        return Redirect({"decision_id": decision_id, "case_id": case_id}, f"/cases/{quote(str(case_id))}#decisions")
 
-    @views.page("/cases/{case_id}/actions/{action_id}/transition", permission="action.transition",
+    @views.page("/cases/{case_id:path}/actions/{action_id}/transition", permission="action.transition",
                 template="case.html", methods=("POST",), openapi_extra=openapi_body(TransitionIn),
                 summary="Move a checklist action to its next state")
     def transition(ctx: Ctx, case_id: str, action_id: int = Path(ge=1, le=MAX_ID),
@@ -91,7 +92,7 @@ def register(views: Views) -> None:
                                            note=change.note, owner=owner)
         except AssuranceError as exc:
             raise sources.assurance_error(exc) from None
-        return Redirect(action, f"/cases/{case_id}#actions")
+        return Redirect(action, f"/cases/{quote(case_id)}#actions")
 
     @views.page("/decisions/{decision_id}/signoff", permission="decision.signoff", template="case.html",
                 methods=("POST",), status_code=201, summary="Sign off a decision")
@@ -103,7 +104,8 @@ def register(views: Views) -> None:
                     select(DecisionRow.case_id).where(DecisionRow.id == decision_id)).scalar_one()
         except AssuranceError as exc:
             raise sources.assurance_error(exc) from None
-        return Redirect({"signoff_id": signoff_id, "decision_id": decision_id}, f"/cases/{case_id}#decisions")
+        return Redirect({"signoff_id": signoff_id, "decision_id": decision_id},
+                        f"/cases/{quote(str(case_id))}#decisions")
 
 
 def _case_with_form_errors(ctx: Ctx, record: dict[str, Any], errors: dict[str, str],
