@@ -28,7 +28,7 @@ _FOUND_FORM = ("found_at_offset_min", "found_at_precision")
 _SELECTED = (*SUMMARY_COLUMNS, *_FOUND_FORM)
 
 
-def summary_of(row: Mapping[str, Any]) -> dict[str, Any]:
+def summary_of(row: RowMapping | Mapping[str, Any]) -> dict[str, Any]:
     """A summary row with ``found_at`` in the record's form (its offset; a date alone stays a date)."""
     summary = {name: row[name] for name in SUMMARY_COLUMNS}
     summary["found_at"] = format_when(row["found_at"], row["found_at_offset_min"] or 0,
