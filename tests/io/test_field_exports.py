@@ -189,3 +189,17 @@ def test_a_parquet_list_column_still_fills_a_list_field(cli, tmp_path: Path, sql
     with CaseStore.open(sqlite_url) as store:
         case = store.get_case("P1")
     assert (case.substances, case.place_type) == (("ghb", "alcohol"), "park_open_space")
+
+
+def test_geojson_properties_that_are_not_an_object_are_refused_by_feature(cli, tmp_path: Path, sqlite_url):
+    # A list of properties was a traceback (dict() of it), or, as [["a", "b"]], read as {"a": "b"}.
+    point = {"type": "Point", "coordinates": [0.1, 51.5]}
+    features = [{"type": "Feature", "geometry": point, "properties": {"case_id": "G1", "found_at": "2014-08-28"}},
+                {"type": "Feature", "geometry": point, "properties": ["case_id", "G2"]},
+                {"type": "Feature", "geometry": point, "properties": [["case_id", "G3"]]}]
+    data = tmp_path / "props.geojson"
+    data.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    result = cli("ingest", str(data), "--db", sqlite_url)
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert f"{data}:2: row: has 'properties'" in result.stderr and f"{data}:3: row: has 'properties'" in result.stderr
+    assert n_cases(sqlite_url) == 0

@@ -284,7 +284,11 @@ class GeoJsonSource(_FileSource):
             if not isinstance(feature, dict) or feature.get("type") != "Feature":
                 yield index, {"__shape__": "is not a GeoJSON Feature"}
                 continue
-            properties = dict(feature.get("properties") or {})
+            given = feature.get("properties")
+            if given is not None and not isinstance(given, dict):
+                yield index, {"__shape__": "has 'properties' that are not a JSON object of case fields"}
+                continue
+            properties = dict(given or {})
             if not KNOWN_COLUMNS.issuperset(properties):
                 properties = fold_keys(properties)
             if first:
