@@ -107,6 +107,14 @@ def test_two_headers_that_fold_to_one_field_are_refused(cli, tmp_path: Path, sql
     assert result.exit_code == 2 and "'cause' at columns 5, 6" in result.stderr, result.stderr
 
 
+def test_two_columns_outside_the_schema_with_one_name_do_not_stop_the_file(cli, tmp_path: Path, sqlite_url):
+    data = tmp_path / "notes.csv"
+    data.write_text("case_id,found_at,lat,lon,Notes,Notes\nD1,2014-08-28,51.5,0.1,a,b\n", encoding="utf-8")
+    result = cli("ingest", str(data), "--db", sqlite_url)
+    assert result.exit_code == 0, result.stderr
+    assert "Notes" in result.stderr and n_cases(sqlite_url) == 1
+
+
 def test_a_json_line_naming_a_field_twice_is_refused(cli, tmp_path: Path, sqlite_url):
     # json.loads keeps the last of two "lat" keys without a word; a CSV with two lat columns is refused.
     data = tmp_path / "twice.jsonl"

@@ -111,7 +111,8 @@ def _not_utf8(path: Path) -> SourceError:
 
 
 def _check_columns(path: str, columns: list[str], geo: bool = False) -> list[str]:
-    repeated = sorted({c for c in columns if c and columns.count(c) > 1})
+    # Two "Notes" columns are not read at all, so only a repeated schema field stops the file.
+    repeated = sorted({c for c in columns if c in KNOWN_COLUMNS and columns.count(c) > 1})
     if repeated:
         # Two "lat" columns would silently keep one of them: which one the file meant is not ours to guess.
         where = "; ".join(f"'{c}' at columns {', '.join(str(i + 1) for i, x in enumerate(columns) if x == c)}"
