@@ -211,3 +211,24 @@ def test_geojson_properties_that_are_not_an_object_are_refused_by_feature(cli, t
     assert result.exit_code == 2 and "Traceback" not in result.stderr
     assert f"{data}:2: row: has 'properties'" in result.stderr and f"{data}:3: row: has 'properties'" in result.stderr
     assert n_cases(sqlite_url) == 0
+
+
+def test_parquet_strings_written_as_plain_binary_are_read_as_text(cli, tmp_path: Path, sqlite_url):
+    # Hive, Impala and older Spark write strings as BINARY: the case id was stored as "b'B1'".
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"case_id": pa.array([b"B1"], pa.binary()), "found_at": pa.array([b"2014-08-28"]),
+                             "lat": [51.5], "lon": [0.1], "substances": pa.array([[b"GHB"]], pa.list_(pa.binary())),
+                             "narrative": pa.array(["caf\u00e9".encode()], pa.large_binary())}),
+                   tmp_path / "hive.parquet")
+    result = cli("ingest", str(tmp_path / "hive.parquet"), "--db", sqlite_url)
+    assert result.exit_code == 0, result.stderr
+    with CaseStore.open(sqlite_url) as store:
+        case = store.get_case("B1")
+    assert (case.substances, case.narrative) == (("ghb",), "caf\u00e9")
+
+    pq.write_table(pa.table({"case_id": ["B2"], "found_at": ["2014-08-28"], "lat": [51.5], "lon": [0.1],
+                             "narrative": pa.array([b"caf\xe9"], pa.binary())}), tmp_path / "latin.parquet")
+    result = cli("ingest", str(tmp_path / "latin.parquet"), "--db", sqlite_url)
+    assert result.exit_code == 2 and "'narrative' holds bytes that are not UTF-8" in result.stderr, result.stderr

@@ -249,13 +249,50 @@ class ParquetSource(_FileSource):
         self._warnings = _check_columns(self.path, columns)
         if parquet.metadata.num_rows == 0:
             raise SourceError(self.path, "is empty; it holds no rows")
+        as_text = _binary_as_text(parquet.schema_arrow)
         index = 0
         for batch in parquet.iter_batches(batch_size=10_000):
             if columns != written:
                 batch = batch.rename_columns(columns)
+            if as_text:
+                batch = self._decode(batch, as_text)
             for row in batch.to_pylist():
                 index += 1
                 yield index, row
+
+
+    def _decode(self, batch: Any, as_text: dict[int, Any]) -> Any:
+        """Binary columns as UTF-8 text: Hive, Impala and older Spark write strings as plain BINARY,
+        which Python reads as bytes and a case id became "b'A1'"."""
+        import pyarrow as pa
+
+        arrays = list(batch.columns)
+        for position, text_type in as_text.items():
+            try:
+                arrays[position] = arrays[position].cast(text_type)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                raise SourceError(self.path, f"column '{batch.schema.names[position]}' holds bytes that are not "
+                                             "UTF-8 text; write it as a UTF-8 string column") from None
+        return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
+
+
+def _binary_as_text(schema: Any) -> dict[int, Any]:
+    """Column position -> the text type to read a binary column (or a list of binary) as."""
+    import pyarrow as pa
+
+    def text_type(kind: Any) -> Any:
+        if pa.types.is_binary(kind):
+            return pa.string()
+        if pa.types.is_large_binary(kind):
+            return pa.large_string()
+        if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+            inner = text_type(kind.value_type)
+            if inner is not None:
+                return pa.list_(inner) if pa.types.is_list(kind) else pa.large_list(inner)
+        return None
+
+    return {position: target for position, kind in enumerate(schema.types)
+            if (target := text_type(kind)) is not None}
 
 
 class GeoJsonSource(_FileSource):
