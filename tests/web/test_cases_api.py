@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from caselink.assurance import list_actions
 from caselink.audit import read_entries
 from caselink.schema import SENSITIVE_FIELDS
 from tests.web.conftest import browser_signin, csrf_of
@@ -285,3 +286,22 @@ def test_case_ids_with_slashes_are_served(app: Any, api: Any, tmp_path: Any) -> 
                 if part.startswith("/cases/01"))
     assert 'name="justification"' in client.get(link).text
     assert api("analyst").get("/api/cases/NOPE/justify", headers=WHY).status_code in (404, 405)
+
+
+def test_refused_writes_are_422_with_the_field_named(api: Any, app: Any) -> None:
+    """The API contract: bad input is 422 with ``errors: [{field, message}]``, also when it is the
+    assurance rules (not the body's shape) that refuse it."""
+    client = api("supervisor")
+    bad_value = client.post("/api/cases/BK-01/decisions",
+                            json={"kind": "classification", "value": "suicide", "rationale": "found hanged"})
+    assert bad_value.status_code == 422
+    assert [e["field"] for e in bad_value.json()["errors"]] == ["value"]
+    assert "suicide" in bad_value.json()["errors"][0]["message"]
+    bad_kind = client.post("/api/cases/BK-01/decisions", json={"kind": "opinion", "value": "x", "rationale": "y"})
+    assert [e["field"] for e in bad_kind.json()["errors"]] == ["kind"]
+    with app.state.engine.connect() as connection:
+        action_id = list_actions(connection, case_id="BK-01")[0]["id"]
+    bad_state = client.post(f"/api/cases/BK-01/actions/{action_id}/transition", json={"to_state": "done"})
+    assert bad_state.status_code == 422 and [e["field"] for e in bad_state.json()["errors"]] == ["to_state"]
+    illegal = client.post(f"/api/cases/BK-01/actions/{action_id}/transition", json={"to_state": "filed"})
+    assert illegal.status_code == 422 and [e["field"] for e in illegal.json()["errors"]] == ["to_state"]

@@ -8,6 +8,7 @@ transaction with their audit entry, so nothing is half-written.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import OrderedDict
 from typing import Any, cast
@@ -18,6 +19,7 @@ from sqlalchemy import cast as sql_cast
 
 from caselink.assurance import (
     AssuranceError,
+    IllegalTransition,
     UnknownAction,
     UnknownCase,
     UnknownDecision,
@@ -32,6 +34,7 @@ from caselink.linkage import triage
 from caselink.linkage.models import AlertRow, FeatureCacheStateRow, SeriesLinkRow, SeriesMemberRow, SeriesRow
 from caselink.linkage.triage import ALERT_COLUMNS, TriageError, alert_dict
 from caselink.store.models import CaseRow
+from caselink.web.errors import FieldProblem
 
 ALERTS = cast(Table, AlertRow.__table__)
 SERIES = cast(Table, SeriesRow.__table__)
@@ -44,6 +47,7 @@ CASES = cast(Table, CaseRow.__table__)
 
 # Statements of the hot pages are built once (the bound values are parameters): building a select
 # costs more CPU than SQLite takes to run these indexed lookups.
+_OPTION = re.compile(r"--([a-z][a-z-]*)")
 _CASE_ID = bindparam("case_id", type_=String)
 _SERIES_ID = bindparam("series_id", type_=String)
 # Open escalations naming a case, pre-filtered on the JSON text of ``case_ids`` ('/' escapes).
@@ -67,10 +71,20 @@ __all__ = ["DECISION_KINDS", "assurance_error", "case_alerts", "case_related", "
            "list_alerts", "series_detail", "triage_error"]
 
 
-def assurance_error(exc: AssuranceError) -> HTTPException:
-    """The assurance area's one-line messages, with the status a client can act on."""
-    status = 404 if isinstance(exc, UnknownCase | UnknownAction | UnknownDecision) else 422
-    return HTTPException(status, str(exc))
+def assurance_error(exc: AssuranceError, field: str | None = None) -> HTTPException | FieldProblem:
+    """The assurance area's one-line messages, with the status a client can act on.
+
+    Bad input is the API contract's 422 naming the field (``errors: [{field, message}]``): the one
+    given, else the option the message starts with (``--value: ...``), else ``to_state`` for a move
+    the state machine refuses.
+    """
+    message = str(exc)
+    if field is None and isinstance(exc, UnknownCase | UnknownAction | UnknownDecision):
+        return HTTPException(404, message)
+    named = _OPTION.search(message)
+    field = field or (named.group(1).replace("-", "_") if named else
+                      "to_state" if isinstance(exc, IllegalTransition) else "body")
+    return FieldProblem([{"field": field, "message": message}])
 
 
 def _case_params(case_id: str) -> dict[str, str]:

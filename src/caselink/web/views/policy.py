@@ -86,7 +86,7 @@ def register(views: Views) -> None:
             with writing(ctx.engine) as connection:
                 if sources.action_case(connection, action_id) != case_id:
                     raise sources.assurance_error(AssuranceError(
-                        f"action {action_id} does not belong to case '{case_id}'"))
+                        f"action {action_id} does not belong to case '{case_id}'"), field="action_id")
                 require_allocation(ctx, case_id, sources.action_owners(connection, case_id))
                 action = transition_action(connection, action_id, change.to_state, ctx.user.name,
                                            note=change.note, owner=owner)
