@@ -61,6 +61,13 @@ def test_a_windows_1252_file_is_refused_at_the_line_that_is_not_utf8(cli, tmp_pa
     assert n_cases(sqlite_url) == 0
 
 
+def test_a_utf16_file_is_named_as_such(cli, tmp_path: Path, sqlite_url):
+    data = tmp_path / "unicode.csv"
+    data.write_bytes((HEADER + "K1,2014-08-28,51.5,0.1,ok\n").encode("utf-16"))
+    result = cli("ingest", str(data), "--db", sqlite_url)
+    assert result.exit_code == 2 and f"{data}: is UTF-16 text; save the file as UTF-8" in result.stderr, result.stderr
+
+
 def test_header_names_in_another_case_or_with_spaces_are_the_schema_fields(cli, tmp_path: Path, sqlite_url):
     # Spreadsheets title-case their headers; "Cause" was dropped with a warning and the cause lost.
     data = tmp_path / "coroner.csv"

@@ -100,6 +100,10 @@ def _not_utf8(path: Path) -> SourceError:
     """The file's first line that is not UTF-8, found again in bytes: a decode error's own position
     counts from the start of the read buffer, not of the file, so it points at the wrong place."""
     with path.open("rb") as handle:
+        if handle.read(2) in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode Text" and some exports
+            return SourceError(str(path), "is UTF-16 text; save the file as UTF-8 (Excel: Save As 'CSV UTF-8') "
+                                          "and import it again")
+        handle.seek(0)
         for line_no, raw in enumerate(handle, start=1):
             try:
                 raw.decode("utf-8-sig" if line_no == 1 else "utf-8")
