@@ -26,7 +26,34 @@ def _words(token: str) -> str:
 
 
 def _count_phrase(k: int, n: int) -> str:
-    return f"all {n}" if k == n else f"{k} of {n}"
+    return ("both" if n == 2 else f"all {n}") if k == n else f"{k} of {n}"
+
+
+def _all(n: int) -> str:
+    """"all" said of the members: "both" of two ("all 2" is not English)."""
+    return "both" if n == 2 else "all"
+
+
+def _km_up(distance: float) -> str:
+    """A distance as a bound to one decimal, rounded up: 0.15 km is "within 0.2 km", never 0.1.
+
+    Up to 10 m over is forgiven (0.402 km is "within 0.4 km"): coordinates to four decimals are not
+    recorded more closely than that.
+    """
+    return f"{max(math.ceil((distance - 0.01) * 10), 1) / 10:.1f}"
+
+
+# How each kind of place is said after "found"; others (including open-vocabulary values) are named.
+PLACE_PHRASES = {
+    "residence": "at a residence", "hostel_hotel": "at a hostel or hotel", "street": "in a street",
+    "park_open_space": "in a park or open space", "churchyard_cemetery": "in a churchyard or cemetery",
+    "waterway": "in or by a waterway", "woodland": "in woodland", "vehicle": "in a vehicle",
+    "workplace": "at a workplace", "public_toilet": "in a public toilet", "transport": "on transport",
+}
+
+
+def _place_phrase(place: str) -> str:
+    return PLACE_PHRASES.get(place, f"at the same kind of place ({_words(place)})")
 
 
 def _percent(share: float) -> str:
@@ -66,9 +93,9 @@ def series_reasons(members: pd.DataFrame, substance_share: dict[str, float], mo_
     found = pd.to_datetime(members["found_at"])
     span_days = int(round((found.max() - found.min()) / pd.Timedelta(days=1)))
     distance = float(_distances_km(members).max()) if n > 1 else 0.0
-    where = f"within {max(distance, 0.1):.1f} km"
+    where = f"within {_km_up(distance)} km"
     blur_km = float(_blur_km(members).max(initial=0.0))
-    if blur_km >= BLUR_WORTH_SAYING_KM and blur_km > 2 * max(distance, 0.1):
+    if blur_km >= BLUR_WORTH_SAYING_KM and blur_km > 2 * float(_km_up(distance)):
         # Said aloud, "within 0.1 km" of three grid-cell centres would claim a closeness nobody knows.
         where += f" as recorded (some locations known only to {blur_km:.1f} km)"
     reasons.append(f"{n} {noun} {where} over {span_days} days")
@@ -92,16 +119,16 @@ def series_reasons(members: pd.DataFrame, substance_share: dict[str, float], mo_
         people = SEX_WORDS[sexes[0]][1]
         if len(ages) == n:
             low, high = min(ages), max(ages)
-            reasons.append(f"all {people} aged {low}" + (f"–{high}" if high != low else ""))
+            reasons.append(f"{_all(n)} {people} aged {low}" + (f"–{high}" if high != low else ""))
         else:
-            reasons.append(f"all {people}")
+            reasons.append(f"{_all(n)} {people}")
     elif len(ages) == n and n > 1:
-        reasons.append(f"all aged {min(ages)}–{max(ages)}")
+        reasons.append(f"{_all(n)} aged {min(ages)}–{max(ages)}")
 
     flags = sorted(shared("mo"), key=lambda tk: (-tk[1], mo_share.get(tk[0], 0.0)))
     for token, k in flags[:4]:
         phrase = f"found {_words(token)}" if token in ("propped_sitting", "body_posed", "body_moved") else _words(token)
-        reasons.append(f"all {phrase}" if k == n else f"{phrase} in {k} of {n}")
+        reasons.append(f"{_all(n)} {phrase}" if k == n else f"{phrase} in {k} of {n}")
 
     for token, k in sorted(shared("entities"), key=lambda tk: -tk[1])[:3]:
         kind, _, value = token.partition(":")
@@ -110,10 +137,11 @@ def series_reasons(members: pd.DataFrame, substance_share: dict[str, float], mo_
 
     places = [p for p in members.get("place_type", pd.Series(dtype=object)) if isinstance(p, str)]
     if len(places) == n and len(set(places)) == 1:
-        reasons.append(f"all found at a {_words(places[0])}")
+        reasons.append(f"{_all(n)} found {_place_phrase(places[0])}")
     tags = shared("victim_tags")
     common_tags = [t for t, k in tags if k == n]
     if common_tags:
+        # "victims all " is read by web.pseudonym and audit.erasure (sensitive tags): keep it, even for two.
         reasons.append("victims all " + ", ".join(_words(t) for t in sorted(common_tags)))
     reasons.extend(_possible_duplicates(members))
     return reasons
