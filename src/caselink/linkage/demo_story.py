@@ -61,7 +61,7 @@ def run_demo(db: str | None) -> dict[str, Any]:
     try:
         if store.count() == 0:
             store.ingest([_Records(records, "demo")], officer="caselink-demo")
-        stored = store.cases_frame()
+        stored = store.cases_frame(local_times=True)
     finally:
         store.close()
     model = load_model(None)

@@ -230,7 +230,7 @@ def _read_state(connection: Connection) -> dict[str, str]:
 def stored_rows(store: CaseStore, case_ids: Iterable[str], columns: Sequence[str] = STORED_COLUMNS) -> pd.DataFrame:
     """The stored rows of just these cases, read in chunks of ids (what live scoring and reasons read)."""
     ids = sorted(set(case_ids))
-    parts = [store.cases_frame(list(columns), CaseFilter(case_ids=tuple(ids[i:i + 5000])))
+    parts = [store.cases_frame(list(columns), CaseFilter(case_ids=tuple(ids[i:i + 5000])), local_times=True)
              for i in range(0, max(len(ids), 1), 5000)]
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
@@ -438,7 +438,7 @@ class FeatureCache:
 
     def _rebuild(self, new_ids: list[str]) -> LiveInputs:
         """Features of every case from the whole store, written to the cache in one transaction."""
-        stored = self.store.cases_frame([*STORED_COLUMNS, "record_hash"])
+        stored = self.store.cases_frame([*STORED_COLUMNS, "record_hash"], local_times=True)
         counter = RecordingAsOf(AsOf())
         features = build_features(stored, counter)
         sealed_day = int(features["day"].max()) if len(features) else 0

@@ -260,7 +260,10 @@ def _narrative_vectors(day: np.ndarray, narratives: list[str | None], areas: lis
 
 
 def build_features(stored: pd.DataFrame, counter: AsOf = FRAME_ONLY) -> pd.DataFrame:
-    """The engine's case table from stored rows (``CaseStore.cases_frame()`` columns).
+    """The engine's case table from stored rows (``CaseStore.cases_frame(local_times=True)`` columns).
+
+    Times are the agency's wall clock, so a day is the calendar day the record says (a date found in
+    London in summer is 23:00 UTC the day before).
 
     ``counter`` supplies the as-of counts; by default they come from ``stored`` alone, so ``stored``
     must then hold every earlier case.

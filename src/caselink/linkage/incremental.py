@@ -56,7 +56,9 @@ def load_state(connection: Connection) -> SeriesState:
 
 
 def stored_frame(store: CaseStore) -> pd.DataFrame:
-    return store.cases_frame(STORED_COLUMNS)
+    """Every case's stored columns, times as the agency's wall clock: a death found "2014-08-28" in
+    London is stored as 27 August 23:00 UTC, and alerts, windows and as-of days must say the 28th."""
+    return store.cases_frame(STORED_COLUMNS, local_times=True)
 
 
 def record_audit(connection: Connection, officer: str, case_ids: list[str], details: dict[str, Any]) -> bool:
