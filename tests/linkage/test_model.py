@@ -49,3 +49,46 @@ def test_environment_names_the_default(tmp_path: Path, monkeypatch: pytest.Monke
     model.save(tmp_path / "env.json")
     monkeypatch.setenv("CASELINK_MODEL", str(tmp_path / "env.json"))
     assert load_model(None).name == "from-env"
+
+
+def _edited(tmp_path: Path, edit: object) -> Path:
+    payload = load_model(None).model_dump()
+    edit(payload["splink_settings"])  # type: ignore[operator]
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(payload))
+    return path
+
+
+def test_level_sql_naming_an_unknown_column_is_refused(tmp_path: Path) -> None:
+    """It used to load, then end every command in a DuckDB binder traceback."""
+    def edit(settings: dict) -> None:  # type: ignore[type-arg]
+        settings["comparisons"][0]["comparison_levels"][1]["sql_condition"] = "nonexistent_col > 1"
+
+    with pytest.raises(ModelError, match=r"distance: level 'within 0.25 km'.*nonexistent_col"):
+        load_model(_edited(tmp_path, edit))
+
+
+@pytest.mark.parametrize("rule, expected", [
+    ("l.nosuch = r.nosuch", "unknown column 'nosuch'"),
+    ("1=1", "every pair"),
+    ("abs(l.found_day - r.found_day) <= 30", "every pair"),
+    ("l.cell_a = r.cell_a AND (", "not valid SQL"),
+])
+def test_blocking_rules_must_name_case_table_columns_and_never_block_all_pairs(
+        tmp_path: Path, rule: str, expected: str) -> None:
+    def edit(settings: dict) -> None:  # type: ignore[type-arg]
+        settings["blocking_rules_to_generate_predictions"][0]["blocking_rule"] = rule
+
+    with pytest.raises(ModelError, match=expected) as raised:
+        load_model(_edited(tmp_path, edit))
+    assert "\n" not in str(raised.value)
+
+
+def test_the_shipped_sets_pass_the_sql_check() -> None:
+    from caselink.linkage.comparison_sets import SETS, comparison_set
+    from caselink.linkage.model import check_sql
+
+    settings = load_model(None).splink_settings
+    check_sql(settings)
+    for name in SETS:
+        check_sql({**settings, "comparisons": comparison_set(name)})

@@ -126,9 +126,69 @@ def load_model(path: str | Path | None = None) -> LinkageModel:
     if not isinstance(payload, dict):
         raise ModelError(f"{where}: expected a JSON object written by 'caselink train'")
     try:
-        return LinkageModel.model_validate(payload)
+        model = LinkageModel.model_validate(payload)
     except ValidationError as exc:
         first = exc.errors()[0]
         location = ".".join(str(p) for p in first["loc"]) or "model"
         raise ModelError(f"{where}: {location}: {first['msg']} (not a caselink linkage model; "
                          "write one with 'caselink train')") from None
+    try:
+        if path is not None:  # the shipped model is checked by its tests, not at every start
+            check_sql(model.splink_settings)
+    except ValueError as exc:
+        raise ModelError(f"{where}: {exc} (write models with 'caselink train')") from None
+    return model
+
+
+def _columns(sql: str) -> set[str]:
+    """The column names an SQL condition reads (lambda parameters aside); ValueError if it does not parse."""
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        tree = sqlglot.parse_one(sql, read="duckdb")
+    except sqlglot.errors.SqlglotError:
+        raise ValueError(f"'{sql}' is not valid SQL") from None
+    params = {p.name for lam in tree.find_all(exp.Lambda) for p in lam.expressions}
+    return {c.name for c in tree.find_all(exp.Column) if c.name not in params}
+
+
+def check_sql(settings: dict[str, Any]) -> None:
+    """Refuse SQL that cannot run on caselink's case table, and blocking that would compare every pair.
+
+    Why: such a file used to load and then end ``link``, ``replay``, ``explain`` or an import in a
+    DuckDB traceback; and DESIGN §3 forbids all-pairs blocking (a 100,000-case store is 5e9 pairs).
+    """
+    from sqlglot import exp
+
+    from caselink.linkage.features import FEATURE_COLUMNS
+
+    known = set(FEATURE_COLUMNS)
+    for comparison in settings["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            sql = str(level["sql_condition"])
+            if sql.strip().upper() == "ELSE":
+                continue
+            where = f"{comparison.get('output_column_name')}: level '{level.get('label_for_charts')}'"
+            try:
+                columns = _columns(sql)
+            except ValueError as exc:
+                raise ValueError(f"{where}: {exc}") from None
+            for name in sorted(columns):
+                if not (name.endswith(("_l", "_r")) and name[:-2] in known):
+                    raise ValueError(f"{where}: unknown column '{name}' (columns are a case-table column "
+                                     "with _l or _r, e.g. found_day_l)")
+    import sqlglot
+
+    for rule in settings["blocking_rules_to_generate_predictions"]:
+        sql = str(rule.get("blocking_rule", "")) if isinstance(rule, dict) else str(rule)
+        columns = _columns(sql)  # raises "not valid SQL"
+        for name in sorted(columns - known):
+            raise ValueError(f"blocking rule '{sql}': unknown column '{name}'")
+        tree = sqlglot.parse_one(sql, read="duckdb")
+        joins = [eq for eq in tree.find_all(exp.EQ)
+                 if isinstance(eq.left, exp.Column) and isinstance(eq.right, exp.Column)
+                 and {eq.left.table, eq.right.table} == {"l", "r"}]
+        if not joins:
+            raise ValueError(f"blocking rule '{sql}' would compare every pair of cases; give it an equality "
+                             "such as l.cell_a = r.cell_a (DESIGN §3: blocking is never all pairs)")
