@@ -68,6 +68,15 @@ def test_a_utf16_file_is_named_as_such(cli, tmp_path: Path, sqlite_url):
     assert result.exit_code == 2 and f"{data}: is UTF-16 text; save the file as UTF-8" in result.stderr, result.stderr
 
 
+def test_a_latin1_geojson_is_refused_at_its_line(cli, tmp_path: Path, sqlite_url):
+    data = tmp_path / "latin.geojson"
+    data.write_bytes('{"type": "FeatureCollection",\n "features": [{"type": "Feature", "geometry": {"type": "Point", '
+                     '"coordinates": [0.1, 51.5]},\n "properties": {"case_id": "G1", "found_at": "2014-08-28", '
+                     '"area": "Bethnal Gr\u00e9en"}}]}'.encode("latin-1"))
+    result = cli("ingest", str(data), "--db", sqlite_url)
+    assert result.exit_code == 2 and f"{data}: line 3: is not UTF-8 text" in result.stderr, result.stderr
+
+
 def test_header_names_in_another_case_or_with_spaces_are_the_schema_fields(cli, tmp_path: Path, sqlite_url):
     # Spreadsheets title-case their headers; "Cause" was dropped with a warning and the cause lost.
     data = tmp_path / "coroner.csv"

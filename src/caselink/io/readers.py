@@ -307,8 +307,8 @@ class GeoJsonSource(_FileSource):
             text = self._file.read_text(encoding="utf-8-sig")
         except OSError as exc:
             raise SourceError(self.path, f"cannot read: {exc.strerror}") from None
-        except UnicodeDecodeError as exc:
-            raise SourceError(self.path, f"is not UTF-8 text ({exc.reason})") from None
+        except UnicodeDecodeError:
+            raise _not_utf8(self._file) from None
         if not text.strip():
             raise SourceError(self.path, "is empty; expected a GeoJSON FeatureCollection")
         try:
