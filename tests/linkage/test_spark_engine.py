@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from caselink.linkage.comparison_sets import BURGLARY, base_model
-from caselink.linkage.features import build_features, records_to_frame
+from caselink.linkage.features import FEATURE_COLUMNS, build_features, records_to_frame
 from caselink.linkage.model import load_model
 from caselink.linkage.scoring import Scorer
 from caselink.linkage.spark_engine import spark_settings, to_spark_sql
@@ -112,3 +112,20 @@ def test_spark_scores_every_blocked_pair_as_duckdb_does() -> None:
     for column in [c for c in expected.columns if c.startswith("gamma_")]:
         assert expected[column].nunique() >= 2, column
     assert_same_pairs(expected, got)
+
+
+def test_features_empty_in_every_case_are_written_with_their_recorded_type(tmp_path: Any) -> None:
+    """No narrative anywhere: Spark would read the weights as array<void> and refuse to multiply them."""
+    import pyarrow.parquet as pq
+
+    from caselink.linkage.spark_engine import _write_parquet
+
+    records = [{"case_id": f"N{i}", "found_at": f"2014-06-1{i}", "lat": 51.5, "lon": 0.07} for i in range(3)]
+    features = build_features(records_to_frame(records))
+    path = str(tmp_path / "features.parquet")
+    _write_parquet(features[FEATURE_COLUMNS], path)
+    schema = pq.read_schema(path)
+    assert str(schema.field("narr_weights").type.value_type) == "double"
+    assert str(schema.field("narr_terms").type.value_type) == "string"
+    assert str(schema.field("victim_age").type) == "double"
+    assert not [f.name for f in schema if "null" in str(f.type)]

@@ -170,21 +170,40 @@ class SparkScorer:
 
 
 def _write_parquet(features: pd.DataFrame, path: str) -> None:
-    """Features as Parquet with every list column typed, even one empty in every case.
+    """Features as Parquet, every column typed as ``features.py`` types it when it holds values.
 
-    An all-empty list column would be written as a list of nulls, which Spark reads as
-    ``array<void>`` and cannot compare with a list of strings.
+    A column empty in every case (no narrative recorded anywhere) is written as nulls, which Spark
+    reads as ``void`` or ``array<void>`` and cannot compare or multiply; such columns take the type
+    the same column has in a fully recorded case.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     table = pa.Table.from_pandas(features, preserve_index=False)
+    reference = _reference_schema()
     fields = []
     for field in table.schema:
         kind = field.type
-        if pa.types.is_list(kind) and pa.types.is_null(kind.value_type):
-            kind = pa.list_(pa.string())
-        elif pa.types.is_null(kind):
+        untyped = pa.types.is_null(kind) or (pa.types.is_list(kind) and pa.types.is_null(kind.value_type))
+        if untyped and field.name in reference.names:
+            kind = reference.field(field.name).type
+        if pa.types.is_null(kind):
             kind = pa.string()
+        elif pa.types.is_list(kind) and pa.types.is_null(kind.value_type):
+            kind = pa.list_(pa.string())
         fields.append(pa.field(field.name, kind))
     pq.write_table(table.cast(pa.schema(fields)), path)
+
+
+def _reference_schema() -> Any:
+    """The Arrow types of the feature columns of one case with every field recorded."""
+    import pyarrow as pa
+
+    from caselink.linkage.features import build_features, records_to_frame
+
+    case = {"case_id": "reference", "found_at": "2014-06-19T07:00", "died_from": "2014-06-18", "died_to": "2014-06-19",
+            "lat": 51.54, "lon": 0.08, "location_precision_m": 100, "place_type": "street", "cause": "drug_toxicity",
+            "victim_age": 25, "victim_sex": "M", "victim_tags": ["student"], "substances": ["ghb"],
+            "mo": ["propped_sitting"], "entities": ["person:finder"], "narrative": "found sitting by the wall"}
+    frame = build_features(records_to_frame([case, dict(case, case_id="reference-2")]))
+    return pa.Table.from_pandas(frame[FEATURE_COLUMNS], preserve_index=False).schema
