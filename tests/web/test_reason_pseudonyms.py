@@ -103,3 +103,9 @@ def test_oversight_sees_entity_values_pseudonymised(app: Any, api: Any, tmp_path
     analyst = api("analyst").get("/api/cases/BK-01", headers=WHY).json()
     assert analyst["case"]["entities"] == ["person:stephen port", "phone:07700900123"]
     assert analyst["alerts"][0]["reasons"][-1] == line
+
+
+def test_erased_reasons_stay_erased_for_oversight() -> None:
+    """After an erasure the reasons say "[erased]"; a pseudonym of that word would pass for a real tag."""
+    lines = ["victims all [erased]", "the same phone in 2 ([erased])"]
+    assert pseudonymise_reasons(lines, "k" * 64) == lines

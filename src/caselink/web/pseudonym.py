@@ -74,7 +74,9 @@ def pseudonymise_reasons(reasons: Iterable[str], key: str) -> list[str]:
     """
     out = []
     for line in reasons:
-        if line.startswith(TAG_REASON_PREFIX):
+        if line == TAG_REASON_PREFIX + ERASED:  # the tags were erased: nothing to hide, nothing to match
+            out.append(line)
+        elif line.startswith(TAG_REASON_PREFIX):
             tags = [word.strip().replace(" ", "_") for word in line[len(TAG_REASON_PREFIX):].split(",")]
             out.append(TAG_REASON_PREFIX + ", ".join(pseudonym(key, "victim_tags", t) for t in tags if t))
         elif (entity := _ENTITY_REASON.match(line)) is not None:
