@@ -115,6 +115,16 @@ def test_a_geojson_property_given_twice_is_refused(cli, tmp_path: Path, sqlite_u
     assert result.exit_code == 2 and f"{data}:1: row:" in result.stderr and "'cause'" in result.stderr, result.stderr
 
 
+def test_a_refused_import_still_names_the_columns_it_did_not_read(cli, tmp_path: Path, sqlite_url):
+    # "lat: is missing" alone sends the analyst looking for a column the file has, under another name.
+    data = tmp_path / "gps.csv"
+    data.write_text("case_id,found_at,Latitude,Longitude\nD1,2014-08-28,51.5,0.1\n", encoding="utf-8")
+    result = cli("ingest", str(data), "--db", sqlite_url)
+    assert result.exit_code == 2
+    assert "column(s) Latitude, Longitude are not in the case schema" in result.stderr, result.stderr
+    assert f"{data}:2: lat: is missing" in result.stderr
+
+
 def test_two_headers_that_fold_to_one_field_are_refused(cli, tmp_path: Path, sqlite_url):
     data = tmp_path / "twice.csv"
     data.write_text("case_id,found_at,lat,lon,cause,Cause\nD1,2014-08-28,51.5,0.1,overdose,natural\n",

@@ -50,6 +50,9 @@ def ingest_command(
     except SourceError as exc:
         fail(str(exc), EXIT_BAD_INPUT)
     except IngestError as exc:
+        for source in sources:  # a column that was not read ("Latitude") is often why a field is missing
+            for message in source.warnings():
+                warn(message)
         for problem in exc.problems:
             typer.echo(str(problem), err=True)
         if exc.n_total > MAX_REPORTED_PROBLEMS:
