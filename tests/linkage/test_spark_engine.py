@@ -114,17 +114,12 @@ def test_spark_scores_every_blocked_pair_as_duckdb_does() -> None:
     assert_same_pairs(expected, got)
 
 
-def test_features_empty_in_every_case_are_written_with_their_recorded_type(tmp_path: Any) -> None:
+def test_features_empty_in_every_case_keep_their_recorded_type() -> None:
     """No narrative anywhere: Spark would read the weights as array<void> and refuse to multiply them."""
-    import pyarrow.parquet as pq
-
-    from caselink.linkage.spark_engine import _write_parquet
+    from caselink.linkage.spark_engine import typed_features
 
     records = [{"case_id": f"N{i}", "found_at": f"2014-06-1{i}", "lat": 51.5, "lon": 0.07} for i in range(3)]
-    features = build_features(records_to_frame(records))
-    path = str(tmp_path / "features.parquet")
-    _write_parquet(features[FEATURE_COLUMNS], path)
-    schema = pq.read_schema(path)
+    schema = typed_features(build_features(records_to_frame(records))[FEATURE_COLUMNS]).schema
     assert str(schema.field("narr_weights").type.value_type) == "double"
     assert str(schema.field("narr_terms").type.value_type) == "string"
     assert str(schema.field("victim_age").type) == "double"

@@ -19,6 +19,7 @@ import copy
 import os
 import shutil
 import tempfile
+import uuid
 from typing import Any
 
 import pandas as pd
@@ -109,7 +110,7 @@ def spark_session() -> Any:
                .config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.shuffle.partitions", "8")
                # Splink's tables are temporary views; nothing is left in the working directory.
-               .config("spark.sql.warehouse.dir", tempfile.mkdtemp(prefix="caselink-spark-warehouse-"))
+               .config("spark.sql.warehouse.dir", os.path.join(tempfile.gettempdir(), "caselink-spark-warehouse"))
                # No network lookups of this machine's name: the driver listens on loopback only
                # unless a cluster master is given.
                .config("spark.driver.bindAddress", "127.0.0.1" if MASTER_ENV not in os.environ else "0.0.0.0")  # nosec B104
@@ -143,14 +144,13 @@ class SparkScorer:
 
         self.model = model
         self.spark = spark_session()
-        base = os.environ.get(WORK_DIR_ENV)
-        self._own_dir = base is None
-        self.work_dir = tempfile.mkdtemp(prefix="caselink-spark-") if base is None else base
-        self.spark.sparkContext.setCheckpointDir(os.path.join(self.work_dir, "checkpoints"))
+        self.work_dir = _work_dir(self.spark)
+        self.spark.sparkContext.setCheckpointDir(_join(self.work_dir, "checkpoints"))
         self.api = SparkAPI(spark_session=self.spark, break_lineage_method="parquet",
                             register_udfs_automatically=False)
-        path = os.path.join(self.work_dir, "features.parquet")
-        _write_parquet(features[FEATURE_COLUMNS], path)
+        # Written by Spark itself, so the path may be any storage Spark reads (hdfs://, s3a://, a mount).
+        path = _join(self.work_dir, "features.parquet")
+        self.spark.createDataFrame(typed_features(features[FEATURE_COLUMNS])).write.mode("overwrite").parquet(path)
         history = self.api.register(self.spark.read.parquet(path), table_name="cl_history_in")
         self.linker = Linker(history, spark_settings(model), log_level=None, validate_settings=False)
 
@@ -165,19 +165,43 @@ class SparkScorer:
         """Drop Splink's tables; the session stays up for the next command in this process."""
         for name in [t.name for t in self.spark.catalog.listTables() if t.name.startswith("__splink")]:
             self.spark.catalog.dropTempView(name)
-        if self._own_dir:
-            shutil.rmtree(self.work_dir, ignore_errors=True)
+        _delete(self.spark, self.work_dir)
 
 
-def _write_parquet(features: pd.DataFrame, path: str) -> None:
-    """Features as Parquet, every column typed as ``features.py`` types it when it holds values.
+def _work_dir(spark: Any) -> str:
+    """A fresh folder for this run's features and Splink's checkpoints.
 
-    A column empty in every case (no narrative recorded anywhere) is written as nulls, which Spark
-    reads as ``void`` or ``array<void>`` and cannot compare or multiply; such columns take the type
-    the same column has in a fully recorded case.
+    Local mode uses the machine's temporary folder; on a cluster the executors cannot read the
+    driver's disk, so ``$CASELINK_SPARK_DIR`` must name storage they all read.
+    """
+    base = os.environ.get(WORK_DIR_ENV)
+    if base is None:
+        if not str(spark.sparkContext.master).startswith("local"):
+            raise SparkUnavailable(f"on a Spark cluster, set {WORK_DIR_ENV} to storage every executor can read "
+                                   "(hdfs://..., s3a://..., or a shared mount)")
+        base = tempfile.gettempdir()
+    return _join(base, f"caselink-spark-{uuid.uuid4().hex[:12]}")
+
+
+def _join(base: str, name: str) -> str:
+    return base.rstrip("/") + "/" + name
+
+
+def _delete(spark: Any, path: str) -> None:
+    """Remove a folder through Hadoop's file system API, which knows every scheme Spark writes to."""
+    jvm = spark.sparkContext._jvm
+    hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
+    hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).delete(hadoop_path, True)
+
+
+def typed_features(features: pd.DataFrame) -> Any:
+    """Features as an Arrow table, every column typed as ``features.py`` types it when it holds values.
+
+    A column empty in every case (no narrative recorded anywhere) comes out of pandas as nulls,
+    which Spark reads as ``void`` or ``array<void>`` and cannot compare or multiply; such columns
+    take the type the same column has in a fully recorded case.
     """
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     table = pa.Table.from_pandas(features, preserve_index=False)
     reference = _reference_schema()
@@ -192,7 +216,7 @@ def _write_parquet(features: pd.DataFrame, path: str) -> None:
         elif pa.types.is_list(kind) and pa.types.is_null(kind.value_type):
             kind = pa.list_(pa.string())
         fields.append(pa.field(field.name, kind))
-    pq.write_table(table.cast(pa.schema(fields)), path)
+    return table.cast(pa.schema(fields))
 
 
 def _reference_schema() -> Any:
