@@ -93,3 +93,12 @@ def test_matrix_is_the_documented_one() -> None:
     assert role_may("oversight", "audit.read") and role_may("supervisor", "audit.read")
     assert not role_may("analyst", "audit.read") and not role_may("investigator", "audit.read")
     assert all(role_may(r, "case.read") for r in ("analyst", "investigator", "supervisor", "oversight"))
+
+
+def test_descriptions_of_allocation_scoped_actions_say_what_the_check_does() -> None:
+    """/api/me and the Users page show these words: the check is per case (an action on it is
+    allocated to the investigator), not per action, so the description must not say otherwise."""
+    from caselink.web.permissions import ALLOCATION_SCOPED
+
+    for action in ALLOCATION_SCOPED:
+        assert "cases allocated to them" in ACTIONS[action] and "own actions" not in ACTIONS[action]

@@ -25,7 +25,7 @@ ACTIONS: dict[str, str] = {
     "series.read": "See a series: its map, timeline and the explanation of each link.",
     "scan.read": "See space-time scan results.",
     "decision.record": "Record a decision in a case's policy file (investigators: cases allocated to them).",
-    "action.transition": "Move a checklist action to its next state (investigators: their own actions).",
+    "action.transition": "Move a checklist action to its next state (investigators: on cases allocated to them).",
     "decision.signoff": "Sign off a decision that an escalation rule sent up.",
     "audit.read": "Read the audit trail of a case.",
     "user.manage": "Add users, change roles, issue and revoke bearer tokens.",
