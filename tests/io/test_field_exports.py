@@ -77,6 +77,18 @@ def test_a_latin1_geojson_is_refused_at_its_line(cli, tmp_path: Path, sqlite_url
     assert result.exit_code == 2 and f"{data}: line 3: is not UTF-8 text" in result.stderr, result.stderr
 
 
+def test_json_that_is_not_geojson_says_which_format_it_is(cli, tmp_path: Path, sqlite_url):
+    case = json.dumps({"case_id": "A", "found_at": "2014-08-28", "lat": 51.5, "lon": 0.1})
+    expected = {"lines.json": (case + "\n" + case + "\n", "rename it .jsonl"),
+                "array.json": (f"[{case}]", "one JSON object per line to a .jsonl file"),
+                "one.json": (case, "one JSON object per line to a .jsonl file"),
+                "array.jsonl": (f"[{case}]\n", "a JSON array: write each case object on a line of its own")}
+    for name, (text, fragment) in expected.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        result = cli("ingest", str(tmp_path / name), "--db", sqlite_url)
+        assert result.exit_code == 2 and fragment in result.stderr, (name, result.stderr)
+
+
 def test_header_names_in_another_case_or_with_spaces_are_the_schema_fields(cli, tmp_path: Path, sqlite_url):
     # Spreadsheets title-case their headers; "Cause" was dropped with a warning and the cause lost.
     data = tmp_path / "coroner.csv"

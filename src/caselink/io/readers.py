@@ -217,7 +217,9 @@ class JsonlSource(_FileSource):
                         continue
                     if not isinstance(row, dict):
                         if not seen_any:
-                            raise SourceError(self.path, "is not JSON Lines of objects (one case per line)")
+                            shape = " (a JSON array: write each case object on a line of its own)" \
+                                if isinstance(row, list) else ""
+                            raise SourceError(self.path, f"is not JSON Lines of objects (one case per line){shape}")
                         yield line_no, {"__shape__": "is not a JSON object"}
                         continue
                     if not KNOWN_COLUMNS.issuperset(row):
@@ -299,6 +301,9 @@ def _binary_as_text(schema: Any) -> dict[int, Any]:
             if (target := text_type(kind)) is not None}
 
 
+_JSONL_HINT = "; it looks like JSON Lines (one object per line): rename it .jsonl"
+
+
 class GeoJsonSource(_FileSource):
     """An RFC 7946 FeatureCollection of Points (longitude first); the properties are case fields."""
 
@@ -314,9 +319,13 @@ class GeoJsonSource(_FileSource):
         try:
             document = _loads(text)
         except json.JSONDecodeError as exc:
-            raise SourceError(self.path, f"is not JSON (line {exc.lineno}: {exc.msg})") from None
+            hint = _JSONL_HINT if exc.msg == "Extra data" and text.lstrip().startswith("{") else ""
+            raise SourceError(self.path, f"is not JSON (line {exc.lineno}: {exc.msg}){hint}") from None
         if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
-            raise SourceError(self.path, "is not a GeoJSON FeatureCollection")
+            hint = ""
+            if isinstance(document, list) or (isinstance(document, dict) and "type" not in document):
+                hint = "; for case records without geometry write one JSON object per line to a .jsonl file"
+            raise SourceError(self.path, f"is not a GeoJSON FeatureCollection{hint}")
         features = document.get("features")
         if not isinstance(features, list) or not features:
             raise SourceError(self.path, "has no features")
