@@ -72,3 +72,23 @@ def test_case_escalations_names_only_that_case(any_db_url: str) -> None:
         assert [e["subject_id"] for e in case_escalations(connection, "X%")] == ["X%"]
         (item,) = case_escalations(connection, "BK-01")
         assert item["raised_at"] == "2014-09-01T09:00:00Z" and item["case_ids"] == ["BK-01", "BK-02"]
+
+
+def test_revoking_a_token_id_the_user_does_not_hold_is_refused(cli: Any, sqlite_url: str) -> None:
+    """A mistyped --token-id (or another user's token) must not look like a done revocation: the
+    token the operator meant is still live."""
+    for name in ("ana", "ben"):
+        assert cli("users", "add", name, "--role", "analyst", "--db", sqlite_url).exit_code == 0
+    cli("users", "token", "ana", "--db", sqlite_url)
+    issued = cli("users", "token", "ben", "--db", sqlite_url)
+    ben_token = issued.stdout.strip()
+    with CaseStore.open(sqlite_url) as store:
+        (ben_id,) = [t["id"] for t in auth.list_tokens(store.engine, "ben")]
+    assert f"--token-id {ben_id}" in issued.stderr  # the id --token-id needs is shown where the token is
+    wrong = cli("users", "revoke", "ana", "--token-id", str(ben_id), "--db", sqlite_url)
+    assert wrong.exit_code == 2 and f"no live token {ben_id}" in wrong.stderr and "ana" in wrong.stderr
+    assert wrong.stderr.count("\n") == 1
+    with CaseStore.open(sqlite_url) as store:
+        assert auth.token_principal(store.engine, ben_token) is not None
+    right = cli("users", "revoke", "ben", "--token-id", str(ben_id), "--db", sqlite_url)
+    assert right.exit_code == 0 and "revoked 1 token(s)" in right.stdout

@@ -97,6 +97,9 @@ def users_token(
     _log_admin(store, "token_issued", {"user": name, "token_id": token_id})
     store.close()
     typer.echo(token)
+    # On stderr, so a script's $(caselink users token NAME) still captures the token alone.
+    typer.echo(f"token id {token_id}: revoke it alone with `caselink users revoke {name} --token-id {token_id}`",
+               err=True)
 
 
 @users_app.command("revoke")
@@ -112,6 +115,11 @@ def users_revoke(
         store.close()
         fail(f"no user '{name}'; `caselink users list` shows them", EXIT_BAD_INPUT)
     n_revoked = auth.revoke_tokens(store.engine, name, token_id)
+    if token_id is not None and n_revoked == 0:
+        # A mistyped id, or another user's token: the token the operator meant is still live.
+        store.close()
+        fail(f"--token-id: no live token {token_id} of '{name}'; check the id (`caselink users token` printed "
+             f"it), or revoke all of the user's tokens with `caselink users revoke {name}`", EXIT_BAD_INPUT)
     _log_admin(store, "tokens_revoked", {"user": name, "n_revoked": n_revoked})
     store.close()
     typer.echo(f"revoked {n_revoked} token(s) of '{name}'")
