@@ -66,6 +66,18 @@ def test_other_iso_date_forms_keep_date_precision(value):
     assert record["found_at"] == datetime(2014, 6, 18, 23, 0)
 
 
+@pytest.mark.parametrize(("value", "fragment"), [
+    ("2014061904", "not an ISO 8601"),  # date.fromisoformat reads it as 2014-06-19, dropping the hour
+    ("2014-W25", "names a week, not a day"),  # Python reads a week as its Monday
+    ("41879", "Excel day number"),
+    ("2014", "not an ISO 8601"),
+])
+def test_date_forms_that_would_be_guessed_are_refused(value, fragment):
+    result = norm(found_at=value)
+    assert result.record is None
+    assert any(e.field == "found_at" and fragment in e.message for e in result.errors), result.errors
+
+
 @pytest.mark.parametrize(("field", "value", "fragment"), [
     ("lat", "91", "outside -90..90"),
     ("lon", "abc", "not a number"),

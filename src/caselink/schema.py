@@ -102,7 +102,11 @@ class Normalised:
     unknown: list[tuple[str, str]] = field(default_factory=list)
 
 
-_EXCEL_SERIAL = re.compile(r"^\d{1,5}(\.\d+)?$")  # days since 1899-12-30: 41879 is 2014-08-28
+# The ISO forms of a day: 2014-06-19, 20140619, 2014-W25-4, 2014W254.  Matched before date.fromisoformat,
+# which also takes 2014061904 and silently drops the hour.
+_DATE_ONLY = re.compile(r"^(\d{4}-\d{2}-\d{2}|\d{8}|\d{4}-W\d{2}-\d|\d{4}W\d{3})$")
+_WEEK_ONLY = re.compile(r"^\d{4}-?W\d{2}$")
+_EXCEL_SERIAL = re.compile(r"^\d{5}(\.\d+)?$")  # days since 1899-12-30: 41879 is 2014-08-28
 _ISO_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
 
 
@@ -118,10 +122,12 @@ def parse_when(value: Any, tz: ZoneInfo) -> tuple[datetime, int, Literal["date",
         parsed, precision = datetime(value.year, value.month, value.day), "date"
     else:
         text = str(value).strip()
+        if _WEEK_ONLY.match(text):  # Python reads 2014-W25 as its Monday: a guess at the day
+            raise ValueError(f"'{text}' names a week, not a day; give the date (e.g. 2014-06-19)")
         try:
-            try:  # every ISO form that names a day only (2014-06-19, 20140619, 2014-W25-4) is a date
+            if _DATE_ONLY.match(text):  # every ISO form that names a day only is a date, not its midnight
                 parsed, precision = datetime.combine(date.fromisoformat(text), time()), "date"
-            except ValueError:
+            else:
                 parsed, precision = datetime.fromisoformat(text), "datetime"
         except ValueError as exc:
             if _ISO_SHAPE.match(text):  # the right shape but an impossible date or time
