@@ -112,6 +112,12 @@ def test_entities_fold_so_the_same_phone_matches():
     assert result.record["entities"] == ["phone:07700900123", "person:dog walker"]
 
 
+def test_an_international_phone_drops_the_bracketed_trunk_zero():
+    # "+44 (0)7700 900123" is dialled +447700900123: keeping the 0 made a number that exists nowhere.
+    result = norm(entities="phone:+44 (0)7700 900123;phone:+447700900123")
+    assert result.record["entities"] == ["phone:+447700900123"]
+
+
 def test_identical_input_hashes_identically_and_changes_do_not():
     assert norm().record["record_hash"] == norm().record["record_hash"]
     assert norm().record["record_hash"] != norm(victim_age="22").record["record_hash"]

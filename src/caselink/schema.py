@@ -163,7 +163,10 @@ def normalise_entity(text: str) -> str:
     kind = vocab.token(kind)
     value = value.strip()
     if kind == "phone":
-        value = ("+" if value.startswith("+") else "") + re.sub(r"\D", "", value)
+        if value.startswith("+"):  # "+44 (0)7700 900123": the bracketed 0 is only dialled from inside the country
+            value = "+" + re.sub(r"\D", "", re.sub(r"\(\s*0\s*\)", "", value))
+        else:
+            value = re.sub(r"\D", "", value)
     elif kind == "vehicle":
         value = re.sub(r"\s+", "", value).upper()
     else:
