@@ -14,6 +14,9 @@ def test_linker_finds_the_barking_series_like_the_cli(port_series_csv, sqlite_ur
         contract = linker.link_json()
         alerts = linker.replay()
     assert contract["n_cases"] == 4
+    # DESIGN §3: as_of is a date, the last found when none was asked for (it was null here, not in the CLI).
+    assert contract["as_of"] == "2015-09-14"
+    assert contract == json.loads(cli("link", "--json", "--db", sqlite_url).stdout)
     # Four cases alone: the fourth, 452 days on, is not proposed (GHB is not rare in a store of GHB
     # deaths); in the demo's 5,000-death background it joins.  The first three are one series.
     assert [s["case_ids"][:3] for s in contract["series"]] == [[

@@ -90,7 +90,10 @@ def link(stored: pd.DataFrame, model: LinkageModel, previous: SeriesState | None
     series = [describe_series(sid, members, frame, pairs, substance_share, mo_share)
               for sid, members in groups.items()]
     series.sort(key=lambda s: (s["first_found_at"], s["series_id"]))
-    return LinkResult(as_of.isoformat() if as_of else None, len(frame), pairs, series, merged)
+    # DESIGN §3: as_of is always a date, the day of the last case when none was asked for.
+    last = pd.to_datetime(frame["found_at"]).max() if len(frame) else None
+    as_of_text = as_of.isoformat() if as_of else (last.date().isoformat() if last is not None else None)
+    return LinkResult(as_of_text, len(frame), pairs, series, merged)
 
 
 def linked_pairs(pairs: pd.DataFrame, threshold: float, corroboration: Corroboration | None) -> pd.DataFrame:
