@@ -123,9 +123,9 @@ def test_reasons_read_right_for_two() -> None:
     assert "GHB in all 3 (5.0% of deaths in this store)" in series_reasons(three, {"ghb": 0.05}, {})
 
 
-@pytest.mark.parametrize(("place", "phrase"), [("street", "in a street"), ("hostel_hotel", "at a hostel or hotel"),
-                                               ("other", "at the same kind of place (other)"),
-                                               ("abandoned_building", "at the same kind of place (abandoned building)")])
+@pytest.mark.parametrize(("place", "phrase"), [
+    ("street", "in a street"), ("hostel_hotel", "at a hostel or hotel"), ("other", "at the same kind of place (other)"),
+    ("abandoned_building", "at the same kind of place (abandoned building)")])
 def test_kind_of_place_reads_as_english(place: str, phrase: str) -> None:
     from caselink.linkage.explain import series_reasons
 
@@ -133,3 +133,19 @@ def test_kind_of_place_reads_as_english(place: str, phrase: str) -> None:
                         ("X3", 51.5, 0.0, "2020-01-03")])
     members["place_type"] = place
     assert f"all found {phrase}" in series_reasons(members, {}, {})
+
+
+def test_an_as_of_link_is_logged_as_a_combination_but_saves_nothing(cli, sqlite_url: str,  # type: ignore[no-untyped-def]
+                                                                     tmp_path: Path) -> None:
+    """``link --as-of`` links cases as much as ``link`` does (DPA 2018 s.62), but wrote no audit entry."""
+    assert cli("ingest", _csv(tmp_path, "a.csv", PAIR_A), "--db", sqlite_url).exit_code == 0
+    linked = cli("link", "--db", sqlite_url, "--as-of", "2017-03-10", "--officer", "DC As-Of", "--json")
+    assert [s["case_ids"] for s in json.loads(linked.stdout)["series"]] == [["A1", "A2"]]
+    entries = json.loads(cli("audit", "log", "--db", sqlite_url, "--action", "combination", "--json").stdout)
+    mine = [e for e in entries["entries"] if e["officer"] == "DC As-Of"]
+    assert [(e["case_ids"], e["details"]["as_of"]) for e in mine] == [(["A1", "A2"], "2017-03-10")]
+    from caselink.linkage.models import SeriesRow
+    from caselink.store import CaseStore
+
+    with CaseStore.open(sqlite_url) as store, store.engine.connect() as connection:
+        assert len(connection.execute(select(SeriesRow.__table__)).all()) == 1  # the ingest's, not a second

@@ -82,15 +82,18 @@ def link_command(
         previous = incremental.load_state(connection)
     result = link(stored, model, previous, cutoff, threshold)
     who = officer_name(officer)
-    if cutoff is None:  # only the present view is saved: an as-of view must not rewrite today's series
-        views = {s["series_id"]: s for s in result.series}
-        with store.engine.begin() as connection:
-            run_id = incremental.start_run(connection, "link", who, model)
+    views = {s["series_id"]: s for s in result.series}
+    with store.engine.begin() as connection:
+        # An as-of view links cases as much as today's (DPA 2018 s.62 "combination": logged either way),
+        # but only the present view is saved: an as-of view must not rewrite today's series.
+        run_id = incremental.start_run(connection, "link", who, model, as_of=result.as_of if cutoff else None)
+        if cutoff is None:
             incremental.save_series(connection, views, result.merged, result.pairs, run_id, replace_all=True)
-            incremental.finish_run(connection, run_id, n_cases=result.n_cases, n_pairs=len(result.pairs),
-                                   n_series=len(result.series), details={"threshold": threshold})
-            incremental.record_audit(connection, who, sorted({c for s in result.series for c in s["case_ids"]}),
-                                     {"kind": "linkage_link", "run_id": run_id, "series": len(result.series)})
+        incremental.finish_run(connection, run_id, n_cases=result.n_cases, n_pairs=len(result.pairs),
+                               n_series=len(result.series), details={"threshold": threshold})
+        incremental.record_audit(connection, who, sorted({c for s in result.series for c in s["case_ids"]}),
+                                 {"kind": "linkage_link", "run_id": run_id, "series": len(result.series),
+                                  **({"as_of": result.as_of} if cutoff else {})})
     as_of_text = result.as_of or stored["found_at"].max().date().isoformat()
     if as_json:
         print_json({"as_of": as_of_text, "n_cases": result.n_cases, "series": result.series,
