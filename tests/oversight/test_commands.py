@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -139,3 +140,19 @@ def test_the_same_history_on_postgresql(pg_url: str, tmp_path: Any, cli: Any) ->
     assert any(r["flag"] and r["metric"] == "hours_to_next_of_kin" for r in rows)
     again = cli("decisions", "import", str(history["legacy"]), "--db", pg_url, "--json")
     assert json.loads(again.stdout)["n_unchanged"] == history["n_legacy"]
+
+
+def test_an_officer_in_two_teams_is_refused_naming_both_lines(tmp_path: Path) -> None:
+    """Last-one-wins would silently move an officer's missed steps to another team's row."""
+    from caselink.oversight.errors import OversightError
+    from caselink.oversight.missed import load_teams
+
+    teams = tmp_path / "teams.csv"
+    teams.write_text("officer,team\nDS Field,Barking CID\nPC Brown,Family liaison\nDS Field,Dagenham CID\n",
+                     encoding="utf-8")
+    with pytest.raises(OversightError) as refused:
+        load_teams(teams)
+    assert str(refused.value).startswith(f"{teams}:4: ") and "DS Field" in str(refused.value)
+    assert "line 2" in str(refused.value)
+    teams.write_text("officer,team\nDS Field,Barking CID\nDS Field,Barking CID\n", encoding="utf-8")
+    assert load_teams(teams) == {"DS Field": "Barking CID"}  # a repeated identical line is harmless

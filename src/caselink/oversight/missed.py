@@ -45,12 +45,19 @@ def load_teams(path: Path) -> dict[str, str]:
     if not rows or [c.strip().lower() for c in rows[0]][:2] != ["officer", "team"]:
         raise OversightError(f"{path}:1: the first line must be the header 'officer,team'")
     teams: dict[str, str] = {}
+    first_line: dict[str, int] = {}
     for line, row in enumerate(rows[1:], start=2):
         if not row or not any(c.strip() for c in row):
             continue
         if len(row) < 2 or not row[0].strip() or not row[1].strip():
             raise OversightError(f"{path}:{line}: each line needs an officer and a team")
-        teams[row[0].strip()] = row[1].strip()
+        officer, team = row[0].strip(), row[1].strip()
+        if teams.get(officer, team) != team:
+            # Last-one-wins would quietly move this officer's missed steps to another team's row.
+            raise OversightError(f"{path}:{line}: officer '{officer}' is already in team '{teams[officer]}' "
+                                 f"(line {first_line[officer]}); give each officer one team")
+        teams[officer] = team
+        first_line.setdefault(officer, line)
     return teams
 
 
