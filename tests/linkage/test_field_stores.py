@@ -149,3 +149,18 @@ def test_an_as_of_link_is_logged_as_a_combination_but_saves_nothing(cli, sqlite_
 
     with CaseStore.open(sqlite_url) as store, store.engine.connect() as connection:
         assert len(connection.execute(select(SeriesRow.__table__)).all()) == 1  # the ingest's, not a second
+
+
+def test_replay_tells_an_alert_as_ingest_told_it(cli, sqlite_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Replay listed members alphabetically (ingest: in found order), and a non-fatal case found later
+    turned an old alert's "deaths" into "cases"."""
+    body = ("Z9,2017-03-01T12:00:00,51.4545,-2.5879,drug_toxicity,M,30,phone:07700900001,ghb\n"
+            "A1,2017-03-10T12:00:00,51.4550,-2.5880,drug_toxicity,M,31,phone:07700900001,ghb\n")
+    ingested = json.loads(cli("ingest", _csv(tmp_path, "a.csv", body), "--db", sqlite_url, "--json").stdout)["alerts"]
+    later = ("case_id,found_at,lat,lon,incident_type\n"
+             "N1,2019-01-01T12:00:00,53.0,-1.0,non_fatal\n")
+    assert cli("ingest", _csv(tmp_path, "n.csv", later, header=""), "--db", sqlite_url).exit_code == 0
+    replayed = json.loads(cli("replay", "--db", sqlite_url, "--json").stdout)["alerts"]
+    keys = ("at", "new_case_id", "series_id", "case_ids", "probability", "reasons")
+    assert [{k: a[k] for k in keys} for a in replayed] == [{k: a[k] for k in keys} for a in ingested]
+    assert ingested[0]["case_ids"] == ["Z9", "A1"] and ingested[0]["reasons"][0].startswith("2 deaths")

@@ -243,9 +243,10 @@ def replay(stored: pd.DataFrame, model: LinkageModel, date_from: date | None = N
         if date_from is not None and date.fromisoformat(at) < date_from:
             continue
         known = frame[found_dates <= date.fromisoformat(at)]
-        rows = frame[frame["case_id"].isin(event.case_ids)]
-        reasons = series_reasons(rows, rarity_table(known, "substances"), rarity_table(known, "mo"), noun_for(frame))
+        rows = frame[frame["case_id"].isin(event.case_ids)].sort_values(["found_at", "case_id"], kind="stable")
+        # Only cases known by then choose the noun: a later non-fatal case must not reword an old alert.
+        reasons = series_reasons(rows, rarity_table(known, "substances"), rarity_table(known, "mo"), noun_for(known))
         alerts.append({"at": at, "new_case_id": event.new_case_id, "series_id": event.series_id,
-                       "kind": event.kind, "case_ids": event.case_ids,
+                       "kind": event.kind, "case_ids": list(rows["case_id"]),  # found order, as ingest gives
                        "probability": round(event.probability, 4), "reasons": reasons})
     return alerts
