@@ -305,3 +305,20 @@ def test_refused_writes_are_422_with_the_field_named(api: Any, app: Any) -> None
     assert bad_state.status_code == 422 and [e["field"] for e in bad_state.json()["errors"]] == ["to_state"]
     illegal = client.post(f"/api/cases/BK-01/actions/{action_id}/transition", json={"to_state": "filed"})
     assert illegal.status_code == 422 and [e["field"] for e in illegal.json()["errors"]] == ["to_state"]
+
+
+def test_an_owner_sent_by_an_investigator_is_refused_not_dropped(app: Any, api: Any) -> None:
+    """Allocating to another officer is a supervisor's act; an investigator's ``owner`` used to be
+    ignored, so the action was silently (re)allocated to the investigator instead."""
+    with app.state.engine.connect() as connection:
+        mine = next(a for a in list_actions(connection, case_id="BK-02") if a["owner"] == "investigator")
+    client = api("investigator")
+    refused = client.post(f"/api/cases/BK-02/actions/{mine['id']}/transition",
+                          json={"to_state": "allocated", "owner": "DC Other"})
+    assert refused.status_code == 403 and "supervisor" in refused.json()["detail"]
+    with app.state.engine.connect() as connection:
+        assert next(a for a in list_actions(connection, case_id="BK-02") if a["id"] == mine["id"])["owner"] \
+            == "investigator"
+    itself = client.post(f"/api/cases/BK-02/actions/{mine['id']}/transition",
+                         json={"to_state": "completed", "owner": "investigator"})
+    assert itself.status_code == 200 and itself.json()["owner"] == "investigator"

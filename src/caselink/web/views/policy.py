@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import Depends, Path
+from fastapi import Depends, HTTPException, Path
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 
@@ -82,6 +82,10 @@ def register(views: Views) -> None:
         change = body.or_raise()
         casedata.full_record(ctx, case_id)
         owner = change.owner if ctx.user.role == "supervisor" else None
+        if change.owner and owner is None and change.owner != ctx.user.name:
+            # Refused rather than ignored: ignoring it allocated the action to the sender instead.
+            raise HTTPException(403, f"only a supervisor may allocate an action to another officer "
+                                     f"('{change.owner}'); leave owner empty to take it yourself")
         try:
             with writing(ctx.engine) as connection:
                 if sources.action_case(connection, action_id) != case_id:
