@@ -164,3 +164,12 @@ def test_replay_tells_an_alert_as_ingest_told_it(cli, sqlite_url: str, tmp_path:
     keys = ("at", "new_case_id", "series_id", "case_ids", "probability", "reasons")
     assert [{k: a[k] for k in keys} for a in replayed] == [{k: a[k] for k in keys} for a in ingested]
     assert ingested[0]["case_ids"] == ["Z9", "A1"] and ingested[0]["reasons"][0].startswith("2 deaths")
+
+
+def test_an_unusable_model_at_ingest_says_the_cases_went_unscored(cli, sqlite_url: str, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CASELINK_MODEL", str(tmp_path / "absent.json"))
+    result = cli("ingest", _csv(tmp_path, "a.csv", PAIR_A), "--db", sqlite_url, "--json")
+    assert result.exit_code == 0 and "alerts" not in json.loads(result.stdout)
+    assert "2 new or changed case(s) were imported but not scored" in result.stderr
+    assert "absent.json: cannot read model file" in result.stderr and "caselink link" in result.stderr

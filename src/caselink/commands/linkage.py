@@ -286,8 +286,9 @@ def after_ingest(store: CaseStore, result: Any) -> dict[str, Any] | None:
         return {"alerts": []}
     try:
         model = load_model(None)
-    except ModelError as exc:  # pragma: no cover - the shipped model is tested
-        warn(f"linkage skipped: {exc}")
+    except ModelError as exc:  # $CASELINK_MODEL names a file that cannot be used
+        warn(f"linkage skipped: the {len(new_ids)} new or changed case(s) were imported but not scored, so "
+             f"no alert was raised: {exc}; fix $CASELINK_MODEL, then run 'caselink link' to see their series")
         return None
     alerts = score_new_cases(store, model, new_ids, result.officer or officer_name(None))
     for alert in alerts:
