@@ -137,6 +137,11 @@ def _check_columns(path: str, columns: list[str], geo: bool = False) -> list[str
     return [f"{path}: column(s) {', '.join(extra)} are not in the case schema and were not imported"] if extra else []
 
 
+# A file of no cases is a valid file (an export of an empty store, a week without deaths): it imports
+# nothing and says so, in every format alike.
+NO_CASES = "holds no cases; nothing was imported from it"
+
+
 class _FileSource(RecordSource):
     """A source backed by one file, with the warnings its reading produced (extra columns)."""
 
@@ -177,6 +182,7 @@ class CsvSource(_FileSource):
                 self._warnings = _check_columns(self.path, header)
                 width = len(header)
                 start = reader.line_num + 1
+                n_rows = 0
                 for cells in reader:
                     line, start = start, reader.line_num + 1
                     if not any(cell.strip() for cell in cells):  # a blank line, or Excel's ",,,," row
@@ -184,7 +190,10 @@ class CsvSource(_FileSource):
                     row = dict(zip(header, cells, strict=False))
                     if len(cells) != width:
                         row["__shape__"] = f"has {len(cells)} fields, the header has {width}"
+                    n_rows += 1
                     yield line, row
+                if not n_rows:
+                    self._warnings.append(f"{self.path}: {NO_CASES}")
             except UnicodeDecodeError:
                 raise _not_utf8(self._file) from None
             except csv.Error as exc:
@@ -231,11 +240,11 @@ class JsonlSource(_FileSource):
                     yield line_no, row
             except UnicodeDecodeError:
                 raise _not_utf8(self._file) from None
-        if not seen_any:
-            raise SourceError(self.path, "is empty; expected one JSON object per line")
         if extra:
-            self._warnings = [f"{self.path}: field(s) {', '.join(sorted(extra))} are not in the case schema "
-                              "and were not imported"]
+            self._warnings.append(f"{self.path}: field(s) {', '.join(sorted(extra))} are not in the case schema "
+                                  "and were not imported")
+        if not seen_any:
+            self._warnings.append(f"{self.path}: {NO_CASES}")
 
 
 class ParquetSource(_FileSource):
@@ -254,7 +263,7 @@ class ParquetSource(_FileSource):
         columns = [fold_name(name) for name in written]
         self._warnings = _check_columns(self.path, columns)
         if parquet.metadata.num_rows == 0:
-            raise SourceError(self.path, "is empty; it holds no rows")
+            self._warnings.append(f"{self.path}: {NO_CASES}")
         as_text = _binary_as_text(parquet.schema_arrow)
         index = 0
         for batch in parquet.iter_batches(batch_size=10_000):
@@ -327,8 +336,10 @@ class GeoJsonSource(_FileSource):
                 hint = "; for case records without geometry write one JSON object per line to a .jsonl file"
             raise SourceError(self.path, f"is not a GeoJSON FeatureCollection{hint}")
         features = document.get("features")
-        if not isinstance(features, list) or not features:
-            raise SourceError(self.path, "has no features")
+        if not isinstance(features, list):
+            raise SourceError(self.path, "has no 'features' list; a FeatureCollection holds its cases there")
+        if not features:
+            self._warnings.append(f"{self.path}: {NO_CASES}")
         extra: set[str] = set()
         first = True
         for index, feature in enumerate(features, start=1):
@@ -363,8 +374,8 @@ class GeoJsonSource(_FileSource):
                 properties["lon"], properties["lat"] = coordinates[0], coordinates[1]
             yield index, properties
         if extra:
-            self._warnings = [f"{self.path}: propert(ies) {', '.join(sorted(extra))} are not in the case schema "
-                              "and were not imported"]
+            self._warnings.append(f"{self.path}: propert(ies) {', '.join(sorted(extra))} are not in the case "
+                                  "schema and were not imported")
 
 
 def _same_number(given: Any, value: Any) -> bool:
