@@ -186,6 +186,15 @@ def test_a_gzipped_csv_is_refused_with_what_to_do(cli, tmp_path: Path, sqlite_ur
     assert result.exit_code == 2 and "decompress" in result.stderr, result.stderr
 
 
+def test_a_trailing_separator_on_every_line_is_not_an_extra_field(cli, tmp_path: Path, sqlite_url):
+    data = tmp_path / "trailing.csv"
+    data.write_text("case_id,found_at,lat,lon\nX1,2014-08-28,51.5,0.1,\nX2,2014-08-28,51.5,0.1,extra\n",
+                    encoding="utf-8")
+    result = cli("ingest", str(data), "--db", sqlite_url)
+    assert result.exit_code == 2
+    assert f"{data}:3: row: has 5 fields" in result.stderr and f"{data}:2:" not in result.stderr, result.stderr
+
+
 def test_excel_blank_rows_and_unnamed_trailing_columns_are_not_cases(cli, tmp_path: Path, sqlite_url):
     # Excel saves a sheet whose used range ran past the data as trailing ",,,," rows and empty headers.
     data = tmp_path / "sheet.csv"

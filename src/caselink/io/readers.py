@@ -187,6 +187,8 @@ class CsvSource(_FileSource):
                     line, start = start, reader.line_num + 1
                     if not any(cell.strip() for cell in cells):  # a blank line, or Excel's ",,,," row
                         continue
+                    if len(cells) > width and not any(cell.strip() for cell in cells[width:]):
+                        cells = cells[:width]  # a trailing separator some exports end every line with
                     row = dict(zip(header, cells, strict=False))
                     if len(cells) != width:
                         row["__shape__"] = f"has {len(cells)} fields, the header has {width}"
