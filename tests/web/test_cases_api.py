@@ -322,3 +322,13 @@ def test_an_owner_sent_by_an_investigator_is_refused_not_dropped(app: Any, api: 
     itself = client.post(f"/api/cases/BK-02/actions/{mine['id']}/transition",
                          json={"to_state": "completed", "owner": "investigator"})
     assert itself.status_code == 200 and itself.json()["owner"] == "investigator"
+
+
+def test_triage_refusals_name_the_field(api: Any) -> None:
+    """A blank officer or reason passes the body's length check but not triage: still the contract's
+    422 with ``errors: [{field, message}]``."""
+    client = api("supervisor")
+    blank_officer = client.post("/api/alerts/1/assign", json={"officer": "   "})
+    assert blank_officer.status_code == 422 and [e["field"] for e in blank_officer.json()["errors"]] == ["officer"]
+    blank_reason = client.post("/api/alerts/1/dismiss", json={"rationale": "      "})
+    assert blank_reason.status_code == 422 and [e["field"] for e in blank_reason.json()["errors"]] == ["rationale"]

@@ -146,9 +146,12 @@ def action_case(connection: Connection, action_id: int) -> str:
     return str(get_action(connection, action_id)["case_id"])
 
 
-def triage_error(exc: TriageError) -> HTTPException:
-    """The triage area's one-line messages, with the status a client can act on."""
-    return HTTPException({"not_found": 404, "conflict": 409, "invalid": 422}[exc.kind], str(exc))
+def triage_error(exc: TriageError, field: str = "body") -> HTTPException | FieldProblem:
+    """The triage area's one-line messages, with the status a client can act on; bad input is the
+    API contract's 422 naming ``field`` (the body field the request carried)."""
+    if exc.kind == "invalid":
+        return FieldProblem([{"field": field, "message": str(exc)}])
+    return HTTPException({"not_found": 404, "conflict": 409}[exc.kind], str(exc))
 
 
 def list_alerts(target: Engine | Connection, status: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
@@ -156,7 +159,7 @@ def list_alerts(target: Engine | Connection, status: str | None, limit: int, off
     try:
         return triage.list_alerts(target, status, limit, offset)
     except TriageError as exc:
-        raise triage_error(exc) from None
+        raise triage_error(exc, "status") from None
 
 
 def case_alerts(connection: Connection, case_id: str, *, in_series: bool = True) -> list[dict[str, Any]]:

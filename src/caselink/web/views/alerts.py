@@ -56,7 +56,7 @@ def register(views: Views) -> None:
     def assign(ctx: Ctx, alert_id: int = Path(ge=1, le=MAX_ID),
                body: Submitted[Assignment] = Depends(body_of(Assignment))) -> Any:
         officer = body.or_raise().officer
-        with _triaging(), writing(ctx.engine) as connection:
+        with _triaging("officer"), writing(ctx.engine) as connection:
             alert = triage.assign(connection, alert_id, ctx.user.name, officer, channel="web")
         return Redirect({"id": alert_id, "status": "assigned", "assigned_to": alert["assigned_to"]}, "/alerts")
 
@@ -65,15 +65,15 @@ def register(views: Views) -> None:
     def dismiss(ctx: Ctx, alert_id: int = Path(ge=1, le=MAX_ID),
                 body: Submitted[Dismissal] = Depends(body_of(Dismissal))) -> Any:
         reason = body.or_raise().rationale
-        with _triaging(), writing(ctx.engine) as connection:
+        with _triaging("rationale"), writing(ctx.engine) as connection:
             alert = triage.dismiss(connection, alert_id, ctx.user.name, reason)
         return Redirect({"id": alert_id, "status": "dismissed", "decision_id": alert["decision_id"]}, "/alerts")
 
 
 @contextmanager
-def _triaging() -> Iterator[None]:
-    """Triage refusals as HTTP errors: unknown alert 404, state forbids it 409, bad input 422."""
+def _triaging(field: str = "body") -> Iterator[None]:
+    """Triage refusals as HTTP errors: unknown alert 404, state forbids it 409, bad input 422 naming ``field``."""
     try:
         yield
     except TriageError as exc:
-        raise sources.triage_error(exc) from None
+        raise sources.triage_error(exc, field) from None
