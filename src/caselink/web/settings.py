@@ -21,7 +21,8 @@ class WebSettings(BaseModel):
     lockout_failures: int = Field(default=5, ge=1, description="Failed sign-ins that lock an account.")
     lockout_minutes: int = Field(default=10, ge=1, description="How long a locked account stays locked.")
     pseudonymise_oversight: bool = Field(
-        default=True, description="Show oversight users pseudonyms instead of victim tags, ethnicity and narrative."
+        default=True,
+        description="Show oversight users pseudonyms instead of victim tags, ethnicity, narrative and entity values.",
     )
     tile_url: str | None = Field(
         default=None, description="Map tile URL template ({z}/{x}/{y}); none by default so locations never leave.")
