@@ -112,6 +112,12 @@ def test_entities_fold_so_the_same_phone_matches():
     assert result.record["entities"] == ["phone:07700900123", "person:dog walker"]
 
 
+def test_case_model_refuses_a_field_not_in_the_schema():
+    # extra="forbid" promised it, but the fields were normalised first and a typo ("substance") vanished.
+    with pytest.raises(ValueError, match="substance: not in the case schema"):
+        Case.model_validate({**BASE, "substance": "ghb"})
+
+
 def test_an_international_phone_drops_the_bracketed_trunk_zero():
     # "+44 (0)7700 900123" is dialled +447700900123: keeping the 0 made a number that exists nowhere.
     result = norm(entities="phone:+44 (0)7700 900123;phone:+447700900123")

@@ -80,6 +80,9 @@ class Case(BaseModel):
     @classmethod
     def _normalise(cls, raw: Any) -> Any:
         if isinstance(raw, Mapping) and "found_at_precision" not in raw:
+            unknown = sorted(str(name) for name in raw if name not in cls.model_fields)
+            if unknown:  # extra="forbid" is checked after this step, on the normalised form: say it here
+                raise ValueError(f"{', '.join(unknown)}: not in the case schema (see docs/schema.md)")
             result = normalise_record(raw)
             if result.errors:
                 raise ValueError("; ".join(f"{e.field}: {e.message}" for e in result.errors))
