@@ -73,3 +73,28 @@ def test_one_day_only_is_a_clear_error(cli: object, sqlite_url: str, tmp_path: P
     _store(cli, sqlite_url, rows, tmp_path)
     result = cli("scan", "--db", sqlite_url, "--permutations", "0")  # type: ignore[operator]
     assert result.exit_code != 0 and "one time interval" in result.stderr
+
+
+def test_filters_that_cannot_match_say_why(cli: object, sqlite_url: str, tmp_path: Path) -> None:
+    """A mistyped sex, ages or dates the wrong way round used to say only "no cases match the filters"."""
+    _store(cli, sqlite_url, _planted(), tmp_path)
+    for args, words in [(("--sex", "Q"), "--sex 'Q': give F, M, X or U"),
+                        (("--min-age", "50", "--max-age", "20"), "--min-age 50 is above --max-age 20"),
+                        (("--from", "2020-03-01", "--to", "2020-01-01"), "--from 2020-03-01 is after --to 2020-01-01")]:
+        result = cli("scan", "--db", sqlite_url, *args)  # type: ignore[operator]
+        lines = result.stderr.strip().splitlines()
+        assert result.exit_code == 2 and len(lines) == 1 and words in lines[0], result.stderr
+    lower = cli("scan", "--db", sqlite_url, "--sex", "m", "--permutations", "9", "--json")  # type: ignore[operator]
+    assert lower.exit_code == 0 and json.loads(lower.stdout)["clusters"]
+
+
+def test_from_and_to_are_the_calendar_days_written(cli: object, sqlite_url: str, tmp_path: Path) -> None:
+    """A death found "2020-07-10" in London is stored as 9 July 23:00 UTC: --from 2020-07-10 left it out."""
+    rows = pd.DataFrame({"case_id": ["J1", "J2", "J3"], "found_at": ["2020-07-09", "2020-07-10", "2020-07-11"],
+                         "lat": [51.5, 51.5, 51.6], "lon": [-0.1, -0.1, -0.2]})
+    _store(cli, sqlite_url, rows, tmp_path)
+    for args in (("--from", "2020-07-10"), ("--from", "2020-07-10T00:00:00+01:00")):
+        result = cli("scan", "--db", sqlite_url, *args, "--to", "2020-07-12", "--permutations", "9",  # type: ignore[operator]
+                     "--json")
+        assert result.exit_code == 0, result.stderr
+        assert json.loads(result.stdout)["n_cases"] == 2

@@ -6,6 +6,7 @@ from the user ever becomes SQL.  Bad input ends with one line on stderr and a no
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Any
 
 import typer
@@ -53,17 +54,37 @@ def scan(
     if clearance and (not 0 <= threshold <= 1 or min_cases < 1):
         fail("--threshold must be between 0 and 1 and --min-cases at least 1", EXIT_BAD_INPUT)
     where = case_filter(cause, substance, place_type, sex, min_age, max_age, found_from, found_to)
+    # The dates are calendar days as the agency wrote them; the store keeps UTC instants, so a death found
+    # "2014-08-28" in London summer is 27 August 23:00 UTC.  Filter the wall-clock times instead.
+    day_from, day_to = (t.replace(tzinfo=None) if t is not None else None for t in (where.found_from, where.found_to))
+    where = dataclasses.replace(where, found_from=day_from, found_to=day_to)
+    _check_filter(where, sex, found_from, found_to)
+    where = dataclasses.replace(where, found_from=None, found_to=None)
     store = open_store(db)
     try:
         cases = store.cases_frame(_COLUMNS, where=where, local_times=True)
     finally:
         store.close()
+    if day_from is not None:
+        cases = cases[cases["found_at"] >= day_from]
+    if day_to is not None:
+        cases = cases[cases["found_at"] < day_to]
     if cases.empty:
         fail("no cases match the filters", EXIT_BAD_INPUT)
     if clearance:
         _clearance(cases, threshold, min_cases, as_json)
     else:
         _space_time(cases, max_radius_km, max_days, permutations, seed, prospective, time_aggregation, as_json)
+
+
+def _check_filter(where: Any, sex: str | None, found_from: str | None, found_to: str | None) -> None:
+    """Filters that can match nothing by mistake get their own message, not "no cases match"."""
+    if sex is not None and where.victim_sex not in ("F", "M", "X", "U"):
+        fail(f"--sex '{sex}': give F, M, X or U", EXIT_BAD_INPUT)
+    if where.min_age is not None and where.max_age is not None and where.min_age > where.max_age:
+        fail(f"--min-age {where.min_age} is above --max-age {where.max_age}; swap them", EXIT_BAD_INPUT)
+    if where.found_from is not None and where.found_to is not None and where.found_from > where.found_to:
+        fail(f"--from {found_from} is after --to {found_to}; swap them", EXIT_BAD_INPUT)
 
 
 def _clearance(cases: Any, threshold: float, min_cases: int, as_json: bool) -> None:
