@@ -281,11 +281,12 @@ def test_parquet_strings_written_as_plain_binary_are_read_as_text(cli, tmp_path:
     assert result.exit_code == 2 and "'narrative' holds bytes that are not UTF-8" in result.stderr, result.stderr
 
 
-def test_a_file_of_no_cases_imports_nothing_in_every_format(cli, tmp_path: Path, sqlite_url):
-    # A header-only CSV imported 0 rows, while a zero-row Parquet, an empty FeatureCollection and an
-    # empty JSON Lines file were errors: so `caselink export` of an empty store did not re-import.
+def test_a_file_of_no_cases_imports_nothing_in_every_format_that_can_say_so(cli, tmp_path: Path, sqlite_url):
+    # A header-only CSV imported 0 rows, while a zero-row Parquet and an empty FeatureCollection were
+    # errors: so `caselink export` of an empty store did not re-import.  An empty JSON Lines file is an
+    # empty file, which the contract (issue 2) refuses.
     empty = tmp_path / "empty.db"
-    for fmt in ("csv", "jsonl", "parquet", "geojson"):
+    for fmt in ("csv", "parquet", "geojson"):
         out = tmp_path / f"none.{fmt}"
         exported = cli("export", "--out", str(out), "--format", fmt, "--db", f"sqlite:///{empty}",
                        "--justification", "test", "--recipient", "test", "--officer", "test")
@@ -294,4 +295,7 @@ def test_a_file_of_no_cases_imports_nothing_in_every_format(cli, tmp_path: Path,
         assert result.exit_code == 0, (fmt, result.stderr)
         assert json.loads(result.stdout)["n_rows"] == 0
         assert f"{out}: holds no cases" in result.stderr
+    (tmp_path / "none.jsonl").write_text("\n", encoding="utf-8")
+    result = cli("ingest", str(tmp_path / "none.jsonl"), "--db", sqlite_url)
+    assert result.exit_code == 2 and "is empty" in result.stderr
     assert n_cases(sqlite_url) == 0

@@ -245,8 +245,8 @@ class JsonlSource(_FileSource):
         if extra:
             self._warnings.append(f"{self.path}: field(s) {', '.join(sorted(extra))} are not in the case schema "
                                   "and were not imported")
-        if not seen_any:
-            self._warnings.append(f"{self.path}: {NO_CASES}")
+        if not seen_any:  # an empty file is an error (issue 2): unlike Parquet or GeoJSON, nothing says "no cases"
+            raise SourceError(self.path, "is empty; expected one JSON object per line")
 
 
 class ParquetSource(_FileSource):
