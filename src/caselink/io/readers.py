@@ -137,8 +137,9 @@ def _check_columns(path: str, columns: list[str], geo: bool = False) -> list[str
     return [f"{path}: column(s) {', '.join(extra)} are not in the case schema and were not imported"] if extra else []
 
 
-# A file of no cases is a valid file (an export of an empty store, a week without deaths): it imports
-# nothing and says so, in every format alike.
+# A file that says it holds no cases (a CSV header alone, a Parquet schema, an empty FeatureCollection:
+# an export of an empty store, a week without deaths) imports nothing and says so.  An empty file,
+# JSON Lines included, is an error (issue 2).
 NO_CASES = "holds no cases; nothing was imported from it"
 
 
