@@ -92,3 +92,17 @@ def test_revoking_a_token_id_the_user_does_not_hold_is_refused(cli: Any, sqlite_
         assert auth.token_principal(store.engine, ben_token) is not None
     right = cli("users", "revoke", "ben", "--token-id", str(ben_id), "--db", sqlite_url)
     assert right.exit_code == 0 and "revoked 1 token(s)" in right.stdout
+
+
+def test_a_plain_http_tile_url_is_refused_however_it_is_set(cli: Any, sqlite_url: str, monkeypatch: Any) -> None:
+    """Tile requests name the places shown on the map: over plain http they leak them to anyone on
+    the path.  --tile-url refused http://; CASELINK_WEB_TILE_URL (and the uvicorn entry point) did not."""
+    import pytest
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="https"):
+        WebSettings(tile_url="http://tiles.example/{z}/{x}/{y}.png")
+    monkeypatch.setenv("CASELINK_WEB_TILE_URL", "http://tiles.example/{z}/{x}/{y}.png")
+    refused = cli("serve", "--db", sqlite_url)
+    assert refused.exit_code == 2 and "CASELINK_WEB_TILE_URL" in refused.stderr and "https" in refused.stderr
+    assert refused.stderr.count("\n") == 1 and "Traceback" not in refused.stderr

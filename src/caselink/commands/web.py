@@ -6,12 +6,16 @@ import sys
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from caselink.commands.common import EXIT_BAD_INPUT, DbOption, JsonOption, fail, open_store, print_json
 
 users_app = typer.Typer(help="Web users, roles and bearer tokens.", no_args_is_help=True)
 
 ROLE_HELP = "analyst, investigator, supervisor, oversight or admin."
+# The environment variable behind each setting (caselink.web.settings.WebSettings.from_env), for errors.
+ENV_NAMES = {"tile_url": "CASELINK_WEB_TILE_URL", "assets_dir": "CASELINK_WEB_ASSETS",
+             "secure_cookies": "CASELINK_WEB_INSECURE_COOKIES", "pseudonymise_oversight": "CASELINK_WEB_PSEUDONYMISE"}
 
 
 def _auth():  # type: ignore[no-untyped-def]
@@ -43,8 +47,13 @@ def serve_command(
     if tile_url is not None and not tile_url.startswith("https://"):
         fail("--tile-url: must be an https:// URL template such as https://tiles.example/{z}/{x}/{y}.png",
              EXIT_BAD_INPUT)
-    settings = WebSettings.from_env(secure_cookies=False if insecure_cookies else None, tile_url=tile_url,
-                                    pseudonymise_oversight=False if no_pseudonyms else None)
+    try:
+        settings = WebSettings.from_env(secure_cookies=False if insecure_cookies else None, tile_url=tile_url,
+                                        pseudonymise_oversight=False if no_pseudonyms else None)
+    except ValidationError as exc:  # only a CASELINK_WEB_* variable can get here: the options were checked
+        problem = exc.errors()[0]
+        field = str(problem["loc"][0]) if problem["loc"] else "settings"
+        fail(f"{ENV_NAMES.get(field, field)}: {problem['msg'].removeprefix('Value error, ')}", EXIT_BAD_INPUT)
     store = open_store(db)  # migrates and reports a bad --db as one line before the server starts
     url = store.url
     store.close()

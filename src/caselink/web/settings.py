@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 REPO_ASSETS = Path(__file__).resolve().parents[3] / "web" / "node_modules"
 
@@ -29,6 +29,14 @@ class WebSettings(BaseModel):
     assets_dir: Path | None = Field(
         default=None, description="Folder holding the npm-installed front-end packages (web/node_modules).")
     page_size: int = Field(default=50, ge=1, le=500, description="Rows per page in lists.")
+
+    @field_validator("tile_url")
+    @classmethod
+    def tiles_over_https(cls, url: str | None) -> str | None:
+        # Each tile request names a place on the map: over plain http anyone on the path sees them.
+        if url is not None and not url.startswith("https://"):
+            raise ValueError("must be an https:// URL template such as https://tiles.example/{z}/{x}/{y}.png")
+        return url
 
     @classmethod
     def from_env(cls, **overrides: object) -> WebSettings:
