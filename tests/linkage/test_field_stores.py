@@ -173,3 +173,12 @@ def test_an_unusable_model_at_ingest_says_the_cases_went_unscored(cli, sqlite_ur
     assert result.exit_code == 0 and "alerts" not in json.loads(result.stdout)
     assert "2 new or changed case(s) were imported but not scored" in result.stderr
     assert "absent.json: cannot read model file" in result.stderr and "caselink link" in result.stderr
+
+
+@pytest.mark.parametrize(("share", "said"), [(0.00003, "0.003%"), (0.0004, "0.04%"), (0.012, "1.2%"), (0.2, "20%")])
+def test_a_rare_drug_is_never_said_to_be_in_none_of_the_store(share: float, said: str) -> None:
+    """Three GHB deaths in 100,000 read "(0.0% of deaths in this store)"."""
+    from caselink.linkage.explain import series_reasons
+
+    two = _members([("X1", 51.5, 0.0, "2020-01-01"), ("X2", 51.5, 0.0, "2020-01-02")])
+    assert f"GHB in both ({said} of deaths in this store)" in series_reasons(two, {"ghb": share}, {})

@@ -58,6 +58,8 @@ def _place_phrase(place: str) -> str:
 
 def _percent(share: float) -> str:
     value = share * 100
+    if 0 < value < 0.1:  # three in 100,000 is "0.003%", never "0.0%" of a store that holds them
+        return f"{value:.1g}%"
     return f"{value:.1f}%" if value < 10 else f"{value:.0f}%"
 
 
