@@ -182,3 +182,12 @@ def test_a_rare_drug_is_never_said_to_be_in_none_of_the_store(share: float, said
 
     two = _members([("X1", 51.5, 0.0, "2020-01-01"), ("X2", 51.5, 0.0, "2020-01-02")])
     assert f"GHB in both ({said} of deaths in this store)" in series_reasons(two, {"ghb": share}, {})
+
+
+@pytest.mark.parametrize(("second", "said"), [("2020-01-01", "on one day"), ("2020-01-02", "over 1 day"),
+                                              ("2020-01-03", "over 2 days")])
+def test_the_span_reads_right(second: str, said: str) -> None:
+    from caselink.linkage.explain import series_reasons
+
+    two = _members([("X1", 51.5, 0.0, "2020-01-01"), ("X2", 51.5, 0.0, second)])
+    assert series_reasons(two, {}, {})[0] == f"2 deaths within 0.1 km {said}"

@@ -100,7 +100,8 @@ def series_reasons(members: pd.DataFrame, substance_share: dict[str, float], mo_
     if blur_km >= BLUR_WORTH_SAYING_KM and blur_km > 2 * float(_km_up(distance)):
         # Said aloud, "within 0.1 km" of three grid-cell centres would claim a closeness nobody knows.
         where += f" as recorded (some locations known only to {blur_km:.1f} km)"
-    reasons.append(f"{n} {noun} {where} over {span_days} days")
+    span = "on one day" if span_days == 0 else f"over {span_days} day{'s' if span_days != 1 else ''}"
+    reasons.append(f"{n} {noun} {where} {span}")
 
     def shared(column: str) -> list[tuple[str, int]]:
         counts: Counter[str] = Counter()
