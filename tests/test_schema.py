@@ -118,6 +118,15 @@ def test_case_model_refuses_a_field_not_in_the_schema():
         Case.model_validate({**BASE, "substance": "ghb"})
 
 
+@pytest.mark.parametrize("marker", ["N/K", "n.k.", "Unk", "\u2013", "\u2014"])
+def test_uk_not_known_and_typographic_dashes_are_not_recorded(marker):
+    # Kept, two causes "n/k" were a shared rare cause and a sex "N/K" was refused outright.
+    result = normalise_record({**BASE, "cause": marker, "victim_sex": marker, "area": marker})
+    assert result.errors == [], result.errors
+    sex = None if marker in ("\u2013", "\u2014") else "U"  # "not known" is a sex the vocabulary names (U)
+    assert (result.record["cause"], result.record["victim_sex"], result.record["area"]) == (None, sex, None)
+
+
 def test_an_international_phone_drops_the_bracketed_trunk_zero():
     # "+44 (0)7700 900123" is dialled +447700900123: keeping the 0 made a number that exists nowhere.
     result = norm(entities="phone:+44 (0)7700 900123;phone:+447700900123")

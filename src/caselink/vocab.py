@@ -107,7 +107,7 @@ INCIDENT_TYPE_SYNONYMS = {
 SEX_SYNONYMS = {
     "f": "F", "female": "F", "woman": "F", "w": "F", "m": "M", "male": "M", "man": "M",
     "x": "X", "other": "X", "nonbinary": "X", "non-binary": "X", "non_binary": "X",
-    "u": "U", "unknown": "U", "not_known": "U", "not known": "U",
+    "u": "U", "unknown": "U", "not_known": "U", "not known": "U", "n/k": "U", "n.k.": "U", "unk": "U",
 }
 
 # Street names and spellings seen in toxicology and police reports.  GBL is kept distinct from GHB:
@@ -144,6 +144,8 @@ SUBSTANCE_SYNONYMS = {
 MISSING_MARKERS = frozenset({
     "", "na", "n/a", "n_a", "n.a.", "#n/a", "null", "nil", "none", "nan", "missing", "unknown", "?", "??",
     "not_recorded", "not_known", "not_stated", "not_applicable", "not_available", "none_recorded", "tbc",
+    # UK forms write "not known" as N/K; spreadsheets turn a typed dash into an en or em dash.
+    "n/k", "n_k", "n.k.", "unk", "unk.", "\u2013", "\u2014", "\u2013\u2013", "\u2014\u2014",
 })
 # Toxicology results that mean "nothing found" or "no result yet": no substance to compare.
 NO_SUBSTANCE_MARKERS = frozenset({
