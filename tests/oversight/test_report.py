@@ -41,3 +41,22 @@ def test_report_is_self_contained_suppresses_small_numbers_and_prints(history: d
     assert len(pages) >= 3 and all(p.stat().st_size > 2000 for p in pages)
     text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
     assert "Inspection report" in text and "Benjamini" in text
+
+
+def test_a_small_force_still_gets_its_report(cli: Any, tmp_path: Path) -> None:
+    """With too few cases for a reference group the disparity section says so; the rest of the report
+    is still written (it used to refuse with an error naming --reference, which `report` has not got)."""
+    cases = tmp_path / "cases.csv"
+    cases.write_text("case_id,found_at,lat,lon,cause,classification,victim_tags\n"
+                     + "".join(f"K-{i},2015-0{i}-03,51.27,1.08,drug_toxicity,unexpected_not_suspicious,homeless\n"
+                               for i in range(1, 4)), encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'small.db'}"
+    assert cli("ingest", str(cases), "--db", url).exit_code == 0
+    out = tmp_path / "report.html"
+    result = cli("oversight", "report", "--db", url, "--now", NOW, "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    html = out.read_text(encoding="utf-8")
+    assert "1. Volumes" in html and "5. Does investigative effort differ" in html
+    assert "no reference group" in html and "--reference" not in html
+    refused = cli("oversight", "report", "--db", url, "--out", str(out), "--by", "shoe_size")
+    assert refused.exit_code == 2 and "--by" in refused.stderr

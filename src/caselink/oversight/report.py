@@ -93,7 +93,15 @@ def build_report(engine: Engine, period: Period, now: datetime | None = None, by
         raise OversightError(f"no cases were found in the period {period.describe()}; widen --from/--to or check "
                              "`caselink stats`")
     measures: Measures = load_measures(engine, period, now)
-    disparity = analyse(measures, by, alpha=0.05, permutations=permutations)
+    try:
+        disparity = analyse(measures, by, alpha=0.05, permutations=permutations)
+    except OversightError as exc:
+        # The report has no --reference to change: a period too small for a reference group still gets
+        # its report, with section 5 saying why it compares nothing.  A bad --by is still refused.
+        if not str(exc).startswith("--reference: "):
+            raise
+        disparity = {"by": by, "reference": None, "alpha": 0.05, "metrics": [], "n_suppressed": 0,
+                     "unavailable": str(exc).removeprefix("--reference: ")}
     missed = missed_steps(engine, period, measures.now, include_cases=False) if _has_steps(measures) else None
     months = pd.to_datetime(volumes["found_at"]).dt.to_period("M").astype(str).value_counts().sort_index()
     volume_chart = charts.bar_chart(list(months.index), [suppressed_value(int(n)) for n in months.values],

@@ -98,6 +98,10 @@ is a decision in the case's policy file, with the officer's rationale.</p>
 {% endif %}
 
 <h2>5. Does investigative effort differ between victim groups?</h2>
+{% if disparity.unavailable %}
+<p>Not shown: there is no reference group (by {{ disparity.by }}) with five or more cases to compare the others
+with ({{ disparity.unavailable }}). A longer period may hold enough cases.</p>
+{% else %}
 <p>Each group (by {{ disparity.by }}) is compared with the reference group &ldquo;{{ disparity.reference }}&rdquo;.
 Ratios above 1 mean more of the measure in the group than in the reference. p-values are exact (Fisher; the
 hypergeometric distribution of the group median) or from permutation tests; q-values control the false
@@ -124,6 +128,7 @@ fewer than five cases were suppressed.{% endif %}</p>
 {% else %}
 <p>No group had five or more cases for any measure; nothing can be published.</p>
 {% endfor %}
+{% endif %}
 
 <h2>About these figures</h2>
 <p class="note">Source: the caselink store (cases, checklist actions, the policy file of decisions, linkage alerts
