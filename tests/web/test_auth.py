@@ -122,3 +122,26 @@ def test_security_headers_on_every_answer(app_factory: Any, api: Any) -> None:
     with TestClient(tiled) as client:
         assert "img-src 'self' data: https://*.tiles.example.org" in client.get("/signin").headers[
             "content-security-policy"]
+
+
+def test_a_server_error_logs_no_case_data(api: Any, monkeypatch: Any, caplog: Any) -> None:
+    """A failed statement's message carries its bound values (a narrative, a name): the server log
+    keeps the statement and the traceback but not the values; the client gets no details at all."""
+    import logging
+
+    from sqlalchemy.exc import IntegrityError
+
+    from caselink.web import sources
+
+    value = "Found by Anthony " + "".join(["Wal", "gate"])  # not spelt whole here: tracebacks quote source lines
+
+    def failing(*_args: Any, **_kwargs: Any) -> Any:
+        raise IntegrityError("UPDATE cases SET narrative = ?", (value,), Exception("boom"))
+
+    monkeypatch.setattr(sources, "series_detail", failing)
+    with caplog.at_level(logging.ERROR, logger="caselink.web"):
+        response = api("analyst").get("/api/series/S-0001")
+    assert response.status_code == 500 and "Walgate" not in response.text and "UPDATE" not in response.text
+    logged = "\n".join(r.getMessage() + (logging.Formatter().formatException(r.exc_info) if r.exc_info else "")
+                       for r in caplog.records)
+    assert "IntegrityError" in logged and "UPDATE cases" in logged and "Walgate" not in logged

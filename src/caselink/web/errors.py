@@ -15,6 +15,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("caselink.web")
@@ -82,8 +83,23 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
+        _hide_statement_parameters(exc)
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem(500, "internal error; the server log has the details")
+
+
+def _hide_statement_parameters(exc: BaseException | None) -> None:
+    """Keep bound values (a narrative, a victim's name) out of the server log.
+
+    SQLAlchemy prints a failed statement's parameters in its message; the statement and the
+    traceback stay, the values go.  Chained causes are covered too.
+    """
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, StatementError):
+            exc.hide_parameters = True
+        exc = exc.__cause__ or exc.__context__
 
 
 __all__ = ["FieldProblem", "HTTPException", "install", "problem"]
