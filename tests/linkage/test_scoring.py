@@ -167,3 +167,13 @@ def test_appending_a_case_with_the_first_entity_the_history_has_seen() -> None:
         assert records[-2]["case_id"] in set(live["unique_id_l"])
     finally:
         scorer.close()
+
+
+def test_duckdb_never_draws_a_progress_bar_on_stdout() -> None:
+    """DuckDB draws a progress bar on stdout for queries over two seconds: on the demo store it landed
+    in front of 'caselink demo --json' (and any large link or replay --json), which then did not parse."""
+    scorer = Scorer(load_model(None), build_features(records_to_frame(store_records())))
+    try:
+        assert scorer.connection.execute("SELECT current_setting('enable_progress_bar')").fetchone() == (False,)
+    finally:
+        scorer.close()

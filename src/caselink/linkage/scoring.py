@@ -41,6 +41,8 @@ class Scorer:
         self.model = model
         self.connection = duckdb.connect(":memory:")
         self._run("SET threads TO 2")
+        # Its progress bar is drawn on stdout, in front of a command's --json output: never draw it.
+        self._run("SET enable_progress_bar = false")
         self.api = DuckDBAPI(connection=self.connection)
         self._counter = 0
         self._compiled: list[str] | None = None
