@@ -113,12 +113,19 @@ _EXCEL_SERIAL = re.compile(r"^\d{5}(\.\d+)?$")  # days since 1899-12-30: 41879 i
 _ISO_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
 
 
+class UnreadableDate(str):
+    """A date a file holds but Python cannot (a Parquet timestamp past the year 9999): the text is why,
+    and :func:`parse_when` refuses it with that text, so the row and field are named."""
+
+
 def parse_when(value: Any, tz: ZoneInfo) -> tuple[datetime, int, Literal["date", "datetime"]]:
     """Parse an ISO 8601 date or datetime to (naive UTC instant, offset minutes, precision).
 
     A date alone is taken as local midnight at the agency.  Raises ValueError with a message a
     user can act on.
     """
+    if isinstance(value, UnreadableDate):
+        raise ValueError(str(value))
     if isinstance(value, datetime):
         parsed, precision = value, "datetime"
     elif isinstance(value, date):

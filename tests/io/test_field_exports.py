@@ -299,3 +299,21 @@ def test_a_file_of_no_cases_imports_nothing_in_every_format_that_can_say_so(cli,
     result = cli("ingest", str(tmp_path / "none.jsonl"), "--db", sqlite_url)
     assert result.exit_code == 2 and "is empty" in result.stderr
     assert n_cases(sqlite_url) == 0
+
+
+def test_a_parquet_date_past_the_year_9999_is_refused_by_row_not_a_traceback(tmp_path: Path, sqlite_url):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import pytest
+
+    from caselink.io import open_source
+    from caselink.store import IngestError
+
+    pq.write_table(pa.table({"case_id": ["Y1", "Y2"], "lat": [51.5, 51.5], "lon": [0.1, 0.1],
+                             "found_at": pa.array([1409232600000, 2534023008000000], pa.timestamp("ms"))}),
+                   tmp_path / "far.parquet")
+    with CaseStore.open(sqlite_url) as store, pytest.raises(IngestError) as refused:
+        store.ingest([open_source(tmp_path / "far.parquet")])
+    assert [str(p) for p in refused.value.problems] == [
+        f"{tmp_path / 'far.parquet'}:2: found_at: is a date outside the years 1..9999 (date value out of range); "
+        "check the value"]

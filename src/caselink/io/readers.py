@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from caselink.schema import REQUIRED_FIELDS, SCHEMA_COLUMNS
+from caselink.schema import REQUIRED_FIELDS, SCHEMA_COLUMNS, UnreadableDate
 from caselink.store.ingest import RecordSource, SourceError
 
 FORMATS = ("csv", "jsonl", "parquet", "geojson")
@@ -274,7 +274,11 @@ class ParquetSource(_FileSource):
                 batch = batch.rename_columns(columns)
             if as_text:
                 batch = self._decode(batch, as_text)
-            for row in batch.to_pylist():
+            try:
+                rows = batch.to_pylist()
+            except (OverflowError, ValueError):  # a date past the year 9999, which Python cannot hold
+                rows = _rows_one_by_one(batch)
+            for row in rows:
                 index += 1
                 yield index, row
 
@@ -292,6 +296,26 @@ class ParquetSource(_FileSource):
                 raise SourceError(self.path, f"column '{batch.schema.names[position]}' holds bytes that are not "
                                              "UTF-8 text; write it as a UTF-8 string column") from None
         return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
+
+
+def _rows_one_by_one(batch: Any) -> list[dict[str, Any]]:
+    """The rows of ``batch``, a value Python cannot hold read as :class:`UnreadableDate` (refused by
+    row and field) instead of ending the import in a traceback."""
+    columns = []
+    for column in batch.columns:
+        try:
+            columns.append(column.to_pylist())
+            continue
+        except (OverflowError, ValueError):
+            pass
+        values = []
+        for position in range(len(column)):
+            try:
+                values.append(column[position].as_py())
+            except (OverflowError, ValueError) as exc:
+                values.append(UnreadableDate(f"is a date outside the years 1..9999 ({exc}); check the value"))
+        columns.append(values)
+    return [dict(zip(batch.schema.names, values, strict=True)) for values in zip(*columns, strict=True)]
 
 
 def _binary_as_text(schema: Any) -> dict[int, Any]:
