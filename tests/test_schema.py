@@ -70,6 +70,8 @@ def test_other_iso_date_forms_keep_date_precision(value):
     ("2014061904", "not an ISO 8601"),  # date.fromisoformat reads it as 2014-06-19, dropping the hour
     ("2014-W25", "names a week, not a day"),  # Python reads a week as its Monday
     ("41879", "Excel day number"),
+    (1409232600000, "Unix time"),  # pandas' to_json writes datetimes as milliseconds since 1970
+    ("1409232600", "Unix time"),
     ("2014", "not an ISO 8601"),
 ])
 def test_date_forms_that_would_be_guessed_are_refused(value, fragment):

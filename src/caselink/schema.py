@@ -109,6 +109,7 @@ class Normalised:
 # which also takes 2014061904 and silently drops the hour.
 _DATE_ONLY = re.compile(r"^(\d{4}-\d{2}-\d{2}|\d{8}|\d{4}-W\d{2}-\d|\d{4}W\d{3})$")
 _WEEK_ONLY = re.compile(r"^\d{4}-?W\d{2}$")
+_EPOCH = re.compile(r"^\d{9,10}(\.\d+)?$|^\d{12,13}$")  # 2001..2286 in seconds, 1973.. in ms (pandas' default)
 _EXCEL_SERIAL = re.compile(r"^\d{5}(\.\d+)?$")  # days since 1899-12-30: 41879 is 2014-08-28
 _ISO_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
 
@@ -142,6 +143,9 @@ def parse_when(value: Any, tz: ZoneInfo) -> tuple[datetime, int, Literal["date",
         except ValueError as exc:
             if _ISO_SHAPE.match(text):  # the right shape but an impossible date or time
                 raise ValueError(f"'{text}' is not a valid date or time ({exc})") from None
+            if _EPOCH.match(text):
+                raise ValueError(f"'{text}' looks like a Unix time (seconds or milliseconds since 1970), not a "
+                                 "date; write ISO 8601 (pandas: to_json(date_format='iso'))") from None
             if _EXCEL_SERIAL.match(text):
                 raise ValueError(f"'{text}' looks like an Excel day number, not a date; format the column as "
                                  "a date (yyyy-mm-dd) before saving the CSV") from None
