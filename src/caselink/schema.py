@@ -109,7 +109,8 @@ class Normalised:
 # which also takes 2014061904 and silently drops the hour.
 _DATE_ONLY = re.compile(r"^(\d{4}-\d{2}-\d{2}|\d{8}|\d{4}-W\d{2}-\d|\d{4}W\d{3})$")
 _WEEK_ONLY = re.compile(r"^\d{4}-?W\d{2}$")
-_EPOCH = re.compile(r"^\d{9,10}(\.\d+)?$|^\d{12,13}$")  # 2001..2286 in seconds, 1973.. in ms (pandas' default)
+# Seconds since 1970 for 1973..2033 (not 2014061904, a compact date and hour), or milliseconds (pandas' default).
+_EPOCH = re.compile(r"^(\d{9}|1\d{9})(\.\d+)?$|^\d{12,13}$")
 _EXCEL_SERIAL = re.compile(r"^\d{5}(\.\d+)?$")  # days since 1899-12-30: 41879 is 2014-08-28
 _ISO_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
 
