@@ -105,3 +105,22 @@ def test_sign_in_checks_the_password_without_holding_the_writer_lock(any_db_url:
             assert lock_free_while_hashing == [True, True, True]
         finally:
             dispose(store.engine)
+
+
+def test_lists_give_local_times_and_filter_london_days_on_both_engines(any_db_url: str, tmp_path: Any) -> None:
+    """found_at in lists keeps the record's offset, and from/to are London days, on either engine."""
+    night = [{**CASES[0], "case_id": "NT/01", "found_at": "2014-06-20T00:30:00+01:00"},
+             {**CASES[2], "case_id": "DT-02", "found_at": "2014-06-20"}]
+    with CaseStore.open(any_db_url) as store:
+        store.ingest([open_source(write_cases(tmp_path / "night.csv", night))])
+        auth.add_user(store.engine, "ana", "analyst", None)
+        token = auth.issue_token(store.engine, "ana")[1]
+    app = create_app(any_db_url, WebSettings(secure_cookies=False))
+    try:
+        with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as client:
+            listed = client.get("/api/cases", params={"from": "2014-06-20", "to": "2014-06-21"}).json()["cases"]
+            assert {c["case_id"]: c["found_at"] for c in listed} == {
+                "NT/01": "2014-06-20T00:30:00+01:00", "DT-02": "2014-06-20"}
+            assert client.get("/api/cases/NT%2F01", headers={"X-Justification": "night case"}).status_code == 200
+    finally:
+        dispose(app.state.store.engine)
