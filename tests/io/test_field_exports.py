@@ -89,6 +89,16 @@ def test_json_that_is_not_geojson_says_which_format_it_is(cli, tmp_path: Path, s
         assert result.exit_code == 2 and fragment in result.stderr, (name, result.stderr)
 
 
+def test_a_workbook_renamed_csv_is_named_as_such(cli, tmp_path: Path, sqlite_url):
+    import zipfile
+
+    data = tmp_path / "cases.csv"
+    with zipfile.ZipFile(data, "w") as book:
+        book.writestr("xl/workbook.xml", "<workbook/>" * 500)
+    result = cli("ingest", str(data), "--db", sqlite_url)
+    assert result.exit_code == 2 and "an Excel .xlsx workbook?" in result.stderr, result.stderr
+
+
 def test_header_names_in_another_case_or_with_spaces_are_the_schema_fields(cli, tmp_path: Path, sqlite_url):
     # Spreadsheets title-case their headers; "Cause" was dropped with a warning and the cause lost.
     data = tmp_path / "coroner.csv"

@@ -166,6 +166,9 @@ class CsvSource(_FileSource):
         with handle:
             try:
                 head = handle.read(4)
+                if head.startswith("PK\x03\x04"):
+                    raise SourceError(self.path, "is a zip file (an Excel .xlsx workbook?) named .csv; open it and "
+                                                 "save the sheet as 'CSV UTF-8'")
                 if head.startswith("PAR1") or "\x00" in head:
                     raise SourceError(self.path, "is not a CSV text file (binary content; a Parquet file "
                                                  "should end in .parquet)")
