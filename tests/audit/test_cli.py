@@ -145,3 +145,17 @@ def test_checkpoint_refuses_a_broken_chain(cli: object, tmp_path: Path) -> None:
         connection.execute(text("UPDATE audit_log SET action = 'decision' WHERE seq = 1"))
     result = cli("audit", "checkpoint", "--key", str(key), "--out", str(tmp_path / "h.json"), "--db", url)  # type: ignore[operator]
     assert result.exit_code == 1 and "broken chain" in result.stderr and not (tmp_path / "h.json").exists()
+
+
+def test_entries_of_a_case_whose_id_holds_like_wildcards_are_found(any_db_url: str) -> None:
+    """'%' and '_' are ordinary characters in a case id; the case's entries must all be read back
+    (the trail of 'KEN%1' used to come back empty), and no other case's."""
+    from caselink.audit import read_entries, record_event
+    from caselink.store import CaseStore
+
+    with CaseStore.open(any_db_url) as store, store.engine.begin() as connection:
+        for case_id in ("KEN%1", "KEN_1", "KENX1", "KEN1"):
+            record_event(connection, action="consultation", officer="DS A", case_ids=[case_id],
+                         justification="wildcard check")
+        for case_id in ("KEN%1", "KEN_1", "KENX1", "KEN1"):
+            assert [e.case_ids for e in read_entries(connection, case_id=case_id)] == [[case_id]]

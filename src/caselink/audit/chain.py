@@ -177,7 +177,10 @@ def read_entries(connection: Connection, *, case_id: str | None = None, action: 
     """Entries in order, optionally only those naming ``case_id`` or of one ``action``."""
     query = select(LOG).where(LOG.c.seq > since_seq).order_by(LOG.c.seq)
     if case_id is not None:
-        query = query.where(LOG.c.case_ids.like('%' + canonical(case_id).replace("%", "") + '%'))
+        # A pre-filter on the JSON text (exact membership is checked below); LIKE's wildcards in the
+        # id are escaped, since '%' and '_' are ordinary characters of a case id.
+        pattern = canonical(case_id).replace("/", "//").replace("%", "/%").replace("_", "/_")
+        query = query.where(LOG.c.case_ids.like("%" + pattern + "%", escape="/"))
     if action is not None:
         query = query.where(LOG.c.action == action)
     if limit is not None:
