@@ -96,6 +96,11 @@ def _loads(text: str) -> Any:
     return value
 
 
+def _first_bytes(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        return handle.read(4)
+
+
 def _not_utf8(path: Path) -> SourceError:
     """The file's first line that is not UTF-8, found again in bytes: a decode error's own position
     counts from the start of the read buffer, not of the file, so it points at the wrong place."""
@@ -165,10 +170,10 @@ class CsvSource(_FileSource):
             raise SourceError(self.path, f"cannot read: {exc.strerror}") from None
         with handle:
             try:
-                head = handle.read(4)
-                if head.startswith("PK\x03\x04"):
+                if _first_bytes(self._file) == b"PK\x03\x04":  # before decoding, which fails first
                     raise SourceError(self.path, "is a zip file (an Excel .xlsx workbook?) named .csv; open it and "
                                                  "save the sheet as 'CSV UTF-8'")
+                head = handle.read(4)
                 if head.startswith("PAR1") or "\x00" in head:
                     raise SourceError(self.path, "is not a CSV text file (binary content; a Parquet file "
                                                  "should end in .parquet)")
