@@ -99,6 +99,15 @@ def test_a_workbook_renamed_csv_is_named_as_such(cli, tmp_path: Path, sqlite_url
     assert result.exit_code == 2 and "an Excel .xlsx workbook?" in result.stderr, result.stderr
 
 
+def test_a_parquet_file_named_csv_is_named_as_such(cli, tmp_path: Path, sqlite_url):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"case_id": ["P1"], "narrative": ["\u00e9" * 3000]}), tmp_path / "cases.csv")
+    result = cli("ingest", str(tmp_path / "cases.csv"), "--db", sqlite_url)
+    assert result.exit_code == 2 and "a Parquet file should end in .parquet" in result.stderr, result.stderr
+
+
 def test_header_names_in_another_case_or_with_spaces_are_the_schema_fields(cli, tmp_path: Path, sqlite_url):
     # Spreadsheets title-case their headers; "Cause" was dropped with a warning and the cause lost.
     data = tmp_path / "coroner.csv"

@@ -170,10 +170,11 @@ class CsvSource(_FileSource):
             raise SourceError(self.path, f"cannot read: {exc.strerror}") from None
         with handle:
             try:
-                if _first_bytes(self._file) == b"PK\x03\x04":  # before decoding, which fails first
+                first = _first_bytes(self._file)  # before decoding, which would fail first on binary content
+                if first == b"PK\x03\x04":
                     raise SourceError(self.path, "is a zip file (an Excel .xlsx workbook?) named .csv; open it and "
                                                  "save the sheet as 'CSV UTF-8'")
-                head = handle.read(4)
+                head = "PAR1" if first == b"PAR1" else handle.read(4)
                 if head.startswith("PAR1") or "\x00" in head:
                     raise SourceError(self.path, "is not a CSV text file (binary content; a Parquet file "
                                                  "should end in .parquet)")
