@@ -156,3 +156,21 @@ def test_an_officer_in_two_teams_is_refused_naming_both_lines(tmp_path: Path) ->
     assert "line 2" in str(refused.value)
     teams.write_text("officer,team\nDS Field,Barking CID\nDS Field,Barking CID\n", encoding="utf-8")
     assert load_teams(teams) == {"DS Field": "Barking CID"}  # a repeated identical line is harmless
+
+
+def test_timeline_of_a_case_whose_id_holds_a_percent_sign_shows_its_alerts(sqlite_url: str, tmp_path: Path) -> None:
+    """The alerts naming a case are found by a LIKE on their JSON list of ids; '%' is part of an id,
+    not to be dropped (the timeline of 'KEN%1' showed no alert)."""
+    from caselink.io import open_source
+    from caselink.oversight.timeline import case_timeline
+    from tests.assurance.alerts import open_alert
+
+    cases = tmp_path / "cases.csv"
+    cases.write_text("case_id,found_at,lat,lon\nKEN%1,2014-06-19,51.27,1.08\nKEN2,2014-06-20,51.27,1.08\n",
+                     encoding="utf-8")
+    with CaseStore.open(sqlite_url) as store:
+        store.ingest([open_source(cases)])
+        with store.engine.begin() as connection:
+            open_alert(connection, ["KEN%1", "KEN2"])
+            kinds = [e["kind"] for e in case_timeline(connection, "KEN%1")["events"]]
+    assert "alert" in kinds

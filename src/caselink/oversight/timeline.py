@@ -124,7 +124,9 @@ def _decision_events(connection: Connection, case_id: str) -> list[dict[str, Any
 def _mentions(column: Any, case_id: str) -> Any:
     # JSON arrays of ids: a LIKE on the serialised text finds candidates on both dialects; the
     # caller confirms membership in Python (an id may be a prefix of another).
-    return cast(column, Text).like("%" + json.dumps(case_id).replace("%", "") + "%")
+    # LIKE's wildcards are escaped: '%' and '_' are ordinary characters of a case id.
+    pattern = json.dumps(case_id).replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return cast(column, Text).like("%" + pattern + "%", escape="/")
 
 
 def _escalation_events(connection: Connection, case_id: str) -> list[dict[str, Any]]:
