@@ -98,3 +98,19 @@ def test_cli_decide_contract(cli: object, assurance_db: object) -> None:
     assert own.exit_code == 2 and "different officer" in own.stderr
     signed = cli("signoff", str(decision["id"]), "--officer", "DI B", "--db", url)  # type: ignore[operator]
     assert signed.exit_code == 0
+
+
+@pytest.mark.parametrize("status", ["acknowledged", "assigned"])
+def test_an_alert_being_triaged_still_needs_the_signoff(connection: Connection, status: str) -> None:
+    """Acknowledging an alert, or assigning it to someone to review, does not settle it: a 'not
+    suspicious' classification of one of its cases still waits for a supervisor.  Only a dismissal
+    (a decision of its own) ends the alert."""
+    from sqlalchemy import text
+
+    open_alert(connection, ["d1", "d2"])
+    connection.execute(text("UPDATE alerts SET status = :status"), {"status": status})
+    decide(connection, "d1", "classification", "unexpected_not_suspicious", "DS Quick", "no third party")
+    assert list_decisions(connection, "d1")[0]["status"] == "pending_signoff"
+    connection.execute(text("UPDATE alerts SET status = 'dismissed'"))
+    decide(connection, "d2", "classification", "unexpected_not_suspicious", "DS Quick", "no third party")
+    assert list_decisions(connection, "d2")[0]["status"] == "final"

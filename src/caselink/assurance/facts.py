@@ -54,11 +54,17 @@ def _cases(connection: Connection, case_ids: Iterable[str]) -> dict[str, dict[st
 
 
 def cases_in_open_alerts(connection: Connection) -> set[str]:
-    """Case ids named by an open linkage alert; empty when linkage's ``alerts`` table is absent."""
+    """Case ids named by an open linkage alert; empty when linkage's ``alerts`` table is absent.
+
+    Open means not yet settled: ``open``, and also ``acknowledged`` or ``assigned`` (someone has seen
+    it, or was asked to review it, but the series stands until the alert is dismissed).  Otherwise one
+    click on "acknowledge" would lift the sign-off a "not suspicious" classification needs.
+    """
     if not inspect(connection).has_table("alerts"):
         return set()
     in_alert: set[str] = set()
-    rows = connection.execute(text("SELECT new_case_id, case_ids FROM alerts WHERE status = 'open'"))
+    rows = connection.execute(text("SELECT new_case_id, case_ids FROM alerts "
+                                   "WHERE status IN ('open', 'acknowledged', 'assigned')"))
     for new_case_id, case_ids in rows:
         if isinstance(case_ids, str):
             case_ids = json.loads(case_ids)
