@@ -191,3 +191,15 @@ def test_the_span_reads_right(second: str, said: str) -> None:
 
     two = _members([("X1", 51.5, 0.0, "2020-01-01"), ("X2", 51.5, 0.0, second)])
     assert series_reasons(two, {}, {})[0] == f"2 deaths within 0.1 km {said}"
+
+
+def test_scene_flags_read_as_english() -> None:
+    """'all phone missing' and 'all drug paraphernalia' are not sentences."""
+    from caselink.linkage.explain import series_reasons
+
+    three = _members([("X1", 51.5, 0.0, "2020-01-01"), ("X2", 51.5, 0.0, "2020-01-02"),
+                      ("X3", 51.5, 0.0, "2020-01-03")])
+    three["mo"] = [["propped_sitting", "phone_missing", "drug_paraphernalia"]] * 2 + [["phone_missing"]]
+    reasons = series_reasons(three, {}, {})
+    assert {"phone missing in all 3", "found propped sitting in 2 of 3", "drug paraphernalia in 2 of 3"} <= set(reasons)
+    assert "both found propped sitting" in series_reasons(three.iloc[:2], {}, {})
