@@ -16,7 +16,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from caselink.schema import REQUIRED_FIELDS, SCHEMA_COLUMNS, UnreadableDate
+from caselink.io.decoding import (
+    binary_as_text,
+    decode_binary,
+    first_bytes,
+    loads_marking_repeats,
+    not_utf8,
+    rows_one_by_one,
+)
+from caselink.schema import REQUIRED_FIELDS, SCHEMA_COLUMNS
 from caselink.store.ingest import RecordSource, SourceError
 
 FORMATS = ("csv", "jsonl", "parquet", "geojson")
@@ -63,60 +71,6 @@ def fold_keys(row: dict[str, Any]) -> dict[str, Any]:
             folded["__shape__"] = f"gives '{name}' twice; keep one"
         folded[name] = value
     return folded
-
-
-def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object that marks a repeated key: ``json`` keeps the last of two "lat" without a word."""
-    row: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in row:
-            row["__shape__"] = f"gives '{key}' twice; keep one"
-        row[key] = value
-    return row
-
-
-def _key_count(value: Any) -> int:
-    if isinstance(value, dict):
-        return len(value) + sum(_key_count(v) for v in value.values() if isinstance(v, dict | list))
-    if isinstance(value, list):
-        return sum(_key_count(v) for v in value if isinstance(v, dict | list))
-    return 0
-
-
-def _loads(text: str) -> Any:
-    """``json.loads`` that marks repeated keys (see :func:`_json_object`).
-
-    Why not always the hook: it makes parsing three times slower.  A key ends in ``":`` (or ``" :``);
-    when the parsed objects hold as many keys as the text has, none was repeated.  A mismatch (a
-    repeat, or such a pair inside a string) parses again with the hook, which is exact.
-    """
-    value = json.loads(text)
-    if _key_count(value) != text.count('":') + text.count('" :'):
-        value = json.loads(text, object_pairs_hook=_json_object)
-    return value
-
-
-def _first_bytes(path: Path) -> bytes:
-    with path.open("rb") as handle:
-        return handle.read(4)
-
-
-def _not_utf8(path: Path) -> SourceError:
-    """The file's first line that is not UTF-8, found again in bytes: a decode error's own position
-    counts from the start of the read buffer, not of the file, so it points at the wrong place."""
-    with path.open("rb") as handle:
-        if handle.read(2) in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode Text" and some exports
-            return SourceError(str(path), "is UTF-16 text; save the file as UTF-8 (Excel: Save As 'CSV UTF-8') "
-                                          "and import it again")
-        handle.seek(0)
-        for line_no, raw in enumerate(handle, start=1):
-            try:
-                raw.decode("utf-8-sig" if line_no == 1 else "utf-8")
-            except UnicodeDecodeError as exc:
-                return SourceError(str(path), f"line {line_no}: is not UTF-8 text (byte 0x{raw[exc.start]:02x}, "
-                                              "e.g. a £ or an accent saved as Windows-1252); save the file as "
-                                              "UTF-8 (Excel: Save As 'CSV UTF-8') and import it again")
-    return SourceError(str(path), "is not UTF-8 text; save the file as UTF-8 and import it again")
 
 
 def _check_columns(path: str, columns: list[str], geo: bool = False) -> list[str]:
@@ -170,7 +124,7 @@ class CsvSource(_FileSource):
             raise SourceError(self.path, f"cannot read: {exc.strerror}") from None
         with handle:
             try:
-                first = _first_bytes(self._file)  # before decoding, which would fail first on binary content
+                first = first_bytes(self._file)  # before decoding, which would fail first on binary content
                 if first == b"PK\x03\x04":
                     raise SourceError(self.path, "is a zip file (an Excel .xlsx workbook?) named .csv; open it and "
                                                  "save the sheet as 'CSV UTF-8'")
@@ -207,7 +161,7 @@ class CsvSource(_FileSource):
                 if not n_rows:
                     self._warnings.append(f"{self.path}: {NO_CASES}")
             except UnicodeDecodeError:
-                raise _not_utf8(self._file) from None
+                raise not_utf8(self._file) from None
             except csv.Error as exc:
                 raise SourceError(self.path, f"line {start}: is not valid CSV ({exc}); check the quotes: a field "
                                              "holding a comma, a quote or a line break is quoted whole, and a "
@@ -230,7 +184,7 @@ class JsonlSource(_FileSource):
                     if not text.strip():
                         continue
                     try:
-                        row = _loads(text)
+                        row = loads_marking_repeats(text)
                     except json.JSONDecodeError as exc:
                         if not seen_any:
                             raise SourceError(self.path, f"is not JSON Lines (line {line_no}: {exc.msg})") from None
@@ -251,7 +205,7 @@ class JsonlSource(_FileSource):
                     extra.update(k for k in row if k not in KNOWN_COLUMNS and k != "__shape__")
                     yield line_no, row
             except UnicodeDecodeError:
-                raise _not_utf8(self._file) from None
+                raise not_utf8(self._file) from None
         if extra:
             self._warnings.append(f"{self.path}: field(s) {', '.join(sorted(extra))} are not in the case schema "
                                   "and were not imported")
@@ -276,74 +230,20 @@ class ParquetSource(_FileSource):
         self._warnings = _check_columns(self.path, columns)
         if parquet.metadata.num_rows == 0:
             self._warnings.append(f"{self.path}: {NO_CASES}")
-        as_text = _binary_as_text(parquet.schema_arrow)
+        as_text = binary_as_text(parquet.schema_arrow)
         index = 0
         for batch in parquet.iter_batches(batch_size=10_000):
             if columns != written:
                 batch = batch.rename_columns(columns)
             if as_text:
-                batch = self._decode(batch, as_text)
+                batch = decode_binary(self.path, batch, as_text)
             try:
                 rows = batch.to_pylist()
             except (OverflowError, ValueError):  # a date past the year 9999, which Python cannot hold
-                rows = _rows_one_by_one(batch)
+                rows = rows_one_by_one(batch)
             for row in rows:
                 index += 1
                 yield index, row
-
-
-    def _decode(self, batch: Any, as_text: dict[int, Any]) -> Any:
-        """Binary columns as UTF-8 text: Hive, Impala and older Spark write strings as plain BINARY,
-        which Python reads as bytes and a case id became "b'A1'"."""
-        import pyarrow as pa
-
-        arrays = list(batch.columns)
-        for position, text_type in as_text.items():
-            try:
-                arrays[position] = arrays[position].cast(text_type)
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                raise SourceError(self.path, f"column '{batch.schema.names[position]}' holds bytes that are not "
-                                             "UTF-8 text; write it as a UTF-8 string column") from None
-        return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
-
-
-def _rows_one_by_one(batch: Any) -> list[dict[str, Any]]:
-    """The rows of ``batch``, a value Python cannot hold read as :class:`UnreadableDate` (refused by
-    row and field) instead of ending the import in a traceback."""
-    columns = []
-    for column in batch.columns:
-        try:
-            columns.append(column.to_pylist())
-            continue
-        except (OverflowError, ValueError):
-            pass
-        values = []
-        for position in range(len(column)):
-            try:
-                values.append(column[position].as_py())
-            except (OverflowError, ValueError) as exc:
-                values.append(UnreadableDate(f"is a date outside the years 1..9999 ({exc}); check the value"))
-        columns.append(values)
-    return [dict(zip(batch.schema.names, values, strict=True)) for values in zip(*columns, strict=True)]
-
-
-def _binary_as_text(schema: Any) -> dict[int, Any]:
-    """Column position -> the text type to read a binary column (or a list of binary) as."""
-    import pyarrow as pa
-
-    def text_type(kind: Any) -> Any:
-        if pa.types.is_binary(kind):
-            return pa.string()
-        if pa.types.is_large_binary(kind):
-            return pa.large_string()
-        if pa.types.is_list(kind) or pa.types.is_large_list(kind):
-            inner = text_type(kind.value_type)
-            if inner is not None:
-                return pa.list_(inner) if pa.types.is_list(kind) else pa.large_list(inner)
-        return None
-
-    return {position: target for position, kind in enumerate(schema.types)
-            if (target := text_type(kind)) is not None}
 
 
 _JSONL_HINT = "; it looks like JSON Lines (one object per line): rename it .jsonl"
@@ -358,11 +258,11 @@ class GeoJsonSource(_FileSource):
         except OSError as exc:
             raise SourceError(self.path, f"cannot read: {exc.strerror}") from None
         except UnicodeDecodeError:
-            raise _not_utf8(self._file) from None
+            raise not_utf8(self._file) from None
         if not text.strip():
             raise SourceError(self.path, "is empty; expected a GeoJSON FeatureCollection")
         try:
-            document = _loads(text)
+            document = loads_marking_repeats(text)
         except json.JSONDecodeError as exc:
             hint = _JSONL_HINT if exc.msg == "Extra data" and text.lstrip().startswith("{") else ""
             raise SourceError(self.path, f"is not JSON (line {exc.lineno}: {exc.msg}){hint}") from None

@@ -1,0 +1,123 @@
+"""How file content becomes Python values without a silent loss or a guess.
+
+The readers (:mod:`caselink.io.readers`) place rows and name lines; this module holds the decoding
+each of them needs when a file is not what it seems: a JSON key given twice, text that is not
+UTF-8, Parquet strings stored as bytes, Parquet dates Python cannot hold.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from caselink.schema import UnreadableDate
+from caselink.store.ingest import SourceError
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object that marks a repeated key: ``json`` keeps the last of two "lat" without a word."""
+    row: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in row:
+            row["__shape__"] = f"gives '{key}' twice; keep one"
+        row[key] = value
+    return row
+
+
+def _key_count(value: Any) -> int:
+    if isinstance(value, dict):
+        return len(value) + sum(_key_count(v) for v in value.values() if isinstance(v, dict | list))
+    if isinstance(value, list):
+        return sum(_key_count(v) for v in value if isinstance(v, dict | list))
+    return 0
+
+
+def loads_marking_repeats(text: str) -> Any:
+    """``json.loads`` that marks repeated keys (see :func:`_json_object`).
+
+    Why not always the hook: it makes parsing three times slower.  A key ends in ``":`` (or ``" :``);
+    when the parsed objects hold as many keys as the text has, none was repeated.  A mismatch (a
+    repeat, or such a pair inside a string) parses again with the hook, which is exact.
+    """
+    value = json.loads(text)
+    if _key_count(value) != text.count('":') + text.count('" :'):
+        value = json.loads(text, object_pairs_hook=_json_object)
+    return value
+
+
+def first_bytes(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        return handle.read(4)
+
+
+def not_utf8(path: Path) -> SourceError:
+    """The file's first line that is not UTF-8, found again in bytes: a decode error's own position
+    counts from the start of the read buffer, not of the file, so it points at the wrong place."""
+    with path.open("rb") as handle:
+        if handle.read(2) in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode Text" and some exports
+            return SourceError(str(path), "is UTF-16 text; save the file as UTF-8 (Excel: Save As 'CSV UTF-8') "
+                                          "and import it again")
+        handle.seek(0)
+        for line_no, raw in enumerate(handle, start=1):
+            try:
+                raw.decode("utf-8-sig" if line_no == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                return SourceError(str(path), f"line {line_no}: is not UTF-8 text (byte 0x{raw[exc.start]:02x}, "
+                                              "e.g. a £ or an accent saved as Windows-1252); save the file as "
+                                              "UTF-8 (Excel: Save As 'CSV UTF-8') and import it again")
+    return SourceError(str(path), "is not UTF-8 text; save the file as UTF-8 and import it again")
+
+
+def decode_binary(path: str, batch: Any, as_text: dict[int, Any]) -> Any:
+    """Binary columns as UTF-8 text: Hive, Impala and older Spark write strings as plain BINARY,
+    which Python reads as bytes and a case id became "b'A1'"."""
+    import pyarrow as pa
+
+    arrays = list(batch.columns)
+    for position, text_type in as_text.items():
+        try:
+            arrays[position] = arrays[position].cast(text_type)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            raise SourceError(path, f"column '{batch.schema.names[position]}' holds bytes that are not "
+                                         "UTF-8 text; write it as a UTF-8 string column") from None
+    return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
+
+
+def rows_one_by_one(batch: Any) -> list[dict[str, Any]]:
+    """The rows of ``batch``, a value Python cannot hold read as :class:`UnreadableDate` (refused by
+    row and field) instead of ending the import in a traceback."""
+    columns = []
+    for column in batch.columns:
+        try:
+            columns.append(column.to_pylist())
+            continue
+        except (OverflowError, ValueError):
+            pass
+        values = []
+        for position in range(len(column)):
+            try:
+                values.append(column[position].as_py())
+            except (OverflowError, ValueError) as exc:
+                values.append(UnreadableDate(f"is a date outside the years 1..9999 ({exc}); check the value"))
+        columns.append(values)
+    return [dict(zip(batch.schema.names, values, strict=True)) for values in zip(*columns, strict=True)]
+
+
+def binary_as_text(schema: Any) -> dict[int, Any]:
+    """Column position -> the text type to read a binary column (or a list of binary) as."""
+    import pyarrow as pa
+
+    def text_type(kind: Any) -> Any:
+        if pa.types.is_binary(kind):
+            return pa.string()
+        if pa.types.is_large_binary(kind):
+            return pa.large_string()
+        if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+            inner = text_type(kind.value_type)
+            if inner is not None:
+                return pa.list_(inner) if pa.types.is_list(kind) else pa.large_list(inner)
+        return None
+
+    return {position: target for position, kind in enumerate(schema.types)
+            if (target := text_type(kind)) is not None}
