@@ -108,6 +108,18 @@ def test_a_parquet_file_named_csv_is_named_as_such(cli, tmp_path: Path, sqlite_u
     assert result.exit_code == 2 and "a Parquet file should end in .parquet" in result.stderr, result.stderr
 
 
+def test_excels_sep_line_is_read_or_refused_by_what_it_declares(cli, tmp_path: Path, sqlite_url):
+    comma = tmp_path / "comma.csv"
+    comma.write_text("sep=,\r\n" + HEADER + "K1,2014-08-28,51.5,0.1,ok\r\nK2,2014-08-28,north,0.1,ok\r\n",
+                     encoding="utf-8")
+    result = cli("ingest", str(comma), "--db", sqlite_url)
+    assert result.exit_code == 2 and f"{comma}:4: lat:" in result.stderr, result.stderr  # lines count the sep line
+    semi = tmp_path / "semi.csv"
+    semi.write_text("sep=;\ncase_id;found_at;lat;lon\nK1;2014-08-28;51,5;0,1\n", encoding="utf-8")
+    result = cli("ingest", str(semi), "--db", sqlite_url)
+    assert result.exit_code == 2 and "line 1 declares ';' as the separator" in result.stderr, result.stderr
+
+
 def test_header_names_in_another_case_or_with_spaces_are_the_schema_fields(cli, tmp_path: Path, sqlite_url):
     # Spreadsheets title-case their headers; "Cause" was dropped with a warning and the cause lost.
     data = tmp_path / "coroner.csv"

@@ -137,6 +137,12 @@ class CsvSource(_FileSource):
                 reader = csv.reader(handle, strict=True)
                 start = 1
                 header = next(reader, None)
+                if header and header[0].strip().lower() == "sep=" and not any(h.strip() for h in header[1:]):
+                    header = next(reader, None)  # Excel's "sep=," line declares the separator we read anyway
+                elif header and len(header) == 1 and header[0].strip().lower().startswith("sep="):
+                    raise SourceError(self.path, f"line 1 declares '{header[0].strip()[4:]}' as the separator "
+                                                 "(Excel's sep= line); caselink reads comma-separated CSV: save it "
+                                                 "with commas")
                 if header is None or not any(h.strip() for h in header):
                     raise SourceError(self.path, "is empty; expected a header row naming the case fields")
                 header = [h.strip() for h in header]
