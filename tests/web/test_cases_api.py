@@ -332,3 +332,18 @@ def test_triage_refusals_name_the_field(api: Any) -> None:
     assert blank_officer.status_code == 422 and [e["field"] for e in blank_officer.json()["errors"]] == ["officer"]
     blank_reason = client.post("/api/alerts/1/dismiss", json={"rationale": "      "})
     assert blank_reason.status_code == 422 and [e["field"] for e in blank_reason.json()["errors"]] == ["rationale"]
+
+
+def test_search_pages_by_the_configured_page_size(app_factory: Any) -> None:
+    """WebSettings.page_size ("rows per page in lists") sets the search's default limit; an explicit
+    limit still wins."""
+    from fastapi.testclient import TestClient
+
+    from caselink.web import auth
+
+    app = app_factory(page_size=2)
+    token = auth.issue_token(app.state.engine, "analyst")[1]
+    with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as client:
+        first = client.get("/api/cases").json()
+        assert first["limit"] == 2 and len(first["cases"]) == 2 and first["n_matching"] == 3
+        assert len(client.get("/api/cases", params={"limit": 3}).json()["cases"]) == 3

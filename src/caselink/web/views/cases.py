@@ -24,11 +24,13 @@ def register(views: Views) -> None:
     def case_search(
         ctx: Ctx, filters: casedata.FilterQuery = Depends(),
         agency: str | None = Query(None, max_length=200), classification: str | None = Query(None, max_length=100),
-        limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=10_000_000),
+        limit: int | None = Query(None, ge=1, le=500, description="Rows per page (default: the server's page size, "
+                                                                   "50 unless configured)."),
+        offset: int = Query(0, ge=0, le=10_000_000),
     ) -> dict[str, Any]:
         """Cases matching the filters, summary fields only, oldest first."""
         where = filters.where(agency, classification)
-        result = casedata.search(ctx.engine, where, limit=limit, offset=offset)
+        result = casedata.search(ctx.engine, where, limit=limit or ctx.settings.page_size, offset=offset)
         if result["cases"]:
             trail.record(ctx.engine, action="consultation", officer=ctx.user.name,
                          case_ids=[c["case_id"] for c in result["cases"]],
