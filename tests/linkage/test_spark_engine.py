@@ -8,6 +8,7 @@ compared pair by pair on a store that reaches every comparison's levels.
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 from datetime import datetime, timedelta
 from typing import Any
@@ -124,3 +125,65 @@ def test_features_empty_in_every_case_keep_their_recorded_type() -> None:
     assert str(schema.field("narr_terms").type.value_type) == "string"
     assert str(schema.field("victim_age").type) == "double"
     assert not [f.name for f in schema if "null" in str(f.type)]
+
+
+def _store_of(records: list[dict[str, Any]], cli: Any, sqlite_url: str, tmp_path: Any) -> None:
+    path = tmp_path / "cases.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
+    result = cli("ingest", str(path), "--db", sqlite_url)
+    assert result.exit_code == 0, result.stderr
+
+
+@needs_spark
+@pytest.mark.xdist_group("spark")
+def test_link_and_evaluate_on_spark_print_what_duckdb_prints(cli: Any, sqlite_url: str, tmp_path: Any) -> None:
+    """The contract JSON of ``link`` and ``evaluate`` is the same on either engine; a second Spark
+    command in the same process reuses the session."""
+    records = every_level_records()
+    for i, record in enumerate(records):  # labelled series for evaluate: the churchyard cases
+        if record["case_id"].startswith("W") and i % 2 == 0:
+            record["series_id"] = "churchyard"
+    _store_of(records, cli, sqlite_url, tmp_path)
+    outputs = {}
+    for engine in ("duckdb", "spark"):
+        linked = cli("link", "--db", sqlite_url, "--engine", engine, "--json")
+        assert linked.exit_code == 0, linked.stderr
+        evaluated = cli("evaluate", "--db", sqlite_url, "--engine", engine, "--json")
+        assert evaluated.exit_code == 0, evaluated.stderr
+        outputs[engine] = (json.loads(linked.stdout), json.loads(evaluated.stdout))
+    (link_duck, eval_duck), (link_spark, eval_spark) = outputs["duckdb"], outputs["spark"]
+    assert link_duck["series"], "the store must link something for the comparison to mean anything"
+    assert link_spark["series"] == link_duck["series"]
+    key = lambda p: (p["case_a"], p["case_b"])  # noqa: E731
+    assert sorted(link_spark["pairs"], key=key) == sorted(link_duck["pairs"], key=key)
+    assert eval_spark == eval_duck
+
+
+def test_a_missing_spark_is_one_line_and_exit_1(cli: Any, sqlite_url: str, tmp_path: Any,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from caselink.linkage import spark_engine
+
+    _store_of(store_records(n=12, seed=3), cli, sqlite_url, tmp_path)
+
+    def missing() -> None:
+        raise spark_engine.SparkUnavailable("--engine spark needs PySpark: pip install 'caselink[spark]'")
+
+    monkeypatch.setattr(spark_engine, "spark_session", missing)
+    result = cli("link", "--db", sqlite_url, "--engine", "spark")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "caselink: error: --engine spark needs PySpark: pip install 'caselink[spark]'"
+    assert result.stdout == ""
+    unknown = cli("link", "--db", sqlite_url, "--engine", "sqlite")
+    assert unknown.exit_code == 2
+
+
+def test_caselinks_own_errors_keep_their_exit_code_on_spark(cli: Any, sqlite_url: str, tmp_path: Any,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store without labels is bad input (exit 2) whichever engine was asked for."""
+    from caselink.linkage import spark_engine
+
+    _store_of(store_records(n=12, seed=3), cli, sqlite_url, tmp_path)
+    monkeypatch.setattr(spark_engine, "SparkScorer", lambda *a, **k: pytest.fail("no scoring before the check"))
+    result = cli("evaluate", "--db", sqlite_url, "--engine", "spark")
+    assert result.exit_code == 2
+    assert "no labelled series" in result.stderr

@@ -7,6 +7,7 @@ Each command is thin: parse and check options, open the store, call :mod:`caseli
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -30,6 +31,34 @@ from caselink.store import CaseFilter, CaseStore
 ModelOption = Annotated[
     Path | None, typer.Option("--model", help="Linkage model JSON (default: the model shipped with caselink).")
 ]
+
+
+EngineOption = Annotated[
+    str, typer.Option("--engine",
+                      help="Where pairs are scored: duckdb (in this process) or spark (PySpark: local[2], or "
+                           "$CASELINK_SPARK_MASTER; needs caselink[spark] and Java 17+). Same pairs either way.")
+]
+
+
+def _on_engine(engine: str, run: Callable[[], Any]) -> Any:
+    """Run a scoring step; a Spark that is missing or fails is one line, never a Java stack trace."""
+    from caselink.linkage.engines import ENGINES
+
+    if engine not in ENGINES:
+        fail(f"--engine: '{engine}' is not one of {', '.join(ENGINES)}", EXIT_BAD_INPUT)
+    if engine != "spark":
+        return run()
+    from caselink.linkage.spark_engine import SparkUnavailable
+
+    try:
+        return run()
+    except SparkUnavailable as exc:
+        fail(str(exc))
+    except Exception as exc:
+        if not type(exc).__module__.startswith(("pyspark", "py4j", "splink")):
+            raise  # caselink's own errors (no labelled series, ...) keep their message and exit code
+        first = next((line for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+        fail(f"Spark failed: {first[:300]}; try again with --engine duckdb")
 
 
 def _model(path: Path | None) -> Any:
@@ -66,6 +95,7 @@ def link_command(
     threshold: Annotated[float | None, typer.Option("--threshold", min=0.01, max=0.9999,
                                                      help="Pair probability that links two cases.")] = None,
     officer: OfficerOption = None,
+    engine: EngineOption = "duckdb",
     as_json: JsonOption = False,
 ) -> None:
     """Score candidate pairs, group linked cases into series with stable ids, and save them."""
@@ -80,7 +110,7 @@ def link_command(
         fail(f"--as-of {cutoff}: no case was found on or before that date; choose a later date", EXIT_BAD_INPUT)
     with store.engine.connect() as connection:
         previous = incremental.load_state(connection)
-    result = link(stored, model, previous, cutoff, threshold)
+    result = _on_engine(engine, lambda: link(stored, model, previous, cutoff, threshold, engine=engine))
     who = officer_name(officer)
     views = {s["series_id"]: s for s in result.series}
     with store.engine.begin() as connection:
@@ -235,6 +265,7 @@ def train_command(
 def evaluate_command(
     db: DbOption = None,
     model_path: ModelOption = None,
+    engine: EngineOption = "duckdb",
     as_json: JsonOption = False,
 ) -> None:
     """Measure the model on this store's labelled series: ROC AUC, precision, alert timing, false series."""
@@ -245,7 +276,7 @@ def evaluate_command(
     stored = _frame(store)
     store.close()
     try:
-        report = evaluate(stored, model)
+        report = _on_engine(engine, lambda: evaluate(stored, model, engine=engine))
     except EvaluationError as exc:
         fail(str(exc), EXIT_BAD_INPUT)
     if as_json:

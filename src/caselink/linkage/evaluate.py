@@ -18,7 +18,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 from caselink.linkage.features import build_features
 from caselink.linkage.model import LinkageModel
 from caselink.linkage.pipeline import Corroboration, events_in_order
-from caselink.linkage.scoring import Scorer
+from caselink.linkage.engines import batch_scorer
 from caselink.linkage.series import SeriesState
 
 
@@ -96,12 +96,13 @@ def series_timing(features: pd.DataFrame, pairs: pd.DataFrame, threshold: float,
     return rows, false_series
 
 
-def evaluate(stored: pd.DataFrame, model: LinkageModel, unlabelled: str = "negative") -> dict[str, Any]:
-    """The full report for ``caselink evaluate``."""
+def evaluate(stored: pd.DataFrame, model: LinkageModel, unlabelled: str = "negative",
+             engine: str = "duckdb") -> dict[str, Any]:
+    """The full report for ``caselink evaluate``; ``engine`` scores the pairs (``engines.batch_scorer``)."""
     if stored["series_id"].dropna().value_counts().max() < 2 if stored["series_id"].notna().any() else True:
         raise EvaluationError("no labelled series with two or more cases: give cases a shared series_id")
     features = build_features(stored)
-    scorer = Scorer(model, features)
+    scorer = batch_scorer(engine, model, features)
     try:
         pairs = scorer.predict_all()
     finally:

@@ -19,6 +19,7 @@ import pandas as pd
 from caselink.linkage.explain import series_reasons
 from caselink.linkage.features import build_features, rarity_table
 from caselink.linkage.model import CORROBORATION_FLOOR, LinkageModel
+from caselink.linkage.engines import batch_scorer
 from caselink.linkage.scoring import Scorer, contributions
 from caselink.linkage.series import SeriesEvent, SeriesState, connected_components, reconcile
 
@@ -67,8 +68,11 @@ def describe_series(series_id: str, members: set[str], stored: pd.DataFrame, pai
 
 
 def link(stored: pd.DataFrame, model: LinkageModel, previous: SeriesState | None = None,
-         as_of: date | None = None, threshold: float | None = None) -> LinkResult:
-    """Score all blocked pairs, cluster those above the threshold, and give series stable ids."""
+         as_of: date | None = None, threshold: float | None = None, engine: str = "duckdb") -> LinkResult:
+    """Score all blocked pairs, cluster those above the threshold, and give series stable ids.
+
+    ``engine`` scores the pairs (``engines.batch_scorer``); everything after scoring is the same code.
+    """
     threshold = model.series_threshold if threshold is None else threshold
     corroboration = Corroboration.of(model)
     floor = threshold if corroboration is None else min(threshold, corroboration.floor)
@@ -76,7 +80,7 @@ def link(stored: pd.DataFrame, model: LinkageModel, previous: SeriesState | None
     if as_of is not None:
         frame = stored[pd.to_datetime(stored["found_at"]).dt.date <= as_of]
     features = build_features(frame)
-    scorer = Scorer(model, features)
+    scorer = batch_scorer(engine, model, features)
     try:
         pairs = scorer.predict_all(threshold=floor)
     finally:

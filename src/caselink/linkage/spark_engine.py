@@ -20,6 +20,7 @@ import os
 import shutil
 import tempfile
 import uuid
+from importlib import resources
 from typing import Any
 
 import pandas as pd
@@ -105,16 +106,20 @@ def spark_session() -> Any:
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
+    local = MASTER_ENV not in os.environ
+    if local:
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # no lookup of this machine's name
+    log_config = resources.files("caselink") / "data" / "spark-log4j2.properties"
     builder = (SparkSession.builder.appName("caselink").master(os.environ.get(MASTER_ENV, "local[2]"))
                .config("spark.ui.enabled", "false")
                .config("spark.ui.showConsoleProgress", "false")
+               .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{log_config}")
                .config("spark.sql.shuffle.partitions", "8")
                # Splink's tables are temporary views; nothing is left in the working directory.
                .config("spark.sql.warehouse.dir", os.path.join(tempfile.gettempdir(), "caselink-spark-warehouse"))
-               # No network lookups of this machine's name: the driver listens on loopback only
-               # unless a cluster master is given.
-               .config("spark.driver.bindAddress", "127.0.0.1" if MASTER_ENV not in os.environ else "0.0.0.0")  # nosec B104
-               .config("spark.driver.host", "127.0.0.1" if MASTER_ENV not in os.environ else _hostname()))
+               # The driver listens on loopback only unless a cluster master is given.
+               .config("spark.driver.bindAddress", "127.0.0.1" if local else "0.0.0.0")  # nosec B104
+               .config("spark.driver.host", "127.0.0.1" if local else _hostname()))
     try:
         session = builder.getOrCreate()
     except Exception as exc:  # the JVM did not start: Java missing, too old, or no memory
@@ -145,14 +150,21 @@ class SparkScorer:
         self.model = model
         self.spark = spark_session()
         self.work_dir = _work_dir(self.spark)
-        self.spark.sparkContext.setCheckpointDir(_join(self.work_dir, "checkpoints"))
-        self.api = SparkAPI(spark_session=self.spark, break_lineage_method="parquet",
-                            register_udfs_automatically=False)
-        # Written by Spark itself, so the path may be any storage Spark reads (hdfs://, s3a://, a mount).
-        path = _join(self.work_dir, "features.parquet")
-        self.spark.createDataFrame(typed_features(features[FEATURE_COLUMNS])).write.mode("overwrite").parquet(path)
-        history = self.api.register(self.spark.read.parquet(path), table_name="cl_history_in")
-        self.linker = Linker(history, spark_settings(model), log_level=None, validate_settings=False)
+        # A name of its own: an earlier scorer's view may still be registered in this session.
+        self.history_view = f"cl_history_{uuid.uuid4().hex[:12]}"
+        try:
+            self.spark.sparkContext.setCheckpointDir(_join(self.work_dir, "checkpoints"))
+            lineage = "persist" if _is_local(self.spark) else "parquet"  # in memory when Spark is in-process
+            self.api = SparkAPI(spark_session=self.spark, break_lineage_method=lineage,
+                                register_udfs_automatically=False)
+            # Written by Spark itself, so the path may be any storage Spark reads (hdfs://, s3a://, a mount).
+            path = _join(self.work_dir, "features.parquet")
+            self.spark.createDataFrame(typed_features(features[FEATURE_COLUMNS])).write.mode("overwrite").parquet(path)
+            history = self.api.register(self.spark.read.parquet(path), table_name=self.history_view)
+            self.linker = Linker(history, spark_settings(model), log_level=None, validate_settings=False)
+        except BaseException:
+            self.close()  # no features left on disk from a run that did not start
+            raise
 
     def predict_all(self, threshold: float | None = None) -> pd.DataFrame:
         """Every blocked pair, scored; only those at or above ``threshold`` are brought to the driver."""
@@ -163,8 +175,10 @@ class SparkScorer:
 
     def close(self) -> None:
         """Drop Splink's tables; the session stays up for the next command in this process."""
-        for name in [t.name for t in self.spark.catalog.listTables() if t.name.startswith("__splink")]:
+        for name in [t.name for t in self.spark.catalog.listTables()
+                     if t.name.startswith("__splink") or t.name == self.history_view]:
             self.spark.catalog.dropTempView(name)
+        self.spark.catalog.clearCache()
         _delete(self.spark, self.work_dir)
 
 
@@ -176,11 +190,17 @@ def _work_dir(spark: Any) -> str:
     """
     base = os.environ.get(WORK_DIR_ENV)
     if base is None:
-        if not str(spark.sparkContext.master).startswith("local"):
+        if not _is_local(spark):
             raise SparkUnavailable(f"on a Spark cluster, set {WORK_DIR_ENV} to storage every executor can read "
                                    "(hdfs://..., s3a://..., or a shared mount)")
-        base = tempfile.gettempdir()
+        # Readable by this user only: the features hold entities and narrative terms.
+        return tempfile.mkdtemp(prefix="caselink-spark-")
     return _join(base, f"caselink-spark-{uuid.uuid4().hex[:12]}")
+
+
+def _is_local(spark: Any) -> bool:
+    """Whether Spark runs inside this process's JVM (persisting in memory is then enough)."""
+    return str(spark.sparkContext.master).startswith("local")
 
 
 def _join(base: str, name: str) -> str:
