@@ -203,3 +203,29 @@ def test_scene_flags_read_as_english() -> None:
     reasons = series_reasons(three, {}, {})
     assert {"phone missing in all 3", "found propped sitting in 2 of 3", "drug paraphernalia in 2 of 3"} <= set(reasons)
     assert "both found propped sitting" in series_reasons(three.iloc[:2], {}, {})
+
+
+def test_explain_does_not_serve_stale_features_to_a_store_west_of_greenwich(cli, sqlite_url: str,  # type: ignore[no-untyped-def]
+                                                                            tmp_path: Path) -> None:
+    """A case stored behind the cache (not through ``caselink ingest``), found on the evening before the
+    latest cached day in New York, is that day in UTC: the cache took it for a same-day case and served
+    features that had not counted it."""
+    from caselink.io import open_source
+    from caselink.linkage.explain import pair_features
+    from caselink.linkage.features import build_features
+    from caselink.linkage.incremental import stored_frame
+    from caselink.linkage.model import load_model
+    from caselink.store import CaseStore
+
+    header = "case_id,found_at,lat,lon,cause,substances,victim_sex,victim_age\n"
+    body = ("X1,2020-01-05T12:00:00,40.7128,-74.0060,drug_toxicity,ghb,M,25\n"
+            "X2,2020-01-10T12:00:00,40.7130,-74.0062,drug_toxicity,ghb,M,26\n")
+    assert cli("ingest", _csv(tmp_path, "ny.csv", body, header), "--db", sqlite_url,
+               "--tz", "America/New_York").exit_code == 0
+    late = _csv(tmp_path, "late.csv", "S1,2020-01-09T23:30:00,40.7129,-74.0061,drug_toxicity,ghb,M,27\n", header)
+    with CaseStore.open(sqlite_url) as store:
+        store.ingest([open_source(Path(late))], tz="America/New_York", officer="tester")
+        model = load_model(None)
+        served = pair_features(store, model, ["X1", "X2"]).set_index("unique_id")
+        whole = build_features(stored_frame(store)).set_index("unique_id")
+    assert served.loc["X2"].to_dict() == whole.loc["X2"].to_dict()

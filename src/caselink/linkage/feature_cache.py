@@ -378,7 +378,10 @@ class FeatureCache:
             for start in range(0, len(stale_ids), CHUNK):
                 earliest = connection.execute(select(func.min(CASES.c.found_at))
                                               .where(CASES.c.case_id.in_(stale_ids[start:start + CHUNK]))).scalar()
-                if earliest is not None and (pd.Timestamp(earliest) - pd.Timestamp("1970-01-01")).days < latest:
+                # found_at is a UTC instant and cached days are the agency's calendar days: west of
+                # Greenwich a case of the evening before is already the latest day in UTC, so a stale
+                # case of the latest UTC day may still be earlier (equal counts as earlier).
+                if earliest is not None and (pd.Timestamp(earliest) - pd.Timestamp("1970-01-01")).days <= latest:
                     return None
         return decode_rows([text for _, text in rows])
 
