@@ -22,7 +22,7 @@ def _synonyms(table: dict[str, str]) -> str:
     return ", ".join(f"`{k}` → `{v}`" for k, v in sorted(table.items()))
 
 
-_MARKERS_SHOWN = ("NA", "N/A", "NULL", "none", "nan", "unknown", "?")
+_MARKERS_SHOWN = ("NA", "N/A", "N/K", "NULL", "none", "nan", "unknown", "?")
 
 
 def schema_markdown() -> str:
@@ -57,6 +57,15 @@ def schema_markdown() -> str:
         "- Text vocabularies are lower-cased, trimmed and joined with underscores (`Propped Sitting` →",
         "  `propped_sitting`); known synonyms fold to one name. Vocabularies are open: an unknown value is",
         "  kept, compared as a string, and reported once per import as a warning.",
+        "- Column and key names match ignoring case, spaces and hyphens (`Case ID` is `case_id`); a field",
+        "  given twice (two such columns, or a key repeated in one JSON object) is refused. Other names",
+        "  (`Latitude`, `Date Found`) are not guessed: a refused import lists the columns it did not read.",
+        "- Excel's `sep=,` first line, blank `,,,,` rows and empty trailing cells are ignored. A CSV header",
+        "  alone, a zero-row Parquet file or an empty FeatureCollection imports nothing, with a warning; an",
+        "  empty file is an error.",
+        "- A day alone in any ISO 8601 form (`2014-08-28`, `20140828`, `2014-W35-4`) is a date. A week",
+        "  alone, an Excel day number (`41879`) or a Unix time is refused with what it looks like, and",
+        "  `28/08/2014` or `03/04/2014` is always refused: the order of day and month is never guessed.",
         "- A time without an offset is local to the agency (`--tz`, default Europe/London). The store keeps",
         "  the instant in UTC *and* the original offset, so exports show the time as the force wrote it.",
         "  A date alone is kept as a date.",
@@ -76,7 +85,8 @@ def schema_markdown() -> str:
         "  tokens never hold them), and a cell written as an array (`[\"ghb\", \"alcohol\"]`, or pandas'",
         "  `['ghb', 'alcohol']`) is read as its items. Entities are separated by `;` only, since a name or",
         "  an address may hold a comma.",
-        "- Values that only say \"not recorded\" (" + ", ".join(f"`{m}`" for m in _MARKERS_SHOWN) + ", a dash, and",
+        "- Values that only say \"not recorded\" (" + ", ".join(f"`{m}`" for m in _MARKERS_SHOWN) + ", a dash (also",
+        "  Excel's `–` and `—`), and",
         "  for substances also `none detected`, `negative`, `not tested`, `pending`) are read as empty and",
         "  reported once per import: kept as values they would match each other (two causes `n/a` would",
         "  be a shared rare cause). Known synonyms come first (`unknown` cause is `undetermined`, `unknown`",
@@ -97,10 +107,13 @@ def schema_markdown() -> str:
         "",
         "## Errors",
         "",
-        "Each problem is one line on stderr, `PATH:LINE: FIELD: message`, where LINE is the line in the file",
-        "(CSV: header is line 1, a quoted field spanning lines counts from where its record starts; JSONL: the",
-        "line; Parquet: row index + 1; GeoJSON: feature index + 1). All problems of all files are reported",
-        "(the first 100, then a count), the exit code is 2 and nothing is imported.",
+        "Each problem with a record is one line on stderr, `PATH:LINE: FIELD: message`, where LINE is the",
+        "line in the file (CSV: header is line 1, a quoted field spanning lines counts from where its record",
+        "starts; JSONL: the line; Parquet: row index + 1; GeoJSON: feature index + 1). All problems of all",
+        "files are reported",
+        "(the first 100, then a count), the exit code is 2 and nothing is imported. A problem with the",
+        "whole file (not found, not UTF-8, no `case_id` column, a spreadsheet saved under `.csv`) is one",
+        "line `PATH: message`, also exit 2.",
         "",
         "## Vocabularies",
         "",
