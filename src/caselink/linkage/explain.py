@@ -130,11 +130,11 @@ def series_reasons(members: pd.DataFrame, substance_share: dict[str, float], mo_
 
     flags = sorted(shared("mo"), key=lambda tk: (-tk[1], mo_share.get(tk[0], 0.0)))
     for token, k in flags[:4]:
-        found = token in ("propped_sitting", "body_posed", "body_moved")
-        if found and k == n:
+        body_flag = token in ("propped_sitting", "body_posed", "body_moved")
+        if body_flag and k == n:
             reasons.append(f"{_all(n)} found {_words(token)}")
         else:  # "phone missing in all 3", not "all phone missing"
-            reasons.append(f"{'found ' if found else ''}{_words(token)} in {_count_phrase(k, n)}")
+            reasons.append(f"{'found ' if body_flag else ''}{_words(token)} in {_count_phrase(k, n)}")
 
     for token, k in sorted(shared("entities"), key=lambda tk: -tk[1])[:3]:
         kind, _, value = token.partition(":")
