@@ -114,3 +114,14 @@ def test_an_alert_being_triaged_still_needs_the_signoff(connection: Connection, 
     connection.execute(text("UPDATE alerts SET status = 'dismissed'"))
     decide(connection, "d2", "classification", "unexpected_not_suspicious", "DS Quick", "no third party")
     assert list_decisions(connection, "d2")[0]["status"] == "final"
+
+
+def test_a_superseded_decision_cannot_be_signed_off(connection: Connection) -> None:
+    """A sign-off on a decision no longer in force would read, in the policy file and the timeline,
+    as approval of what was decided; the officer is pointed at the decision that replaced it."""
+    open_alert(connection, ["d1", "d2"])
+    first = decide(connection, "d1", "classification", "unexpected_not_suspicious", "DS Quick", "no third party")
+    second = decide(connection, "d1", "classification", "homicide", "DS Quick", "new evidence", supersedes=first)
+    with pytest.raises(AssuranceError, match=f"superseded by decision {second}"):
+        signoff(connection, first, "DI Super")
+    assert [d["signed_off_by"] for d in list_decisions(connection, "d1")] == [None, None]

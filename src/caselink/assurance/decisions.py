@@ -106,6 +106,11 @@ def signoff(connection: Connection, decision_id: int, officer: str, now: datetim
     if decision["officer"].casefold() == officer.casefold():
         raise AssuranceError(f"decision {decision_id} was made by {decision['officer']}; a different officer "
                              "(a supervisor) must sign it off")
+    later = connection.execute(select(DECISIONS.c.id).where(DECISIONS.c.supersedes == decision_id)).first()
+    if later is not None:
+        # Signed off now, it would read as approval of a decision no longer in force.
+        raise AssuranceError(f"decision {decision_id} was superseded by decision {later[0]}; sign off that one "
+                             "if it needs it")
     done = connection.execute(select(SIGNOFFS).where(SIGNOFFS.c.decision_id == decision_id)).mappings().first()
     if done is not None:
         raise AssuranceError(f"decision {decision_id} was already signed off by {done['officer']}")
