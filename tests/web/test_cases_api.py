@@ -297,6 +297,7 @@ def test_refused_writes_are_422_with_the_field_named(api: Any, app: Any) -> None
     assert bad_value.status_code == 422
     assert [e["field"] for e in bad_value.json()["errors"]] == ["value"]
     assert "suicide" in bad_value.json()["errors"][0]["message"]
+    assert not bad_value.json()["detail"].startswith("value: --value:")  # the field is named once
     bad_kind = client.post("/api/cases/BK-01/decisions", json={"kind": "opinion", "value": "x", "rationale": "y"})
     assert [e["field"] for e in bad_kind.json()["errors"]] == ["kind"]
     with app.state.engine.connect() as connection:

@@ -84,6 +84,8 @@ def assurance_error(exc: AssuranceError, field: str | None = None) -> HTTPExcept
     named = _OPTION.search(message)
     field = field or (named.group(1).replace("-", "_") if named else
                       "to_state" if isinstance(exc, IllegalTransition) else "body")
+    # "--value: 'x' is not ..." says "value: 'x' is not ..." once the field is named beside it.
+    message = message.removeprefix(f"--{field.replace('_', '-')}: ")
     return FieldProblem([{"field": field, "message": message}])
 
 
