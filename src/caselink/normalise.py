@@ -458,6 +458,7 @@ def normalise_batch(rows: Sequence[Mapping[str, Any]], tz: ZoneInfo | None = Non
         died_from, died_to = columns["died_from"][index], columns["died_to"][index]
         if died_from is not None and died_to is not None and died_from > died_to:
             add_error(index, "died_to", "is before died_from")
+        _death_after_finding(index, columns, rows[index], add_error)
     for name, low, high in _COORDS:
         columns[name] = [o[0] for o in run(name, _coordinate(name, low, high))]
     for index, (lat, lon) in enumerate(zip(columns["lat"], columns["lon"], strict=True)):
@@ -482,6 +483,24 @@ def normalise_batch(rows: Sequence[Mapping[str, Any]], tz: ZoneInfo | None = Non
         None if index in errors else hash_values([column[index] for column in hashed]) for index in range(n)
     ]
     return Batch(columns, errors, unknown, read_as_empty, absent, suspect)
+
+
+# A day's grace: a window given as dates (local midnight) against a found_at time, or two clocks.
+_FOUND_GRACE = timedelta(days=1)
+
+
+def _death_after_finding(index: int, columns: dict[str, list[Any]], raw: Mapping[str, Any],
+                         add_error: Callable[..., None]) -> None:
+    """A death (or incident) cannot begin after it was found or reported; a window that does is a typo
+    (day and month swapped, a wrong year) that would move the case in every time comparison.  A
+    missing person is reported before the death, so their window may come later."""
+    found = columns["found_at"][index]
+    if found is None or (columns["incident_type"][index] or "death") == "missing_person":
+        return
+    died_from = columns["died_from"][index]
+    if died_from is not None and died_from > found + _FOUND_GRACE:
+        add_error(index, "died_from", f"{raw.get('died_from')} is after found_at {raw.get('found_at')}: a death "
+                  "cannot come after the body was found; check the dates (day and month, year)")
 
 
 def _placeholder_dates(columns: dict[str, list[Any]], read_as_empty: Counter[tuple[str, str]],

@@ -132,3 +132,18 @@ def test_placeholder_dates_are_reported_and_a_placeholder_window_start_is_droppe
         assert store.get_case("D1").found_at.year == 1970  # required: kept, and reported
         assert store.get_case("D2").died_from is None
         assert store.get_case("D3").died_from is not None
+
+
+def test_a_window_of_death_after_the_finding_is_refused_except_for_a_missing_person(cli, tmp_path, sqlite_url):
+    """Day and month swapped in died_from put the death months after the body was found."""
+    bad = _write(tmp_path / "bad.csv", "case_id,found_at,died_from,lat,lon\n"
+                 "W1,2014-08-28T07:00,2014-08-27,51.5,0.1\nW2,2014-03-08,2014-08-03,51.5,0.1\n"
+                 "W3,2014-08-28T07:00,2014-08-28,51.5,0.1\n")
+    result = cli("ingest", str(bad), "--db", sqlite_url)
+    assert result.exit_code == 2
+    assert (f"{bad}:3: died_from: 2014-08-03 is after found_at 2014-03-08: a death cannot come after the body "
+            "was found; check the dates (day and month, year)") in result.stderr
+    assert ":2:" not in result.stderr and ":4:" not in result.stderr  # the day it was found is fine
+    missing = _write(tmp_path / "missing.csv", "case_id,incident_type,found_at,died_from,lat,lon\n"
+                     "M1,missing_person,2014-03-08,2014-08-03,51.5,0.1\n")
+    assert cli("ingest", str(missing), "--db", sqlite_url).exit_code == 0
