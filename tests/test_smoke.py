@@ -9,3 +9,18 @@ def test_store_on_both_engines(any_db_url):
 
     with CaseStore.open(any_db_url) as store:
         assert store.stats()["n_cases"] == 0
+
+
+def test_load_cases_names_the_importing_officer_in_the_audit_log(tmp_path, sqlite_url, cli):
+    import json
+
+    import caselink
+
+    path = tmp_path / "cases.csv"
+    path.write_text("case_id,found_at,lat,lon\nA1,2014-08-28T07:00,51.5,0.1\n", encoding="utf-8")
+    result = caselink.load_cases(str(path), db=sqlite_url, officer="DC Ames", tz="UTC")
+    assert result.officer == "DC Ames"
+    entries = json.loads(cli("audit", "log", "--db", sqlite_url, "--case", "A1", "--json").stdout)
+    assert entries["entries"] and {e["officer"] for e in entries["entries"]} == {"DC Ames"}
+    with caselink.CaseStore.open(sqlite_url) as store:
+        assert store.get_case("A1").found_at.hour == 7  # read as UTC, not London summer time

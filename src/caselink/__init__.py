@@ -17,13 +17,20 @@ if TYPE_CHECKING:
     from caselink.store import CaseFilter, CaseStore
 
 
-def load_cases(*paths: str, db: str | None = None) -> Any:
-    """Ingest ``paths`` into the store named by ``db`` (see :class:`CaseStore`) and return the result."""
+def load_cases(*paths: str, db: str | None = None, officer: str | None = None, tz: str | None = None) -> Any:
+    """Ingest ``paths`` into the store named by ``db`` (see :class:`CaseStore`) and return the result.
+
+    ``officer`` names who imported them in the audit log (DPA 2018 s.62 collection), as
+    ``caselink ingest --officer`` does; ``tz`` is the agency's zone for times without an offset.
+    """
     from caselink.io import open_source
     from caselink.store import CaseStore
 
+    options: dict[str, Any] = {"officer": officer}
+    if tz is not None:
+        options["tz"] = tz
     with CaseStore.open(db) as store:
-        return store.ingest([open_source(p) for p in paths])
+        return store.ingest([open_source(p) for p in paths], **options)
 
 
 def __getattr__(name: str) -> Any:

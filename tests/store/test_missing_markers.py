@@ -147,3 +147,11 @@ def test_a_window_of_death_after_the_finding_is_refused_except_for_a_missing_per
     missing = _write(tmp_path / "missing.csv", "case_id,incident_type,found_at,died_from,lat,lon\n"
                      "M1,missing_person,2014-03-08,2014-08-03,51.5,0.1\n")
     assert cli("ingest", str(missing), "--db", sqlite_url).exit_code == 0
+
+
+def test_an_entity_is_looked_up_as_ingest_folds_it(cli, tmp_path, sqlite_url):
+    data = _write(tmp_path / "e.csv", "case_id,found_at,lat,lon,entities\nE1,2014-08-28,51.5,0.1,phone:07700 900123\n")
+    assert cli("ingest", str(data), "--db", sqlite_url).exit_code == 0
+    with CaseStore.open(sqlite_url) as store:
+        assert store.cases_with_entity("Phone: 07700-900-123") == ["E1"]
+        assert store.cases_with_entity("phone:07700900123") == ["E1"]

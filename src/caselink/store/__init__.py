@@ -208,6 +208,11 @@ class CaseStore:
         return [dict(r) for r in rows]
 
     def cases_with_entity(self, entity: str) -> list[str]:
+        """Cases naming ``entity``, written as a user would (``phone:07700 900123``): it is folded as
+        ingest folds entities, so it finds what was stored.  Not ``kind:value``: ValueError."""
+        from caselink.schema import normalise_entity
+
+        entity = normalise_entity(entity)
         table = CaseEntityRow.__table__
         with self.reading() as connection:
             return list(connection.execute(select(table.c.case_id).where(table.c.entity == entity)).scalars())
