@@ -379,3 +379,30 @@ def test_an_update_that_changes_agency_warns_of_reused_case_ids(cli, tmp_path, s
     assert result.exit_code == 0
     assert "1 updated case(s) changed agency from 'MPS' to 'Kent'" in result.stderr
     assert "prefix the ids" in result.stderr
+
+
+def test_cases_list_dates_are_the_days_records_give(cli, tmp_path, any_db_url):
+    """A death dated 2014-06-20 in London summer is stored as 19 June 23:00 UTC; --from 2014-06-20
+    must still find it, and a bound with an offset is honoured."""
+    path = tmp_path / "days.csv"
+    path.write_text("case_id,found_at,lat,lon\nDT-05,2014-06-20,51.5,0.1\nDT-06,2014-06-21T00:30,51.5,0.1\n",
+                    encoding="utf-8")
+    assert cli("ingest", str(path), "--db", any_db_url).exit_code == 0
+
+    def listed(*bounds: str) -> list[str]:
+        result = cli("cases", "list", "--db", any_db_url, "--json", *bounds)
+        assert result.exit_code == 0, result.stderr
+        return [c["case_id"] for c in json.loads(result.stdout)["cases"]]
+
+    assert listed("--from", "2014-06-20", "--to", "2014-06-21") == ["DT-05"]
+    assert listed("--from", "2014-06-21") == ["DT-06"]
+    assert listed("--from", "2014-06-20T23:00:00+00:00") == ["DT-06"]
+
+
+def test_a_failed_statement_does_not_carry_case_values_into_its_error(any_db_url):
+    import sqlalchemy
+
+    with CaseStore.open(any_db_url) as store, pytest.raises(sqlalchemy.exc.DBAPIError) as caught:
+        with store.engine.connect() as connection:
+            connection.execute(sqlalchemy.text("SELECT * FROM no_such_table WHERE x = :v"), {"v": "secret narrative"})
+    assert "secret narrative" not in str(caught.value)

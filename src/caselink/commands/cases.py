@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -59,6 +60,19 @@ def parse_day(value: str | None, option: str) -> datetime | None:
         fail(f"{option}: '{value}' is not an ISO 8601 date (e.g. 2014-06-19)", EXIT_BAD_INPUT)
 
 
+def _stored_instant(value: str | None) -> datetime | None:
+    """A --from/--to bound as the store keeps times (naive UTC), read as ingest reads a record's date:
+    London local unless it carries an offset.  A death dated 2014-06-20 in summer is stored as
+    2014-06-19 23:00 UTC, so a bound of 2014-06-20 read as UTC would leave it out."""
+    if value is None:
+        return None
+    from zoneinfo import ZoneInfo
+
+    from caselink.schema import DEFAULT_TZ, parse_when
+
+    return parse_when(value.strip(), ZoneInfo(DEFAULT_TZ))[0]
+
+
 def case_filter(cause: str | None = None, substance: str | None = None, place_type: str | None = None,
                 sex: str | None = None, min_age: int | None = None, max_age: int | None = None,
                 found_from: str | None = None, found_to: str | None = None, agency: str | None = None,
@@ -102,6 +116,7 @@ def list_cases(
     case search is; the justification defaults so that existing scripts keep working.
     """
     where = case_filter(cause, substance, place_type, sex, min_age, max_age, found_from, found_to, agency)
+    where = dataclasses.replace(where, found_from=_stored_instant(found_from), found_to=_stored_instant(found_to))
     store = open_store(db)
     total = store.count(where)
     rows = [stored_to_raw(r) for r in store.iter_stored(where, limit=limit)]

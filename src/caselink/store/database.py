@@ -54,12 +54,16 @@ READ_ONLY = "caselink_read_only"
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for ``url`` with the settings caselink relies on."""
+    """An engine for ``url`` with the settings caselink relies on.
+
+    ``hide_parameters``: a failed statement's error (and any SQL log) would otherwise carry its
+    bound values, a narrative or a name, into server logs and tracebacks.
+    """
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:" and not Path(path).parent.exists():
             raise StoreError(f"{path}: folder does not exist; create it or pass --db with another path")
-        engine = create_engine(url)
+        engine = create_engine(url, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         # Let SQLAlchemy own BEGIN so one `with engine.begin()` is one SQLite transaction.  IMMEDIATE
         # takes the write lock up front: nearly every transaction writes (even a read appends to the
@@ -72,7 +76,7 @@ def make_engine(url: str) -> Engine:
             "BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE"))
         return engine
     try:
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
     except Exception as exc:  # noqa: BLE001 - bad URLs raise many kinds
         raise StoreError(f"cannot use database URL {url!r}: {exc}") from exc
 
