@@ -159,3 +159,18 @@ def test_entries_of_a_case_whose_id_holds_like_wildcards_are_found(any_db_url: s
                          justification="wildcard check")
         for case_id in ("KEN%1", "KEN_1", "KENX1", "KEN1"):
             assert [e.case_ids for e in read_entries(connection, case_id=case_id)] == [[case_id]]
+
+
+def test_reading_a_policy_file_or_a_waterfall_is_a_logged_consultation(cli: object, tmp_path: Path) -> None:
+    """Both show what the records hold (decisions and their rationale; distance, drugs, finder)."""
+    url = _ingested(cli, tmp_path)
+    decided = cli("decide", "a1", "--kind", "classification", "--value", "homicide",  # type: ignore[operator]
+                  "--rationale", "same finder as a2", "--officer", "DS Hill", "--db", url)
+    assert decided.exit_code == 0, decided.stderr
+    assert cli("decisions", "a1", "--db", url, "--officer", "Insp Lee",  # type: ignore[operator]
+               "--justification", "IOPC review").exit_code == 0
+    assert cli("decisions", "a3", "--db", url).exit_code == 0  # no decisions shown: nothing logged  # type: ignore[operator]
+    explained = cli("explain", "a1", "a2", "--db", url, "--officer", "DC Ray")  # type: ignore[operator]
+    assert explained.exit_code == 0, explained.stderr
+    logged = [(e.officer, e.justification, e.case_ids, e.details["view"]) for e in _entries(url, action="consultation")]
+    assert logged == [("Insp Lee", "IOPC review", ["a1"], "decisions"), ("DC Ray", "explain", ["a1", "a2"], "explain")]

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from caselink import assurance
-from caselink.audit import AuditError
+from caselink.audit import AuditError, record_event
 from caselink.commands.common import (
     EXIT_BAD_INPUT,
     EXIT_FAILURE,
@@ -24,6 +24,7 @@ from caselink.commands.common import (
     JsonOption,
     OfficerOption,
     fail,
+    officer_name,
     open_store,
     print_json,
     require_officer,
@@ -154,10 +155,26 @@ def decide_command(
 def decisions_command(
     case_id: Annotated[str, typer.Argument(help="The case whose policy file to show.")],
     db: DbOption = None,
+    justification: Annotated[str | None, typer.Option(
+        help="Why you are reading the policy file (logged; default 'policy file').")] = None,
+    officer: OfficerOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Show a case's policy file: every decision, who made it, why, and its status."""
-    decisions = run_in_transaction(db, lambda c: assurance.list_decisions(c, case_id))
+    """Show a case's policy file: every decision, who made it, why, and its status.
+
+    The policy file is case data, so reading it is a consultation and is logged (DPA 2018 s.62),
+    in the same transaction as the read."""
+    who = officer_name(officer)
+
+    def read(connection: Any) -> list[dict[str, Any]]:
+        decisions = assurance.list_decisions(connection, case_id)
+        if decisions:
+            record_event(connection, action="consultation", officer=who, case_ids=[case_id],
+                         justification=(justification or "").strip() or "policy file",
+                         details={"view": "decisions", "channel": "cli"})
+        return decisions
+
+    decisions = run_in_transaction(db, read)
     if as_json:
         print_json({"case_id": case_id, "decisions": decisions})
         return

@@ -191,9 +191,14 @@ def explain_command(
     case_b: Annotated[str, typer.Argument(help="Second case id.")],
     db: DbOption = None,
     model_path: ModelOption = None,
+    justification: Annotated[str | None, typer.Option(
+        help="Why you are comparing these cases (logged; default 'explain').")] = None,
+    officer: OfficerOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Show why two cases are (or are not) linked: each comparison's level and weight, as a waterfall."""
+    """Show why two cases are (or are not) linked: each comparison's level and weight, as a waterfall.
+
+    The waterfall shows what both records hold, so it is logged as a consultation of both (DPA 2018 s.62)."""
     from caselink.linkage.explain import explain_cases
 
     model = _model(model_path)
@@ -205,6 +210,11 @@ def explain_command(
         if case_id not in known:
             fail(f"unknown case id '{case_id}'; list ids with 'caselink cases list'", EXIT_BAD_INPUT)
     result = explain_cases(store, model, case_a, case_b)
+    if result is not None:
+        from caselink.commands.cases import log_consultation
+
+        log_consultation(store, [case_a, case_b], officer, (justification or "").strip() or "explain",
+                         {"view": "explain"})
     store.close()
     if result is None:  # pragma: no cover - both ids were just found
         fail("the two cases could not be compared", 1)

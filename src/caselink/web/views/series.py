@@ -34,4 +34,9 @@ def register(views: Views) -> None:
             detail = sources.series_detail(connection, series_id)
         if case_a == case_b or case_a not in detail["case_ids"] or case_b not in detail["case_ids"]:
             raise HTTPException(404, f"'{case_a}' and '{case_b}' are not two members of series '{series_id}'")
-        return sources.explain_pair(ctx.request.app.state.store, case_a, case_b)
+        result = sources.explain_pair(ctx.request.app.state.store, case_a, case_b)
+        # The waterfall shows what the two records hold (distance, drugs, finder): a read of both.
+        trail.record(ctx.engine, action="consultation", officer=ctx.user.name, case_ids=sorted({case_a, case_b}),
+                     justification=trail.purpose(ctx.request, "series review"),
+                     details={"view": "explain", "series_id": series_id})
+        return result
