@@ -159,13 +159,28 @@ def test_a_geojson_property_given_twice_is_refused(cli, tmp_path: Path, sqlite_u
 
 
 def test_a_refused_import_still_names_the_columns_it_did_not_read(cli, tmp_path: Path, sqlite_url):
-    # "lat: is missing" alone sends the analyst looking for a column the file has, under another name.
-    data = tmp_path / "gps.csv"
-    data.write_text("case_id,found_at,Latitude,Longitude\nD1,2014-08-28,51.5,0.1\n", encoding="utf-8")
+    # "found_at: is missing" alone sends the analyst looking for a column the file has, under another name.
+    data = tmp_path / "dates.csv"
+    data.write_text("case_id,Date Found,lat,lon\nD1,2014-08-28,51.5,0.1\n", encoding="utf-8")
     result = cli("ingest", str(data), "--db", sqlite_url)
     assert result.exit_code == 2
-    assert "column(s) Latitude, Longitude are not in the case schema" in result.stderr, result.stderr
-    assert f"{data}:2: lat: is missing" in result.stderr
+    assert "column(s) Date Found are not in the case schema" in result.stderr, result.stderr
+    assert f"{data}:2: found_at: is missing" in result.stderr
+
+
+def test_latitude_and_longitude_are_the_coordinates_and_may_not_repeat_lat(cli, tmp_path: Path, sqlite_url):
+    # GIS and spreadsheet exports name the coordinates in full; nothing else can be meant by them.
+    data = tmp_path / "gps.csv"
+    data.write_text("case_id,found_at,Latitude,Lng\nD1,2014-08-28,51.5,0.1\n", encoding="utf-8")
+    result = cli("ingest", str(data), "--db", sqlite_url)
+    assert result.exit_code == 0, result.stderr
+    with CaseStore.open(sqlite_url) as store:
+        case = store.get_case("D1")
+    assert (case.lat, case.lon) == (51.5, 0.1)
+    both = tmp_path / "both.csv"
+    both.write_text("case_id,found_at,lat,latitude,lon\nD2,2014-08-28,51.5,51.6,0.1\n", encoding="utf-8")
+    refused = cli("ingest", str(both), "--db", sqlite_url)
+    assert refused.exit_code == 2 and "'lat' at columns 3, 4" in refused.stderr, refused.stderr
 
 
 def test_two_headers_that_fold_to_one_field_are_refused(cli, tmp_path: Path, sqlite_url):

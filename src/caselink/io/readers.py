@@ -52,13 +52,21 @@ def detect_format(path: Path) -> str:
 _COMPRESSED = (".gz", ".zip", ".bz2", ".xz", ".zst", ".7z")
 
 
-def fold_name(name: str) -> str:
-    """The schema field a header means: spreadsheets write ``Case ID``, ``Victim-Age`` or ``CAUSE``.
+# Names for a coordinate that mean only that coordinate in every GIS and spreadsheet export.  Other
+# names (``Date Found``, ``id``, ``x``/``y``, which are often projected metres) are not guessed.
+COORDINATE_ALIASES = {"latitude": "lat", "longitude": "lon", "lng": "lon", "long": "lon"}
 
-    Only a name that folds (lower case, spaces and hyphens to underscores) onto a schema field is
-    changed; any other name is kept as written, so the warning about unknown columns quotes it.
+
+def fold_name(name: str) -> str:
+    """The schema field a header means: spreadsheets write ``Case ID``, ``Victim-Age``, ``CAUSE`` or
+    ``Latitude``.
+
+    Only a name that folds (lower case, spaces and hyphens to underscores) onto a schema field or a
+    coordinate alias is changed; any other name is kept as written, so the warning about unknown
+    columns quotes it.
     """
     folded = re.sub(r"[\s\-]+", "_", name.strip().lower())
+    folded = COORDINATE_ALIASES.get(folded, folded)
     return folded if folded in KNOWN_COLUMNS else name.strip()
 
 
