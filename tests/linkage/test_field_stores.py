@@ -166,13 +166,16 @@ def test_replay_tells_an_alert_as_ingest_told_it(cli, sqlite_url: str, tmp_path:
     assert ingested[0]["case_ids"] == ["Z9", "A1"] and ingested[0]["reasons"][0].startswith("2 deaths")
 
 
-def test_an_unusable_model_at_ingest_says_the_cases_went_unscored(cli, sqlite_url: str, tmp_path: Path,  # type: ignore[no-untyped-def]
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unusable_model_at_ingest_refuses_the_import(cli, sqlite_url: str, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Imported unscored, the cases would never raise an alert: nothing is imported instead."""
     monkeypatch.setenv("CASELINK_MODEL", str(tmp_path / "absent.json"))
     result = cli("ingest", _csv(tmp_path, "a.csv", PAIR_A), "--db", sqlite_url, "--json")
-    assert result.exit_code == 0 and "alerts" not in json.loads(result.stdout)
-    assert "2 new or changed case(s) were imported but not scored" in result.stderr
-    assert "absent.json: cannot read model file" in result.stderr and "caselink link" in result.stderr
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "absent.json: cannot read model file" in result.stderr
+    assert "nothing was imported" in result.stderr and "$CASELINK_MODEL" in result.stderr
+    monkeypatch.delenv("CASELINK_MODEL")
+    assert json.loads(cli("stats", "--db", sqlite_url, "--json").stdout)["n_cases"] == 0
 
 
 @pytest.mark.parametrize(("share", "said"), [(0.00003, "0.003%"), (0.0004, "0.04%"), (0.012, "1.2%"), (0.2, "20%")])

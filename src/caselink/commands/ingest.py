@@ -29,6 +29,9 @@ from caselink.store.ingest import MAX_REPORTED_PROBLEMS
 # Steps that run after an import commits (linkage scoring, the audit record).  Each takes the store
 # and the result; areas append to this list from their command module so ingest stays unaware of them.
 AFTER_INGEST: list = []
+# Checks that run before anything is read or written (say, that the linkage model the after-steps
+# need can be loaded); each takes no argument and calls ``fail`` to refuse the import.
+BEFORE_INGEST: list = []
 
 
 def ingest_command(
@@ -40,6 +43,8 @@ def ingest_command(
 ) -> None:
     """Import case files in one transaction: every row lands, or none does."""
     check_tz(tz)
+    for check in BEFORE_INGEST:
+        check()
     try:
         sources = [open_source(p) for p in paths]
     except SourceError as exc:

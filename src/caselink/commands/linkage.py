@@ -317,6 +317,18 @@ def demo_command(db: DbOption = None, as_json: JsonOption = False) -> None:
         typer.echo(line)
 
 
+def before_ingest() -> None:
+    """Refuse an import whose cases could not be scored: with an unusable $CASELINK_MODEL they would
+    land unscored, and no alert would ever be raised for them."""
+    from caselink.linkage.model import ModelError, load_model
+
+    try:
+        load_model(None)
+    except ModelError as exc:
+        fail(f"{exc}; nothing was imported (new cases could not be scored for alerts): fix or unset "
+             "$CASELINK_MODEL", EXIT_BAD_INPUT)
+
+
 def after_ingest(store: CaseStore, result: Any) -> dict[str, Any] | None:
     """Score the cases an import created or changed; print and record any alert."""
     from caselink.linkage.incremental import score_new_cases
@@ -346,3 +358,5 @@ def register(app: typer.Typer) -> None:
     app.command("demo")(demo_command)
     if after_ingest not in ingest.AFTER_INGEST:
         ingest.AFTER_INGEST.append(after_ingest)
+    if before_ingest not in ingest.BEFORE_INGEST:
+        ingest.BEFORE_INGEST.append(before_ingest)
