@@ -217,7 +217,7 @@ def comparisons() -> list[dict[str, Any]]:
             # An entity already in several cases at one spot is the spot's own (staff, a regular caller).
             _level(f"{_shared('entities')} > 0 AND {APART_SQL} > 1",
                    "a shared entity already in several cases, at different places", 0.05, 0.005),
-            _else(0.65, 0.9948, "nothing shared"),
+            _else(0.65, 0.9948, "nothing shared, or only an entity already in several cases at this spot"),
         ]),
         _comparison("narrative", "narrative similarity (TF-IDF cosine, IDF as of the later case)", [
             _null("len(narr_terms_l) = 0 OR len(narr_terms_r) = 0 "
