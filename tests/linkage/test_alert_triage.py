@@ -125,6 +125,7 @@ def test_state_rules_refuse_and_write_nothing(cli: Any, alerts_db: str) -> None:
     entries, states = len(_audit(cli, alerts_db)), _alerts(cli, alerts_db)
     entries += 1  # the listing just logged its consultation
     decisions = _json(cli, "decisions", second["new_case_id"], *db)["decisions"]
+    entries += 1  # reading the policy file is a consultation too
 
     _refused(cli("alerts", "acknowledge", a, *db, *officer), f"alert {a}", "already acknowledged")
     assert cli("alerts", "assign", a, "--to", "DS Patel", *db, *officer).exit_code == 0
