@@ -35,6 +35,7 @@ PAIR_COLUMNS = ["unique_id_l", "unique_id_r", "match_probability", "match_weight
 # Splink's intermediate tables (``hdfs://...``, ``s3a://...``).
 MASTER_ENV = "CASELINK_SPARK_MASTER"
 WORK_DIR_ENV = "CASELINK_SPARK_DIR"
+MEMORY_ENV = "CASELINK_SPARK_MEMORY"  # the local JVM's heap (Spark's own default, 1g, is short at 100k cases)
 
 
 class SparkUnavailable(RuntimeError):
@@ -114,12 +115,14 @@ def spark_session() -> Any:
                .config("spark.ui.enabled", "false")
                .config("spark.ui.showConsoleProgress", "false")
                .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{log_config}")
-               .config("spark.sql.shuffle.partitions", "8")
                # Splink's tables are temporary views; nothing is left in the working directory.
                .config("spark.sql.warehouse.dir", os.path.join(tempfile.gettempdir(), "caselink-spark-warehouse"))
                # The driver listens on loopback only unless a cluster master is given.
                .config("spark.driver.bindAddress", "127.0.0.1" if local else "0.0.0.0")  # nosec B104
                .config("spark.driver.host", "127.0.0.1" if local else _hostname()))
+    if local:  # two cores: Spark's 200 shuffle partitions would be 200 tiny tasks per stage
+        builder = (builder.config("spark.sql.shuffle.partitions", "2")
+                   .config("spark.driver.memory", os.environ.get(MEMORY_ENV, "4g")))
     try:
         session = builder.getOrCreate()
     except Exception as exc:  # the JVM did not start: Java missing, too old, or no memory
