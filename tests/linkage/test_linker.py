@@ -24,3 +24,19 @@ def test_linker_finds_the_barking_series_like_the_cli(port_series_csv, sqlite_ur
     assert alerts[0]["at"] == "2014-08-28" and alerts[0]["new_case_id"] == "MPS-2014-0828-K"
     printed = json.loads(cli("replay", "--json", "--db", sqlite_url).stdout)
     assert [a["new_case_id"] for a in printed["alerts"]] == [a["new_case_id"] for a in alerts]
+
+
+def test_linking_from_the_library_is_logged_as_combination(port_series_csv, sqlite_url):
+    """DPA 2018 s.62: linking is 'combination' however it is run; the CLI logs it, so must the API."""
+    from caselink.audit import read_entries
+
+    with CaseStore.open(sqlite_url) as store:
+        store.ingest([open_source(port_series_csv)], officer="DC Ingest")
+        linker = caselink.Linker(store, officer="Analyst Kaur")
+        linker.link()
+        linker.replay()
+        with store.engine.connect() as connection:
+            entries = list(read_entries(connection, action="combination"))
+    assert [(e.officer, e.details["kind"], e.details["channel"]) for e in entries] == [
+        ("Analyst Kaur", "linkage_link", "api"), ("Analyst Kaur", "linkage_replay", "api")]
+    assert "MPS-2014-0828-K" in entries[0].case_ids
