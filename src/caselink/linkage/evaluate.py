@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 
+from caselink.linkage.engines import batch_scorer
 from caselink.linkage.features import build_features
 from caselink.linkage.model import LinkageModel
 from caselink.linkage.pipeline import Corroboration, events_in_order
-from caselink.linkage.engines import batch_scorer
 from caselink.linkage.series import SeriesState
 
 

@@ -16,10 +16,10 @@ from typing import Any
 
 import pandas as pd
 
+from caselink.linkage.engines import batch_scorer
 from caselink.linkage.explain import series_reasons
 from caselink.linkage.features import build_features, rarity_table
 from caselink.linkage.model import CORROBORATION_FLOOR, LinkageModel
-from caselink.linkage.engines import batch_scorer
 from caselink.linkage.scoring import Scorer, contributions
 from caselink.linkage.series import SeriesEvent, SeriesState, connected_components, reconcile
 
