@@ -336,7 +336,7 @@ def after_ingest(store: CaseStore, result: Any) -> dict[str, Any] | None:
 
     new_ids = store.case_ids_changed_by(result.import_id)
     if not new_ids:
-        return {"alerts": []}
+        return {"alerts": [], "possible_duplicates": []}
     try:
         model = load_model(None)
     except ModelError as exc:  # $CASELINK_MODEL names a file that cannot be used
@@ -346,7 +346,13 @@ def after_ingest(store: CaseStore, result: Any) -> dict[str, Any] | None:
     alerts = score_new_cases(store, model, new_ids, result.officer or officer_name(None))
     for alert in alerts:
         typer.echo(alert_line(alert), err=True)
-    return {"alerts": alerts}
+    from caselink.linkage.duplicates import possible_duplicates_in_store
+
+    duplicates = possible_duplicates_in_store(store, new_ids)
+    for new_id, other_id in duplicates:
+        warn(f"{new_id} may be the same death as {other_id} (found within a day at the same place, the "
+             "victims alike): check whether one death was recorded twice before reading any series it joins")
+    return {"alerts": alerts, "possible_duplicates": [{"case_id": a, "same_death_as": b} for a, b in duplicates]}
 
 
 def register(app: typer.Typer) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from caselink.linkage.duplicates import alike
 from caselink.linkage.features import KM_PER_DEG_LAT, KM_PER_DEG_LON_EQUATOR
 from caselink.linkage.model import LinkageModel
 from caselink.linkage.scoring import contributions
@@ -168,9 +169,8 @@ def _possible_duplicates(members: pd.DataFrame) -> list[str]:
     distance = _distances_km(rows)
     blur = _blur_km(rows)
 
-    def known(column: str, i: int) -> Any:
-        value = rows[column][i] if column in rows else None
-        return None if value is None or (isinstance(value, float) and math.isnan(value)) or value == "U" else value
+    def pair_of(column: str, i: int, j: int) -> tuple[Any, Any]:
+        return (rows[column][i], rows[column][j]) if column in rows else (None, None)
 
     out = []
     for i in range(len(rows)):
@@ -179,12 +179,7 @@ def _possible_duplicates(members: pd.DataFrame) -> list[str]:
             close = distance[i, j] <= 0.25 + blur[i] + blur[j]
             if not (same_day and close):
                 continue
-            sexes, ages, causes = ((known(c, i), known(c, j)) for c in ("victim_sex", "victim_age", "cause"))
-            sex_known, age_known, cause_known = (None not in pair for pair in (sexes, ages, causes))
-            if not (sex_known or age_known):
-                continue
-            if (sex_known and sexes[0] != sexes[1]) or (age_known and abs(ages[0] - ages[1]) > 1) \
-                    or (cause_known and causes[0] != causes[1]):
+            if not alike(*(pair_of(c, i, j) for c in ("victim_sex", "victim_age", "cause"))):
                 continue
             out.append(f"{rows['case_id'][i]} and {rows['case_id'][j]} may be one death recorded twice (found "
                        "within a day at the same place, same sex, age and cause): check before treating them "
