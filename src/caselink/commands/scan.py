@@ -1,7 +1,8 @@
 """``caselink scan``: space-time clusters of deaths (Kulldorff) or clearance clusters (MAP).
 
-Filters are typed options turned into bound query parameters by the store's CaseFilter; no text
-from the user ever becomes SQL.  Bad input ends with one line on stderr and a non-zero exit.
+Filters are typed options turned into bound query parameters by the store's CaseFilter, or a
+``--where`` condition parsed and evaluated on the cases read (``scan/where.py``); no text from the
+user ever becomes SQL.  Bad input ends with one line on stderr and a non-zero exit.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ def scan(
     max_age: Annotated[int | None, typer.Option("--max-age", help="Victims at most this old.")] = None,
     found_from: Annotated[str | None, typer.Option("--from", help="Found on or after this date.")] = None,
     found_to: Annotated[str | None, typer.Option("--to", help="Found before this date.")] = None,
+    where_text: Annotated[str | None, typer.Option(
+        "--where", help="A condition on case columns, e.g. \"cause = 'drug_toxicity' AND victim_age < 30\" "
+                        "(comparisons, IN, BETWEEN, IS NULL, AND/OR/NOT; read, never run as SQL).")] = None,
     max_radius_km: Annotated[float, typer.Option("--max-radius-km", help="Largest circle radius.")] = 3.0,
     max_days: Annotated[int, typer.Option("--max-days", help="Longest time window, in days.")] = 7,
     permutations: Annotated[int, typer.Option(help="Monte Carlo replicates for p-values.")] = 999,
@@ -60,11 +64,22 @@ def scan(
     where = dataclasses.replace(where, found_from=day_from, found_to=day_to)
     _check_filter(where, sex, found_from, found_to)
     where = dataclasses.replace(where, found_from=None, found_to=None)
+    from caselink.scan.where import WhereError, apply_where, columns_of
+
+    try:
+        extra = [c for c in columns_of(where_text) if c not in _COLUMNS] if where_text is not None else []
+    except WhereError as exc:
+        fail(f"--where: {exc}", EXIT_BAD_INPUT)
     store = open_store(db)
     try:
-        cases = store.cases_frame(_COLUMNS, where=where, local_times=True)
+        cases = store.cases_frame(_COLUMNS + extra, where=where, local_times=True)
     finally:
         store.close()
+    if where_text is not None:
+        try:
+            cases = apply_where(cases, where_text)
+        except WhereError as exc:
+            fail(f"--where: {exc}", EXIT_BAD_INPUT)
     if day_from is not None:
         cases = cases[cases["found_at"] >= day_from]
     if day_to is not None:
