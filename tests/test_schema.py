@@ -132,7 +132,13 @@ def test_uk_not_known_and_typographic_dashes_are_not_recorded(marker):
 def test_an_international_phone_drops_the_bracketed_trunk_zero():
     # "+44 (0)7700 900123" is dialled +447700900123: keeping the 0 made a number that exists nowhere.
     result = norm(entities="phone:+44 (0)7700 900123;phone:+447700900123")
-    assert result.record["entities"] == ["phone:+447700900123"]
+    assert result.record["entities"] == ["phone:07700900123"]
+
+
+def test_a_uk_number_written_internationally_matches_the_national_form():
+    """One force writes +44 7700 900123, another 07700 900123: the same phone, so the same entity."""
+    result = norm(entities="phone:+44 7700 900123;phone:0044 7700 900123;phone:07700-900-123;phone:+1 202 555 0100")
+    assert result.record["entities"] == ["phone:07700900123", "phone:+12025550100"]
 
 
 def test_identical_input_hashes_identically_and_changes_do_not():

@@ -170,6 +170,15 @@ def format_when(instant: datetime, offset_min: int, precision: str) -> str:
     return local.isoformat()
 
 
+def _uk_national(phone: str) -> str:
+    """A UK number in its national form: ``+44 7700 900123`` and ``0044 7700 900123`` are the
+    ``07700 900123`` another force wrote, and must match it.  Other countries keep their ``+``."""
+    for prefix in ("+44", "0044"):
+        if phone.startswith(prefix) and len(phone) > len(prefix) + 6:
+            return "0" + phone[len(prefix):]
+    return phone
+
+
 def normalise_entity(text: str) -> str:
     """Fold an entity to ``kind:value`` so that the same phone or person written two ways matches."""
     kind, sep, value = text.partition(":")
@@ -182,6 +191,7 @@ def normalise_entity(text: str) -> str:
             value = "+" + re.sub(r"\D", "", re.sub(r"\(\s*0\s*\)", "", value))
         else:
             value = re.sub(r"\D", "", value)
+        value = _uk_national(value)
     elif kind == "vehicle":
         value = re.sub(r"\s+", "", value).upper()
     else:
