@@ -10,6 +10,7 @@ a batch of one.
 from __future__ import annotations
 
 import ast
+import csv
 import itertools
 import json
 import math
@@ -191,10 +192,30 @@ def _array(text: str) -> list[str] | None:
     return [str(v) for v in parsed]
 
 
+def _pg_array(text: str) -> list[str] | None:
+    """The items of a PostgreSQL array literal (``{ghb,alcohol}``, ``{"person:doe, j",phone:0770}``),
+    as ``psql`` and ``COPY`` export a ``text[]`` column; None for a JSON object or anything else."""
+    inner = text[1:-1]
+    if not inner.strip():
+        return []  # an empty array (or an empty JSON object): nothing recorded
+    try:
+        json.loads(text)
+        return None  # a JSON object: never read as items
+    except ValueError:
+        pass
+    try:
+        row = next(csv.reader([inner], skipinitialspace=True, escapechar="\\"))
+    except (csv.Error, StopIteration):
+        return None
+    return [item for item in row if item.strip().upper() != "NULL"]
+
+
 def _items(name: str, value: Any) -> list[str]:
     if isinstance(value, str):
         text = value.strip()
         if text[:1] == "[" and text[-1:] == "]" and (items := _array(text)) is not None:
+            return items
+        if text[:1] == "{" and text[-1:] == "}" and (items := _pg_array(text)) is not None:
             return items
         return value.split(";") if name == "entities" else _ITEM_SEPARATORS.split(value)
     if isinstance(value, list | tuple):

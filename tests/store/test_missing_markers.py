@@ -155,3 +155,17 @@ def test_an_entity_is_looked_up_as_ingest_folds_it(cli, tmp_path, sqlite_url):
     with CaseStore.open(sqlite_url) as store:
         assert store.cases_with_entity("Phone: 07700-900-123") == ["E1"]
         assert store.cases_with_entity("phone:07700900123") == ["E1"]
+
+
+def test_postgresql_array_cells_are_read_as_items(cli, tmp_path, sqlite_url):
+    """psql and COPY export a text[] column as {ghb,alcohol}: it was one unknown substance."""
+    data = _write(tmp_path / "pg.csv", 'case_id,found_at,lat,lon,substances,entities\n'
+                  'P1,2014-08-28,51.5,0.1,"{ghb,alcohol}","{""person:doe, j"",phone:07700900123}"\n'
+                  'P2,2014-08-29,51.5,0.1,{},{}\n')
+    result = cli("ingest", str(data), "--db", sqlite_url)
+    assert result.exit_code == 0, result.stderr
+    with CaseStore.open(sqlite_url) as store:
+        first, second = store.get_case("P1"), store.get_case("P2")
+    assert sorted(first.substances) == ["alcohol", "ghb"]
+    assert sorted(first.entities) == ["person:doe, j", "phone:07700900123"]
+    assert (list(second.substances), list(second.entities)) == ([], [])
