@@ -406,3 +406,10 @@ def test_a_failed_statement_does_not_carry_case_values_into_its_error(any_db_url
         with store.engine.connect() as connection:
             connection.execute(sqlalchemy.text("SELECT * FROM no_such_table WHERE x = :v"), {"v": "secret narrative"})
     assert "secret narrative" not in str(caught.value)
+
+
+def test_cases_list_refuses_a_bound_ingest_would_refuse_in_one_line(cli, sqlite_url):
+    for bound, said in (("1700-01-01", "year 1700 is outside 1800..2200"), ("2014-W25", "names a week")):
+        result = cli("cases", "list", "--db", sqlite_url, "--from", bound)
+        assert result.exit_code == 2 and result.stdout == ""
+        assert result.stderr.startswith("caselink: error: --from: ") and said in result.stderr, result.stderr

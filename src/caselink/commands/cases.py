@@ -60,7 +60,7 @@ def parse_day(value: str | None, option: str) -> datetime | None:
         fail(f"{option}: '{value}' is not an ISO 8601 date (e.g. 2014-06-19)", EXIT_BAD_INPUT)
 
 
-def _stored_instant(value: str | None) -> datetime | None:
+def _stored_instant(value: str | None, option: str) -> datetime | None:
     """A --from/--to bound as the store keeps times (naive UTC), read as ingest reads a record's date:
     London local unless it carries an offset.  A death dated 2014-06-20 in summer is stored as
     2014-06-19 23:00 UTC, so a bound of 2014-06-20 read as UTC would leave it out."""
@@ -70,7 +70,10 @@ def _stored_instant(value: str | None) -> datetime | None:
 
     from caselink.schema import DEFAULT_TZ, parse_when
 
-    return parse_when(value.strip(), ZoneInfo(DEFAULT_TZ))[0]
+    try:
+        return parse_when(value.strip(), ZoneInfo(DEFAULT_TZ))[0]
+    except ValueError as exc:  # a week, a year outside 1800..2200: ingest's own rules, its own words
+        fail(f"{option}: {exc}", EXIT_BAD_INPUT)
 
 
 def case_filter(cause: str | None = None, substance: str | None = None, place_type: str | None = None,
@@ -116,7 +119,8 @@ def list_cases(
     case search is; the justification defaults so that existing scripts keep working.
     """
     where = case_filter(cause, substance, place_type, sex, min_age, max_age, found_from, found_to, agency)
-    where = dataclasses.replace(where, found_from=_stored_instant(found_from), found_to=_stored_instant(found_to))
+    where = dataclasses.replace(where, found_from=_stored_instant(found_from, "--from"),
+                                found_to=_stored_instant(found_to, "--to"))
     store = open_store(db)
     total = store.count(where)
     rows = [stored_to_raw(r) for r in store.iter_stored(where, limit=limit)]
