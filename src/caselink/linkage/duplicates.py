@@ -54,12 +54,11 @@ def possible_duplicates(cases: pd.DataFrame, new_ids: Iterable[str]) -> list[tup
     number of new cases, not with the store.
     """
     wanted = set(new_ids)
-    frame = cases[COLUMNS].copy()
-    blur = pd.to_numeric(frame["location_precision_m"], errors="coerce").fillna(0).to_numpy(float) / 1000.0
-    frame = frame[(blur <= MAX_BLUR_KM) & frame["lat"].notna() & frame["lon"].notna()].reset_index(drop=True)
+    blur = pd.to_numeric(cases["location_precision_m"], errors="coerce").fillna(0).to_numpy(float) / 1000.0
+    checked = (blur <= MAX_BLUR_KM) & cases["lat"].notna().to_numpy() & cases["lon"].notna().to_numpy()
+    frame, blur = cases.loc[checked, COLUMNS].reset_index(drop=True), blur[checked]
     if frame.empty or not wanted & set(frame["case_id"]):
         return []
-    blur = pd.to_numeric(frame["location_precision_m"], errors="coerce").fillna(0).to_numpy(float) / 1000.0
     lat, lon = frame["lat"].to_numpy(float), frame["lon"].to_numpy(float)
     y = lat * 110.574
     x = lon * 111.320 * np.cos(np.radians(lat))
