@@ -7,13 +7,12 @@ milliseconds.  Both engines run the same model's SQL and give the same pairs (te
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import pandas as pd
 
 from caselink.linkage.model import LinkageModel
 
-Engine = Literal["duckdb", "spark"]
 ENGINES: tuple[str, ...] = ("duckdb", "spark")
 
 
