@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
 import sys
@@ -11,6 +10,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from caselink.identity import acting_officer
 from caselink.store import CaseStore, StoreError
 
 EXIT_FAILURE = 1
@@ -77,15 +77,7 @@ def require_rationale(rationale: str | None, what: str = "") -> str:
 
 def officer_name(officer: str | None) -> str:
     """The acting identity: explicit option, then $CASELINK_USER, then the operating-system login."""
-    if officer and officer.strip():
-        return officer.strip()
-    from_env = os.environ.get("CASELINK_USER", "").strip()
-    if from_env:
-        return from_env
-    try:
-        return getpass.getuser()
-    except Exception:  # noqa: BLE001 - no login name in some containers
-        return "unknown"
+    return acting_officer(officer)
 
 
 def _default(value: Any) -> Any:

@@ -9,12 +9,11 @@ write the same audit entry and linkage run the commands write.
 
 from __future__ import annotations
 
-import getpass
-import os
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from caselink.identity import acting_officer
 from caselink.linkage.evaluate import evaluate
 from caselink.linkage.incremental import finish_run, load_state, open_alerts, record_audit, start_run, stored_frame
 from caselink.linkage.model import LinkageModel, load_model
@@ -30,7 +29,7 @@ class Linker:
         self.store = store
         self.model = model if isinstance(model, LinkageModel) else load_model(model)
         # Who is linking, for the audit log: as the CLI's --officer, else $CASELINK_USER, else the login.
-        self.officer = officer or os.environ.get("CASELINK_USER") or getpass.getuser()
+        self.officer = acting_officer(officer)
 
     def link(self, as_of: date | None = None, threshold: float | None = None) -> LinkResult:
         """Series as of ``as_of``, keeping the ids already stored for series that exist."""
