@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from caselink.io import FORMATS
 from caselink.store import CaseStore
 
 HEADER = "case_id,found_at,lat,lon,narrative\n"
@@ -327,12 +328,12 @@ def test_parquet_strings_written_as_plain_binary_are_read_as_text(cli, tmp_path:
     assert result.exit_code == 2 and "'narrative' holds bytes that are not UTF-8" in result.stderr, result.stderr
 
 
-def test_a_file_of_no_cases_imports_nothing_in_every_format_that_can_say_so(cli, tmp_path: Path, sqlite_url):
+def test_an_export_of_no_cases_reimports_as_no_rows_in_every_format(cli, tmp_path: Path, sqlite_url):
     # A header-only CSV imported 0 rows, while a zero-row Parquet and an empty FeatureCollection were
-    # errors: so `caselink export` of an empty store did not re-import.  An empty JSON Lines file is an
-    # empty file, which the contract (issue 2) refuses.
+    # errors, and then the empty JSON Lines file an empty store exports was refused ("is empty"): an
+    # export must re-import.  JSON Lines has no header, so no lines is no cases.
     empty = tmp_path / "empty.db"
-    for fmt in ("csv", "parquet", "geojson"):
+    for fmt in FORMATS:
         out = tmp_path / f"none.{fmt}"
         exported = cli("export", "--out", str(out), "--format", fmt, "--db", f"sqlite:///{empty}",
                        "--justification", "test", "--recipient", "test", "--officer", "test")
@@ -341,8 +342,12 @@ def test_a_file_of_no_cases_imports_nothing_in_every_format_that_can_say_so(cli,
         assert result.exit_code == 0, (fmt, result.stderr)
         assert json.loads(result.stdout)["n_rows"] == 0
         assert f"{out}: holds no cases" in result.stderr
-    (tmp_path / "none.jsonl").write_text("\n", encoding="utf-8")
-    result = cli("ingest", str(tmp_path / "none.jsonl"), "--db", sqlite_url)
+    (tmp_path / "blank.jsonl").write_text("\n\n", encoding="utf-8")
+    result = cli("ingest", str(tmp_path / "blank.jsonl"), "--db", sqlite_url)
+    assert result.exit_code == 0 and "holds no cases" in result.stderr, result.stderr
+    # A CSV without even a header row names no field: still refused, as docs/schema.md says.
+    (tmp_path / "empty.csv").write_text("", encoding="utf-8")
+    result = cli("ingest", str(tmp_path / "empty.csv"), "--db", sqlite_url)
     assert result.exit_code == 2 and "is empty" in result.stderr
     assert n_cases(sqlite_url) == 0
 

@@ -104,9 +104,11 @@ def _check_columns(path: str, columns: list[str], geo: bool = False) -> list[str
     return [f"{path}: column(s) {', '.join(extra)} are not in the case schema and were not imported"] if extra else []
 
 
-# A file that says it holds no cases (a CSV header alone, a Parquet schema, an empty FeatureCollection:
-# an export of an empty store, a week without deaths) imports nothing and says so.  An empty file,
-# JSON Lines included, is an error (issue 2).
+# A file that says it holds no cases (a CSV header alone, a Parquet schema, an empty FeatureCollection,
+# a JSON Lines file without a line: an export of an empty store, a week without deaths) imports nothing
+# and says so.  A file that is not even a valid file of its format (a CSV without its header row, an
+# empty .parquet or .geojson) is an error.  JSON Lines has no header, so no lines is the only way it
+# can say "no cases": refusing it made an export of an empty store fail to re-import.
 NO_CASES = "holds no cases; nothing was imported from it"
 
 
@@ -223,8 +225,8 @@ class JsonlSource(_FileSource):
         if extra:
             self._warnings.append(f"{self.path}: field(s) {', '.join(sorted(extra))} are not in the case schema "
                                   "and were not imported")
-        if not seen_any:  # an empty file is an error (issue 2): unlike Parquet or GeoJSON, nothing says "no cases"
-            raise SourceError(self.path, "is empty; expected one JSON object per line")
+        if not seen_any:
+            self._warnings.append(f"{self.path}: {NO_CASES}")
 
 
 class ParquetSource(_FileSource):
