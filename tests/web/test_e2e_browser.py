@@ -183,3 +183,39 @@ def test_scan_page_shows_clusters_on_the_map(app: Any, server: str, page: Any, t
     page.click("#scan-form button[type=submit]")
     page.wait_for_selector("#no-cluster")
     assert "no space-time cluster" in page.locator("#no-cluster").inner_text()
+
+
+HOSTILE_AREA = "<img src=x onerror=alert(1)>"
+
+
+def test_map_tooltips_show_case_data_as_text_not_markup(app: Any, server: str, page: Any) -> None:
+    """A tooltip on the series and scan maps holds the case's id, date and area as text.
+
+    Case data is whatever a force typed into its system: an area of ``<img src=x onerror=…>`` must
+    show as those characters, never become an element (Leaflet treats a string tooltip as HTML).
+    """
+    from sqlalchemy import text
+
+    with app.state.engine.begin() as connection:  # as if imported: the store keeps any text
+        connection.execute(text("UPDATE cases SET area = :area WHERE case_id = 'BK-01'"), {"area": HOSTILE_AREA})
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    sign_in(page, server, "analyst")
+    page.wait_for_url(server + "/alerts")
+    page.goto(server + "/series/S-0001")
+    page.wait_for_selector("#map .leaflet-tooltip, #map svg[data-fallback]")
+    if page.locator("#map .leaflet-tooltip").count():
+        tooltips = page.locator("#map .leaflet-tooltip")
+        texts = [tooltips.nth(i).inner_text() for i in range(tooltips.count())]
+        assert any(HOSTILE_AREA in t for t in texts), texts
+    assert page.locator("#map img").count() == 0
+    page.goto(server + "/scan?max_radius_km=1&max_days=100&permutations=9&seed=1&run=1")
+    page.wait_for_selector("#map .leaflet-interactive, #map svg[data-fallback] g.point, #no-cluster")
+    markers = page.locator("#map path.leaflet-interactive")
+    for i in range(markers.count()):
+        markers.nth(i).hover(force=True)
+    assert page.locator("#map img").count() == 0
+    if markers.count():
+        tooltip_text = page.locator(".leaflet-tooltip").all_inner_texts()
+        assert any(HOSTILE_AREA in t for t in tooltip_text), tooltip_text
+    assert dialogs == []

@@ -7,6 +7,13 @@
   const COLOURS = ["#1f4e8c", "#a3261b", "#2f7d4f", "#8a5a00", "#6b3fa0", "#00707a", "#7a3b57", "#4d5b2a",
                    "#b35900", "#39414f"];
   const SVG = "http://www.w3.org/2000/svg";
+  // Tooltip content as a text node: Leaflet reads a string tooltip as HTML, and case data must
+  // never become markup.
+  function textTip(text) {
+    const span = document.createElement("span");
+    span.textContent = text;
+    return span;
+  }
   function colour(rank) { return COLOURS[(rank - 1) % COLOURS.length]; }
   function el(name, attrs, parent) {
     const node = document.createElementNS(SVG, name);
@@ -23,11 +30,12 @@
     data.clusters.forEach(function (c) {
       L.circle([c.center[0], c.center[1]], { radius: Math.max(c.radius_km * 1000, 50), color: colour(c.rank),
                                              fillOpacity: 0.08, weight: 1 })
-        .bindTooltip("cluster " + c.rank + ": " + c.start + " – " + c.end).addTo(map);
+        .bindTooltip(textTip("cluster " + c.rank + ": " + c.start + " – " + c.end)).addTo(map);
     });
     members.forEach(function (c) {
       L.circleMarker([c.lat, c.lon], { radius: 7, color: colour(c.cluster), fillOpacity: 0.85 })
-        .bindTooltip(c.case_id + " · " + c.found_at.slice(0, 10) + " · cluster " + c.cluster).addTo(map);
+        .bindTooltip(textTip([c.case_id, c.found_at.slice(0, 10), c.area, "cluster " + c.cluster]
+          .filter(function (p) { return p; }).join(" · "))).addTo(map);
     });
     const bounds = L.latLngBounds(members.map(function (c) { return [c.lat, c.lon]; }));
     map.fitBounds(bounds.pad(0.4), { maxZoom: 15 });

@@ -8,6 +8,14 @@
   const label = document.getElementById("time-label");
   const SVG = "http://www.w3.org/2000/svg";
 
+  // Tooltip content as a text node: Leaflet reads a string tooltip as HTML, and case data (an id,
+  // an area typed by another force) must never become markup on an analyst's screen.
+  function textTip(parts) {
+    const span = document.createElement("span");
+    span.textContent = parts.filter(function (p) { return p; }).join(" · ");
+    return span;
+  }
+
   function el(name, attrs, parent) {
     const node = document.createElementNS(SVG, name);
     for (const key in attrs) node.setAttribute(key, attrs[key]);
@@ -22,7 +30,7 @@
     if (mapBox.dataset.tiles) L.tileLayer(mapBox.dataset.tiles, { maxZoom: 18 }).addTo(map);
     const markers = cases.map(function (c, i) {
       return L.circleMarker([c.lat, c.lon], { radius: 8, color: "#1f4e8c", fillOpacity: 0.8 })
-        .bindTooltip(c.case_id + " · " + c.found_at.slice(0, 10), { permanent: true, direction: "right" });
+        .bindTooltip(textTip([c.case_id, c.found_at.slice(0, 10), c.area]), { permanent: true, direction: "right" });
     });
     const bounds = L.latLngBounds(cases.map(function (c) { return [c.lat, c.lon]; }));
     map.fitBounds(bounds.pad(0.4), { maxZoom: 15 });
