@@ -64,3 +64,69 @@ def test_export_rejects_unknown_format(cli, tmp_path, sqlite_url):
     result = cli("export", "--format", "xlsx", "--out", str(tmp_path / "x"), "--db", sqlite_url,
                  "--justification", "test", "--officer", "tester")
     assert result.exit_code == 2 and "--format" in result.stderr
+
+
+FORMULA_ROWS = [
+    {"case_id": "F1", "found_at": "2014-06-19", "lat": 51.5, "lon": -0.08, "area": "=HYPERLINK(\"http://x\",\"Barking\")",
+     "narrative": "+44 caller said \"help\"", "outcome": "@SUM(A1)", "agency": "-2+3+cmd|' /C calc'!A0",
+     "victim_ethnicity": "\tWhite", "substances": ["=1+1", "ghb"], "entities": ["person:=evil"]},
+    {"case_id": "F2", "found_at": "2014-06-20", "lat": 51.5, "lon": 0.08, "narrative": "'=already escaped elsewhere",
+     "area": "'Tis the churchyard", "outcome": "''+two", "victim_ethnicity": "\rCR first"},
+    {"case_id": "=F3", "found_at": "2014-06-21", "lat": -33.9, "lon": 151.2, "narrative": "-- dashes --"},
+]
+
+
+def test_csv_export_cells_never_start_a_formula_and_still_round_trip(cli, tmp_path, sqlite_url):
+    # A narrative, area or name starting with = + - @ (or a tab or CR) opened as a formula in Excel
+    # (OWASP "CSV injection"); the export prefixes such text cells with ' and ingest of caselink's own
+    # export (its exact header) removes that one quote again, so records stay identical.
+    import csv
+
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps(row) + "\n" for row in FORMULA_ROWS))
+    ingested = cli("ingest", str(source), "--db", sqlite_url)
+    assert ingested.exit_code == 0, ingested.stderr
+    out = tmp_path / "out.csv"
+    exported = cli("export", "--format", "csv", "--out", str(out), "--db", sqlite_url,
+                   "--justification", "test", "--officer", "tester")
+    assert exported.exit_code == 0, exported.stderr
+    with out.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        for name, cell in row.items():
+            if name not in ("lat", "lon"):  # numbers, not text: -0.08 is a longitude, not a formula
+                assert cell[:1] not in ("=", "+", "-", "@", "\t", "\r"), (name, cell)
+    by_id = {row["case_id"]: row for row in rows}
+    assert by_id["'=F3"]["narrative"] == "'-- dashes --"
+    assert by_id["F1"]["lon"] == "-0.08"
+    assert by_id["F2"]["area"] == "'Tis the churchyard"  # a quote before ordinary text is left alone
+    fresh = f"sqlite:///{tmp_path / 'fresh.db'}"
+    result = cli("ingest", str(out), "--db", fresh)
+    assert result.exit_code == 0, result.stderr
+    assert stored_rows(fresh) == stored_rows(sqlite_url)
+    again = cli("ingest", str(out), "--db", sqlite_url, "--json")
+    assert json.loads(again.stdout)["n_unchanged"] == len(FORMULA_ROWS)
+
+
+def test_a_users_own_csv_keeps_a_leading_quote(cli, tmp_path, sqlite_url):
+    # Only caselink's own export (its exact header) is un-escaped: a user's file is read as written.
+    data = tmp_path / "mine.csv"
+    data.write_text("case_id,found_at,lat,lon,narrative\nU1,2014-06-19,51.5,0.1,'=kept\n", encoding="utf-8")
+    assert cli("ingest", str(data), "--db", sqlite_url).exit_code == 0
+    with CaseStore.open(sqlite_url) as store:
+        assert store.get_case("U1").narrative == "'=kept"
+
+
+def test_the_spreadsheet_escape_is_undone_exactly():
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from caselink.io.writers import spreadsheet_safe, unescape_cell
+
+    @given(st.text(alphabet=st.sampled_from("'=+-@\t\rab ;"), max_size=8) | st.text(max_size=8))
+    def check(text: str) -> None:
+        escaped = spreadsheet_safe(text)
+        assert escaped[:1] not in ("=", "+", "-", "@", "\t", "\r")
+        assert unescape_cell(escaped) == text
+
+    check()

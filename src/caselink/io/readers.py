@@ -24,6 +24,7 @@ from caselink.io.decoding import (
     not_utf8,
     rows_one_by_one,
 )
+from caselink.io.writers import EXPORT_COLUMNS, unescape_cell
 from caselink.schema import REQUIRED_FIELDS, SCHEMA_COLUMNS
 from caselink.store.ingest import RecordSource, SourceError
 
@@ -158,6 +159,9 @@ class CsvSource(_FileSource):
                 header = [h.strip() for h in header]
                 if header[0].startswith(("{", "[")):
                     raise SourceError(self.path, "looks like JSON, not CSV; rename it .jsonl or .geojson")
+                # caselink's own CSV export (its exact header) writes formula-like text with a leading '
+                # (writers.spreadsheet_safe); only there is that quote ours to take away.
+                own_export = header == EXPORT_COLUMNS
                 header = [fold_name(h) for h in header]
                 self._warnings = _check_columns(self.path, header)
                 width = len(header)
@@ -169,6 +173,8 @@ class CsvSource(_FileSource):
                         continue
                     if len(cells) > width and not any(cell.strip() for cell in cells[width:]):
                         cells = cells[:width]  # a trailing separator some exports end every line with
+                    if own_export:
+                        cells = [unescape_cell(cell) for cell in cells]
                     row = dict(zip(header, cells, strict=False))
                     if len(cells) != width:
                         row["__shape__"] = f"has {len(cells)} fields, the header has {width}"

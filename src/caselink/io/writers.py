@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -19,18 +20,36 @@ EXPORT_COLUMNS = list(SCHEMA_COLUMNS)
 _INT_FIELDS = ("location_precision_m", "victim_age")
 _FLOAT_FIELDS = ("lat", "lon")
 
+# A text cell starting with one of these opens as a formula in Excel and LibreOffice (OWASP "CSV
+# injection"): a narrative "=HYPERLINK(...)" or an agency "-2+3+cmd|..." would run when a researcher
+# opens the export.  Such a cell is written with a ' in front, which spreadsheets read as "text";
+# a cell already starting with quotes before such a character gets one more, so the rule can be undone
+# exactly (:func:`unescape_cell`) and the export still re-imports to identical records.
+_FORMULA_START = re.compile(r"^'*[=+\-@\t\r]")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """``cell`` as a CSV text cell that no spreadsheet reads as a formula (see ``_FORMULA_START``)."""
+    return "'" + cell if _FORMULA_START.match(cell) else cell
+
+
+def unescape_cell(cell: str) -> str:
+    """The inverse of :func:`spreadsheet_safe`, for cells of caselink's own CSV export."""
+    return cell[1:] if cell.startswith("'") and _FORMULA_START.match(cell[1:]) else cell
+
 
 def write_csv(rows: Iterable[dict[str, Any]], out: Path) -> int:
+    """The export header is the marker ingest knows it by; text cells are :func:`spreadsheet_safe`
+    (numbers are written as numbers: ``-0.08`` is a longitude, not a formula)."""
     count = 0
     with out.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(EXPORT_COLUMNS)
         for stored in rows:
             raw = stored_to_raw(stored)
-            writer.writerow([
-                ";".join(raw[c]) if c in LIST_FIELDS else ("" if raw[c] is None else raw[c])
-                for c in EXPORT_COLUMNS
-            ])
+            cells = [";".join(raw[c]) if c in LIST_FIELDS else ("" if raw[c] is None else raw[c])
+                     for c in EXPORT_COLUMNS]
+            writer.writerow([spreadsheet_safe(cell) if isinstance(cell, str) else cell for cell in cells])
             count += 1
     return count
 
