@@ -132,7 +132,8 @@ def api(app: Any, tokens: dict[str, str]) -> Iterator[Callable[..., TestClient]]
 
 def browser_signin(app: Any, name: str, password: str = PASSWORD) -> TestClient:
     """A cookie-holding client that signed in through the form, as a person would."""
-    client = TestClient(app, raise_server_exceptions=False, follow_redirects=False)
+    # On localhost, as a developer's browser: the apps here send cookies without Secure (plain http).
+    client = TestClient(app, raise_server_exceptions=False, follow_redirects=False, base_url="http://localhost")
     page = client.get("/signin")
     token = page.text.split('name="signin_token" value="', 1)[1].split('"', 1)[0]
     response = client.post("/signin", data={"name": name, "password": password, "signin_token": token})

@@ -39,7 +39,7 @@ def test_signin_sets_strict_httponly_cookie_and_lands_on_role_home(app_factory: 
 def test_wrong_password_five_times_locks_even_the_right_one(app: Any) -> None:
     from fastapi.testclient import TestClient
 
-    client = TestClient(app, follow_redirects=False)
+    client = TestClient(app, follow_redirects=False, base_url="http://localhost")
     client.get("/signin")
 
     def attempt(password: str) -> Any:
@@ -60,7 +60,7 @@ def test_wrong_password_five_times_locks_even_the_right_one(app: Any) -> None:
 def test_signin_without_its_form_token_is_refused(app: Any) -> None:
     from fastapi.testclient import TestClient
 
-    client = TestClient(app, follow_redirects=False)
+    client = TestClient(app, follow_redirects=False, base_url="http://localhost")
     response = client.post("/signin", data={"name": "analyst", "password": PASSWORD, "signin_token": "x"})
     assert response.status_code == 400
 
@@ -145,3 +145,49 @@ def test_a_server_error_logs_no_case_data(api: Any, monkeypatch: Any, caplog: An
     logged = "\n".join(r.getMessage() + (logging.Formatter().formatException(r.exc_info) if r.exc_info else "")
                        for r in caplog.records)
     assert "IntegrityError" in logged and "UPDATE cases" in logged and "Walgate" not in logged
+
+
+def test_insecure_cookies_are_refused_off_localhost_by_the_app_itself(app_factory: Any) -> None:
+    """Without Secure, a session cookie crosses the network in clear: only http://localhost may use it.
+
+    ``caselink serve`` checks its --host; under ``uvicorn caselink.web.asgi:app`` the app does not know
+    the address it listens on until a request arrives, so the sign-in pages (the only ones that set
+    cookies) apply the same rule to the address each request came in on.
+    """
+    from fastapi.testclient import TestClient
+
+    app = app_factory(secure_cookies=False)
+    remote = TestClient(app, follow_redirects=False, base_url="http://10.20.30.40:8000")
+    page = remote.get("/signin")
+    assert page.status_code == 503
+    assert "set-cookie" not in page.headers
+    assert "only allowed on localhost" in page.text and "CASELINK_WEB_INSECURE_COOKIES" in page.text
+    posted = remote.post("/signin", data={"name": "analyst", "password": PASSWORD, "signin_token": "x"})
+    assert posted.status_code == 503 and "set-cookie" not in posted.headers
+    local = TestClient(app, follow_redirects=False, base_url="http://127.0.0.1:8000")
+    assert local.get("/signin").status_code == 200
+    secure = TestClient(app_factory(secure_cookies=True), follow_redirects=False, base_url="https://10.20.30.40")
+    assert secure.get("/signin").status_code == 200
+
+
+def test_asgi_entry_point_applies_the_same_cookie_rule(web_db: str, monkeypatch: Any) -> None:
+    import importlib
+
+    from fastapi.testclient import TestClient
+
+    monkeypatch.setenv("CASELINK_DB", web_db)
+    monkeypatch.setenv("CASELINK_WEB_INSECURE_COOKIES", "1")
+    import caselink.web.asgi as asgi
+
+    asgi = importlib.reload(asgi)
+    assert TestClient(asgi.app, base_url="http://192.168.1.20").get("/signin").status_code == 503
+    assert TestClient(asgi.app, base_url="http://localhost").get("/signin").status_code == 200
+
+
+def test_serve_and_the_app_share_one_loopback_rule() -> None:
+    from caselink.web.settings import insecure_cookies_refusal
+
+    for host in ("127.0.0.1", "localhost", "::1", "127.0.0.2", "[::1]"):
+        assert insecure_cookies_refusal(host) is None, host
+    for host in ("0.0.0.0", "::", "10.0.0.5", "caselink.example.org", "", None):  # nosec B104 - test input
+        assert insecure_cookies_refusal(host), host

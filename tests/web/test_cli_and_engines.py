@@ -106,3 +106,11 @@ def test_a_plain_http_tile_url_is_refused_however_it_is_set(cli: Any, sqlite_url
     refused = cli("serve", "--db", sqlite_url)
     assert refused.exit_code == 2 and "CASELINK_WEB_TILE_URL" in refused.stderr and "https" in refused.stderr
     assert refused.stderr.count("\n") == 1 and "Traceback" not in refused.stderr
+
+
+def test_serve_refuses_insecure_cookies_off_localhost(cli: Any, sqlite_url: str) -> None:
+    refused = cli("serve", "--db", sqlite_url, "--host", "0.0.0.0", "--insecure-cookies")  # nosec B104
+    assert refused.exit_code == 2
+    assert refused.stderr.strip().splitlines() == [
+        "caselink: error: --insecure-cookies: cookies without Secure are only allowed on localhost "
+        "(127.0.0.1, ::1), not on 0.0.0.0; serve over HTTPS and leave cookies secure, or listen on 127.0.0.1"]

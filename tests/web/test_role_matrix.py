@@ -61,7 +61,8 @@ def test_route_role_matrix(app: Any, tokens: dict[str, str], role: str | None) -
     headers = {"X-Justification": "matrix walk"}
     if role:
         headers["Authorization"] = f"Bearer {tokens[role]}"
-    client = TestClient(app, raise_server_exceptions=False, follow_redirects=False, headers=headers)
+    client = TestClient(app, raise_server_exceptions=False, follow_redirects=False, headers=headers,
+                        base_url="http://localhost")  # plain-http cookies: allowed on localhost only
     mismatches = []
     for spec in app.state.route_specs:
         bare = (spec.path.removeprefix("/api") if spec.api else spec.path).replace(":path}", "}")

@@ -42,6 +42,7 @@ def serve_command(
         import uvicorn
 
         from caselink.web import WebSettings, create_app
+        from caselink.web.settings import insecure_cookies_refusal
     except ImportError as exc:
         fail(f"the web extra is not installed ({exc.name} missing); pip install 'caselink[server]'")
     if tile_url is not None and not tile_url.startswith("https://"):
@@ -54,11 +55,13 @@ def serve_command(
         problem = exc.errors()[0]
         field = str(problem["loc"][0]) if problem["loc"] else "settings"
         fail(f"{ENV_NAMES.get(field, field)}: {problem['msg'].removeprefix('Value error, ')}", EXIT_BAD_INPUT)
+    refusal = None if settings.secure_cookies else insecure_cookies_refusal(host)
+    if refusal is not None:
+        fail(f"{'--insecure-cookies' if insecure_cookies else 'CASELINK_WEB_INSECURE_COOKIES=1'}: {refusal}",
+             EXIT_BAD_INPUT)
     store = open_store(db)  # migrates and reports a bad --db as one line before the server starts
     url = store.url
     store.close()
-    if host not in ("127.0.0.1", "localhost", "::1") and not settings.secure_cookies:
-        fail("--insecure-cookies is only allowed when listening on localhost", EXIT_BAD_INPUT)
     typer.echo(f"caselink web on http://{host}:{port}/ (store {url.split('://')[0]})", err=True)
     uvicorn.run(create_app(url, settings), host=host, port=port, log_level="warning")
 

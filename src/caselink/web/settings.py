@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+INSECURE_COOKIES_SETTING = "--insecure-cookies or CASELINK_WEB_INSECURE_COOKIES=1"
 REPO_ASSETS = Path(__file__).resolve().parents[3] / "web" / "node_modules"
 
 
@@ -57,3 +59,27 @@ class WebSettings(BaseModel):
         """The node_modules folder if Leaflet is installed there, else None (pages use the fallback)."""
         folder = self.assets_dir or REPO_ASSETS
         return folder if (folder / "leaflet" / "dist" / "leaflet.js").is_file() else None
+
+
+def insecure_cookies_refusal(host: str | None) -> str | None:
+    """Why cookies without ``Secure`` may not be used on ``host``, or None when it is loopback.
+
+    The one rule for both entry points: ``caselink serve`` applies it to ``--host`` before it starts,
+    and the app applies it to the address each sign-in request arrived on (under
+    ``uvicorn caselink.web.asgi:app`` nothing else knows where the server listens).  A cookie without
+    Secure crosses any network in clear, so only a loopback address may use one.
+    """
+    name = (host or "").strip().removeprefix("[").removesuffix("]")
+    if name.lower() == "localhost":
+        return None
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        address = None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address is not None and address.is_loopback:
+        return None
+    where = name or "an unknown address"
+    return (f"cookies without Secure are only allowed on localhost (127.0.0.1, ::1), not on {where}; "
+            "serve over HTTPS and leave cookies secure, or listen on 127.0.0.1")

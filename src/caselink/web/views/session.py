@@ -9,12 +9,13 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from fastapi import Form, Request
+from fastapi import Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from caselink.web import auth
 from caselink.web.permissions import PUBLIC, SIGNED_IN
 from caselink.web.routing import SESSION_COOKIE, Ctx, Views, render
+from caselink.web.settings import INSECURE_COOKIES_SETTING, insecure_cookies_refusal
 
 SIGNIN_COOKIE = "caselink_signin"
 
@@ -28,6 +29,20 @@ def _safe_next(target: str | None) -> str | None:
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return None
+
+
+def _refuse_insecure_cookies_off_localhost(request: Request) -> None:
+    """The sign-in pages set the only cookies: without Secure, they are refused off localhost.
+
+    The same rule ``caselink serve`` applies to its --host (:func:`insecure_cookies_refusal`), here on
+    the address the request arrived on, so ``uvicorn caselink.web.asgi:app`` is held to it too.
+    """
+    if request.app.state.settings.secure_cookies:
+        return
+    server = request.scope.get("server")
+    refusal = insecure_cookies_refusal(str(server[0]) if server else None)
+    if refusal is not None:
+        raise HTTPException(503, f"this server sends cookies without Secure ({INSECURE_COOKIES_SETTING}): {refusal}")
 
 
 def _signin_page(request: Request, error: str | None = None, name: str = "", next_path: str = "",
@@ -44,12 +59,14 @@ def _signin_page(request: Request, error: str | None = None, name: str = "", nex
 def register(views: Views) -> None:
     @views.page("/signin", permission=PUBLIC, template="signin.html", api=False)
     def signin_form(ctx: Ctx, next: str = "") -> Response:  # noqa: A002 - the query parameter's name
+        _refuse_insecure_cookies_off_localhost(ctx.request)
         return _signin_page(ctx.request, next_path=_safe_next(next) or "")
 
     @views.page("/signin", permission=PUBLIC, template="signin.html", methods=("POST",), api=False)
     def signin(ctx: Ctx, name: str = Form(""), password: str = Form(""), signin_token: str = Form(""),
                next: str = Form("")) -> Response:  # noqa: A002
         request, settings = ctx.request, ctx.settings
+        _refuse_insecure_cookies_off_localhost(request)
         expected = request.cookies.get(SIGNIN_COOKIE, "")
         if not expected or not secrets.compare_digest(expected, signin_token):
             return _signin_page(request, "the sign-in form expired; please try again", name, next, 400)
