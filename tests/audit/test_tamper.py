@@ -155,3 +155,13 @@ def test_deleting_every_entry_is_caught_by_the_head_row(audited_store: Connectio
     attack(audited_store, "DELETE FROM audit_log")
     result = verify_store(audited_store)
     assert not result.ok and result.first_bad_seq == 1
+
+
+def test_truncated_tail_with_the_head_row_deleted_is_caught(audited_store: Connection) -> None:
+    # Every store has its head row (the migration makes it, each append keeps it), so a log with
+    # entries and no head row has been tampered with: deleting the row must not hide a truncation.
+    attack(audited_store, "DELETE FROM audit_log WHERE seq > 8")
+    attack(audited_store, "DELETE FROM audit_head")
+    result = verify_store(audited_store)
+    assert not result.ok and result.first_bad_seq == 9
+    assert "head record is missing" in result.message

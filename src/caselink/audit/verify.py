@@ -148,6 +148,11 @@ def verify(connection: Connection, checkpoint: dict[str, Any] | None = None,
                                    f"{checkpoint_seq}: entries {n_entries + 1}..{checkpoint_seq} were removed",
                     **counts)
     head_row = connection.execute(select(HEAD.c.seq, HEAD.c.entry_hash).where(HEAD.c.id == HEAD_ID)).first()
+    if head_row is None and n_entries > 0:
+        # The migration makes the head row and every append keeps it, so a log with entries and no
+        # head row was tampered with - the way to hide a removed tail from the check below.
+        return _bad(n_entries + 1, f"the head record is missing (the log ends at entry {n_entries}): the tail "
+                                   "may have been removed; verify against a signed checkpoint", **counts)
     if head_row is not None and (head_row[0], head_row[1]) != (n_entries, prev):
         if isinstance(head_row[0], int) and head_row[0] > n_entries:
             return _bad(n_entries + 1, f"the log ends at entry {n_entries} but its head records entry "
