@@ -368,3 +368,16 @@ def test_a_parquet_date_past_the_year_9999_is_refused_by_row_not_a_traceback(tmp
     assert [str(p) for p in refused.value.problems] == [
         f"{tmp_path / 'far.parquet'}:2: found_at: is a date outside the years 1..9999 (date value out of range); "
         "check the value"]
+
+
+def test_a_file_refused_for_a_missing_column_names_the_columns_it_did_not_read(cli, tmp_path: Path, sqlite_url):
+    # The Washington Post's homicide file has uid and reported_date: the refusal said only "missing
+    # column(s) case_id, found_at", while docs/schema.md promises a refused import lists what it did
+    # not read, which is what a researcher must rename.
+    data = tmp_path / "wapo.csv"
+    data.write_text("uid,reported_date,victim_last,lat,lon\nBal-001,20100504,SMITH,39.29,-76.61\n", encoding="utf-8")
+    result = cli("ingest", str(data), "--db", sqlite_url)
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "missing column(s) case_id, found_at" in lines[0], lines
+    assert "uid, reported_date, victim_last" in lines[0] and "rename" in lines[0], lines

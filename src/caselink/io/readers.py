@@ -95,13 +95,15 @@ def _check_columns(path: str, columns: list[str], geo: bool = False) -> list[str
     wrong_separator = len(columns) == 1 and any(sep in columns[0] for sep in (";", "\t"))
     # Without case_id no row can be placed.  Without found_at, lat or lon a row can still update a case
     # the store holds (the stored values are kept); a new case lacking them is refused by row.
+    extra = [c or f"(unnamed column {i + 1})" for i, c in enumerate(columns) if c not in KNOWN_COLUMNS]
     if "case_id" in missing or (missing and wrong_separator):
         hint = ""
         if wrong_separator:
             hint = " (the header looks separated by ';' or tabs; caselink reads comma-separated CSV)"
+        elif extra:  # what the user must rename: uid -> case_id, reported_date -> found_at
+            hint = f"; not read: {', '.join(extra)} (rename the ones that hold these fields)"
         raise SourceError(path, f"missing column(s) {', '.join(missing)}; the case schema requires "
                                 f"{', '.join(REQUIRED_FIELDS)} (see docs/schema.md){hint}")
-    extra = [c or f"(unnamed column {i + 1})" for i, c in enumerate(columns) if c not in KNOWN_COLUMNS]
     return [f"{path}: column(s) {', '.join(extra)} are not in the case schema and were not imported"] if extra else []
 
 
