@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -83,11 +84,13 @@ def users_add(
             fail("--password-stdin: standard input was empty; pipe the password in", EXIT_BAD_INPUT)
     store = open_store(db)
     try:
-        auth.add_user(store.engine, name, role, password)
+        auth.add_user(store.engine, name, role, password, audit=_audit_hook())
     except auth.AuthError as exc:
         store.close()
         fail(str(exc), EXIT_BAD_INPUT)
-    _log_admin(store, "user_added", {"user": name, "role": role})
+    except AuditWriteFailed as exc:
+        store.close()
+        fail(str(exc))
     store.close()
     typer.echo(f"added {role} '{name}'" + ("" if password else " (no password: use `caselink users token`)"))
 
@@ -102,11 +105,13 @@ def users_token(
     auth = _auth()
     store = open_store(db)
     try:
-        token_id, token = auth.issue_token(store.engine, name, label)
+        token_id, token = auth.issue_token(store.engine, name, label, audit=_audit_hook())
     except auth.AuthError as exc:
         store.close()
         fail(str(exc), EXIT_BAD_INPUT)
-    _log_admin(store, "token_issued", {"user": name, "token_id": token_id})
+    except AuditWriteFailed as exc:
+        store.close()
+        fail(str(exc))
     store.close()
     typer.echo(token)
     # On stderr, so a script's $(caselink users token NAME) still captures the token alone.
@@ -126,13 +131,16 @@ def users_revoke(
     if auth.get_user(store.engine, name) is None:
         store.close()
         fail(f"no user '{name}'; `caselink users list` shows them", EXIT_BAD_INPUT)
-    n_revoked = auth.revoke_tokens(store.engine, name, token_id)
+    try:
+        n_revoked = auth.revoke_tokens(store.engine, name, token_id, audit=_audit_hook())
+    except AuditWriteFailed as exc:
+        store.close()
+        fail(str(exc))
     if token_id is not None and n_revoked == 0:
         # A mistyped id, or another user's token: the token the operator meant is still live.
         store.close()
         fail(f"--token-id: no live token {token_id} of '{name}'; check the id (`caselink users token` printed "
              f"it), or revoke all of the user's tokens with `caselink users revoke {name}`", EXIT_BAD_INPUT)
-    _log_admin(store, "tokens_revoked", {"user": name, "n_revoked": n_revoked})
     store.close()
     typer.echo(f"revoked {n_revoked} token(s) of '{name}'")
 
@@ -147,11 +155,13 @@ def users_role(
     auth = _auth()
     store = open_store(db)
     try:
-        auth.set_role(store.engine, name, role)
+        auth.set_role(store.engine, name, role, audit=_audit_hook())
     except auth.AuthError as exc:
         store.close()
         fail(str(exc), EXIT_BAD_INPUT)
-    _log_admin(store, "role_changed", {"user": name, "role": role})
+    except AuditWriteFailed as exc:
+        store.close()
+        fail(str(exc))
     store.close()
     typer.echo(f"'{name}' is now {role}")
 
@@ -171,18 +181,32 @@ def users_list(db: DbOption = None, as_json: JsonOption = False) -> None:
         typer.echo(f"{user['name']:<24} {user['role']:<13} tokens={user['n_tokens']} {' '.join(flags)}".rstrip())
 
 
-def _log_admin(store: object, change: str, details: dict[str, object]) -> None:
-    """Account changes go to the audit log as alterations, when the audit module is installed."""
-    try:
-        from caselink.audit import record_event
-    except ImportError:
-        return
+class AuditWriteFailed(Exception):
+    """The audit entry of an account change could not be written; the change was rolled back."""
+
+
+def _audit_hook() -> Callable[[Any, dict[str, Any]], None]:
+    """Account changes go to the audit log as alterations, in the change's own transaction.
+
+    If the entry cannot be written the change rolls back with it: no account change lands unrecorded.
+    Without the audit module installed, changes are not logged (as before the audit area existed).
+    """
     from caselink.commands.common import officer_name
 
     officer = officer_name(None)
-    with store.engine.begin() as connection:  # type: ignore[attr-defined]
-        record_event(connection, action="alteration", officer=officer,
-                     details={"object": "web_user", "change": change, **details})
+
+    def write(connection: Any, facts: dict[str, Any]) -> None:
+        try:
+            from caselink.audit import record_event
+        except ImportError:
+            return
+        try:
+            record_event(connection, action="alteration", officer=officer, details={"object": "web_user", **facts})
+        except Exception as exc:
+            raise AuditWriteFailed("the audit log could not record this account change, so nothing was "
+                                   f"changed: {exc}") from exc
+
+    return write
 
 
 def register(app: typer.Typer) -> None:

@@ -12,13 +12,14 @@ import hashlib
 import re
 import secrets
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, String, Table, bindparam, delete, func, select, update
+from sqlalchemy import Connection, Engine, String, Table, bindparam, delete, func, select, update
 
 from caselink.web.db import writing
 from caselink.web.models import SecretRow, SessionRow, TokenRow, UserRow
@@ -40,6 +41,16 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("caselink-no-such-user")
 
 
+# Writes an account change's audit entry inside the change's own transaction: (connection, facts),
+# the facts being {"change": "user_added" | "role_changed" | ..., "user": NAME, ...}.  If it raises,
+# the change rolls back with it, so no account change lands without its entry (DPA 2018 s.62).
+AuditHook = Callable[[Connection, dict[str, Any]], None]
+
+
+def _no_audit(_connection: Connection, _facts: dict[str, Any]) -> None:
+    """For callers that log nothing (tests, tools building a fixture database)."""
+
+
 class AuthError(Exception):
     """A refused sign-in or a bad user-management request; the message is safe to show."""
 
@@ -58,8 +69,11 @@ def check_password_rules(password: str) -> None:
         raise AuthError(f"password: must be at least {MIN_PASSWORD_LENGTH} characters")
 
 
-def add_user(engine: Engine, name: str, role: str, password: str | None) -> None:
-    """Create a user; without a password the user can only use bearer tokens."""
+def add_user(engine: Engine, name: str, role: str, password: str | None, *, audit: AuditHook = _no_audit) -> None:
+    """Create a user; without a password the user can only use bearer tokens.
+
+    ``audit`` writes the change's audit entry in the same transaction (:data:`AuditHook`).
+    """
     if not NAME_PATTERN.match(name):
         raise AuthError(f"name: '{name}' must be 1-100 letters, digits, '.', '_', '@' or '-'")
     if role not in ROLES:
@@ -72,9 +86,10 @@ def add_user(engine: Engine, name: str, role: str, password: str | None) -> None
         connection.execute(USERS.insert().values(
             name=name, role=role, password_hash=_hasher.hash(password) if password else None,
             created_at=now_utc(), disabled=False, failed_signins=0, locked_until=None))
+        audit(connection, {"change": "user_added", "user": name, "role": role})
 
 
-def set_role(engine: Engine, name: str, role: str) -> None:
+def set_role(engine: Engine, name: str, role: str, *, audit: AuditHook = _no_audit) -> None:
     if role not in ROLES:
         raise AuthError(f"role: '{role}' is not one of {', '.join(ROLES)}")
     with writing(engine) as connection:
@@ -82,14 +97,16 @@ def set_role(engine: Engine, name: str, role: str) -> None:
             raise AuthError(f"name: no user '{name}'")
         # A role change ends existing sessions so the new permissions apply at once.
         connection.execute(delete(SESSIONS).where(SESSIONS.c.user_name == name))
+        audit(connection, {"change": "role_changed", "user": name, "role": role})
 
 
-def set_disabled(engine: Engine, name: str, disabled: bool) -> None:
+def set_disabled(engine: Engine, name: str, disabled: bool, *, audit: AuditHook = _no_audit) -> None:
     with writing(engine) as connection:
         if connection.execute(update(USERS).where(USERS.c.name == name).values(disabled=disabled)).rowcount == 0:
             raise AuthError(f"name: no user '{name}'")
         if disabled:
             connection.execute(delete(SESSIONS).where(SESSIONS.c.user_name == name))
+        audit(connection, {"change": "user_disabled" if disabled else "user_enabled", "user": name})
 
 
 def list_users(engine: Engine) -> list[dict[str, Any]]:
@@ -232,7 +249,8 @@ def remember_justification(engine: Engine, id_hash: str, case_id: str, justifica
 
 
 # -- bearer tokens --------------------------------------------------------------------------------
-def issue_token(engine: Engine, name: str, label: str | None = None) -> tuple[int, str]:
+def issue_token(engine: Engine, name: str, label: str | None = None, *,
+                audit: AuditHook = _no_audit) -> tuple[int, str]:
     """A new bearer token for ``name``: (token id, the token).  The token is shown once, stored hashed."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with writing(engine) as connection:
@@ -240,16 +258,24 @@ def issue_token(engine: Engine, name: str, label: str | None = None) -> tuple[in
             raise AuthError(f"name: no user '{name}'; add it first with `caselink users add`")
         token_id = connection.execute(TOKENS.insert().values(
             token_hash=digest(token), user_name=name, label=label, created_at=now_utc())).inserted_primary_key
+        audit(connection, {"change": "token_issued", "user": name, "token_id": int(token_id[0])})  # type: ignore[index]
     return int(token_id[0]), token  # type: ignore[index]
 
 
-def revoke_tokens(engine: Engine, name: str, token_id: int | None = None) -> int:
-    """Revoke one token (by id) or every live token of ``name``; returns how many were revoked."""
+def revoke_tokens(engine: Engine, name: str, token_id: int | None = None, *, audit: AuditHook = _no_audit) -> int:
+    """Revoke one token (by id) or every live token of ``name``; returns how many were revoked.
+
+    A named token that was not revoked (unknown, another user's, already revoked) changes nothing
+    and is not audited; revoking all of a user's tokens is audited even when there were none.
+    """
     query = update(TOKENS).where(TOKENS.c.user_name == name, TOKENS.c.revoked_at.is_(None))
     if token_id is not None:
         query = query.where(TOKENS.c.id == token_id)
     with writing(engine) as connection:
-        return int(connection.execute(query.values(revoked_at=now_utc())).rowcount)
+        n_revoked = int(connection.execute(query.values(revoked_at=now_utc())).rowcount)
+        if token_id is None or n_revoked:
+            audit(connection, {"change": "tokens_revoked", "user": name, "n_revoked": n_revoked})
+    return n_revoked
 
 
 def list_tokens(engine: Engine, name: str) -> list[dict[str, Any]]:

@@ -6,8 +6,10 @@ from typing import Any, Literal
 
 from fastapi import Depends, HTTPException
 from pydantic import BaseModel, Field
+from sqlalchemy import Connection
 
 from caselink.web import auth, trail
+from caselink.web.errors import log
 from caselink.web.forms import Submitted, body_of, openapi_body
 from caselink.web.permissions import ACTIONS, ROLE_ACTIONS, ROLES
 from caselink.web.routing import Ctx, Page, Redirect, Views
@@ -37,10 +39,25 @@ def _users_page(ctx: Ctx, errors: dict[str, str] | None = None, raw: dict[str, A
             "errors": errors or {}, "form": raw or {}, "new_token": new_token}
 
 
-def _audit_admin(ctx: Ctx, what: str, details: dict[str, Any]) -> None:
-    # Account changes are alterations of who may see the data: logged like any other alteration.
-    trail.record(ctx.engine, action="alteration", officer=ctx.user.name,
-                 details={"object": "web_user", "change": what, **details})
+def _audit_admin(ctx: Ctx) -> auth.AuditHook:
+    """The audit entry of an account change, written in the change's own transaction.
+
+    Account changes are alterations of who may see the data, logged like any other alteration; if the
+    entry cannot be written the change rolls back with it (503), so none lands unrecorded.
+    """
+    officer = ctx.user.name
+
+    def write(connection: Connection, facts: dict[str, Any]) -> None:
+        try:
+            trail.record(connection, action="alteration", officer=officer, details={"object": "web_user", **facts})
+        except HTTPException:
+            raise
+        except Exception as exc:
+            log.exception("audit append failed for an account change")
+            raise HTTPException(503, "the audit log could not record this account change, so nothing was "
+                                     "changed; try again, or ask the operator to check the database") from exc
+
+    return write
 
 
 def register(views: Views) -> None:
@@ -55,14 +72,13 @@ def register(views: Views) -> None:
             return Page("admin.html", _users_page(ctx, body.errors, body.raw), 422)
         new = body.or_raise()
         try:
-            auth.add_user(ctx.engine, new.name, new.role, new.password)
+            auth.add_user(ctx.engine, new.name, new.role, new.password, audit=_audit_admin(ctx))
         except auth.AuthError as exc:
             field, _, message = str(exc).partition(": ")
             if ctx.api:
                 status = 409 if "already exists" in message else 422
                 raise HTTPException(status, str(exc)) from None
             return Page("admin.html", _users_page(ctx, {field: message}, body.raw), 422)
-        _audit_admin(ctx, "user_added", {"user": new.name, "role": new.role})
         return Redirect({"name": new.name, "role": new.role}, "/admin/users")
 
     @views.page("/admin/users/{name}/role", permission="user.manage", template="admin.html", methods=("POST",),
@@ -70,10 +86,9 @@ def register(views: Views) -> None:
     def change_role(ctx: Ctx, name: str, body: Submitted[RoleChange] = Depends(body_of(RoleChange))) -> Any:
         change = body.or_raise()
         try:
-            auth.set_role(ctx.engine, name, change.role)
+            auth.set_role(ctx.engine, name, change.role, audit=_audit_admin(ctx))
         except auth.AuthError as exc:
             raise HTTPException(404, str(exc)) from None
-        _audit_admin(ctx, "role_changed", {"user": name, "role": change.role})
         return Redirect({"name": name, "role": change.role}, "/admin/users")
 
     @views.page("/admin/users/{name}/tokens", permission="user.manage", template="admin.html",
@@ -82,10 +97,9 @@ def register(views: Views) -> None:
     def new_token(ctx: Ctx, name: str, body: Submitted[TokenRequest] = Depends(body_of(TokenRequest))) -> Any:
         request = body.or_raise()
         try:
-            token_id, token = auth.issue_token(ctx.engine, name, request.label)
+            token_id, token = auth.issue_token(ctx.engine, name, request.label, audit=_audit_admin(ctx))
         except auth.AuthError as exc:
             raise HTTPException(404, str(exc)) from None
-        _audit_admin(ctx, "token_issued", {"user": name, "token_id": token_id})
         issued = {"name": name, "token_id": token_id, "token": token}
         return Page("admin.html", _users_page(ctx, new_token=issued)) if not ctx.api else issued
 
@@ -94,6 +108,5 @@ def register(views: Views) -> None:
     def revoke(ctx: Ctx, name: str) -> Any:
         if auth.get_user(ctx.engine, name) is None:
             raise HTTPException(404, f"no user '{name}'")
-        n_revoked = auth.revoke_tokens(ctx.engine, name)
-        _audit_admin(ctx, "tokens_revoked", {"user": name, "n_revoked": n_revoked})
+        n_revoked = auth.revoke_tokens(ctx.engine, name, audit=_audit_admin(ctx))
         return Redirect({"name": name, "n_revoked": n_revoked}, "/admin/users")
