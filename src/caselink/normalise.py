@@ -155,13 +155,28 @@ def _markers_read_as_empty(name: str, rule: Callable[[Any], Outcome]) -> Callabl
         if value.__class__ is not str:
             problem = _wrong_shape(name, value) if isinstance(value, list | tuple | dict) else None
             return rule(value) if problem is None else (None, problem, ())
-        if not vocab.is_missing_marker(value, name) or not value.strip() or vocab.fold(value, synonyms) in known:
+        if not _says_not_recorded(value, name) or not value.strip() or vocab.fold(value, synonyms) in known:
             return rule(value)
         if error is not None:
             return None, error(value.strip()), ()
         return rule(None)[0], None, (ReadAsEmpty(value.strip()),)
 
     return one
+
+
+_SPACED_SLASH = re.compile(r"\s+/\s+")
+
+
+def _says_not_recorded(value: str, name: str) -> bool:
+    """A missing marker, or markers joined by a slash: the Met writes a method of killing "Not Known/Not
+    Recorded", which kept as a value was a rare cause shared by 141 unrelated deaths.  ``n/a`` is one
+    marker already; a slash between values (``Stab/Knife``) is a value."""
+    if vocab.is_missing_marker(value, name):
+        return True
+    if "/" not in value or len(value) > 64:
+        return False
+    parts = _SPACED_SLASH.split(value) if _SPACED_SLASH.search(value) else value.split("/")
+    return all(part.strip() and vocab.is_missing_marker(part, name) for part in parts)
 
 
 def _wrong_shape(name: str, value: list[Any] | tuple[Any, ...] | dict[str, Any]) -> str | None:
@@ -235,7 +250,7 @@ def _list_value(name: str) -> Callable[[Any], Outcome]:
             item = item.strip()
             if not item:
                 continue
-            if vocab.is_missing_marker(item, name):
+            if _says_not_recorded(item, name):
                 unknown.append(ReadAsEmpty(item))
                 continue
             if name == "entities":

@@ -169,3 +169,18 @@ def test_postgresql_array_cells_are_read_as_items(cli, tmp_path, sqlite_url):
     assert sorted(first.substances) == ["alcohol", "ghb"]
     assert sorted(first.entities) == ["person:doe, j", "phone:07700900123"]
     assert (list(second.substances), list(second.entities)) == ([], [])
+
+
+def test_two_markers_joined_with_a_slash_are_one_marker(cli, tmp_path, sqlite_url):
+    # The Met's homicide data writes a method of killing "Not Known/Not Recorded" (141 of 2,670
+    # deaths): kept as the cause 'not_known/not_recorded' it was a shared rare cause of 141 deaths.
+    data = _write(tmp_path / "s.csv", HEADER
+                  + "S1,2014-06-19,,51.5,0.08,,N/K / unknown,,Not Known/Not Recorded,None/N.K.,,\n"
+                  + "S2,2014-06-20,,51.5,0.08,,,,Stab/Knife,,,\n")
+    result = cli("ingest", str(data), "--db", sqlite_url)
+    assert result.exit_code == 0, result.stderr
+    with CaseStore.open(sqlite_url) as store:
+        s1, s2 = store.get_case("S1"), store.get_case("S2")
+    assert (s1.cause, s1.victim_sex, s1.substances) == (None, None, ())
+    assert s2.cause == "stab/knife"  # a slash between values is not a marker: kept, and warned about
+    assert f"{data}: cause: 'Not Known/Not Recorded' read as not recorded (empty) (1 row(s))" in result.stderr
