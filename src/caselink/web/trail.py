@@ -46,5 +46,20 @@ def purpose(request: Request, default: str) -> str:
     A script that reads the inbox or a search for a stated reason gets that reason into the log
     (DPA s.62 asks for the justification of each consultation); a browser's list pages log the view.
     """
-    sent = " ".join(request.headers.get("x-justification", "").split())
+    sent = " ".join(header_text(request.headers.get("x-justification")).split())
     return sent[:1000] or default
+
+
+def header_text(value: str | None) -> str:
+    """A header's text as the client wrote it: UTF-8 when its bytes are UTF-8, else Latin-1.
+
+    Starlette decodes header bytes as Latin-1 (HTTP's historical charset), so a justification typed
+    as 'revisión' by any UTF-8 client (curl, httpx, requests, browsers' fetch) arrived as 'revisiÃ³n'
+    and went into the legal record so.  Bytes that are not valid UTF-8 stay as Latin-1 read them.
+    """
+    if not value:
+        return ""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value

@@ -51,7 +51,7 @@ def register(views: Views) -> None:
             related = sources.case_related(connection, case_id, stored) if stored is not None else {}
         record = casedata.record_of(ctx, case_id, stored)  # 404 before asking why
         if ctx.api:
-            justification = (x_justification or "").strip()
+            justification = trail.header_text(x_justification).strip()
             if len(justification) < MIN_JUSTIFICATION:
                 raise FieldProblem([{"field": "X-Justification", "message":
                                      "header is required: say why you read this case (at least 5 characters)"}])

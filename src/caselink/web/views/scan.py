@@ -122,7 +122,7 @@ def register(views: Views) -> None:
         member_ids = list(dict.fromkeys(c for cluster in result["clusters"] for c in cluster["case_ids"]))
         # Logged before the answer leaves; if it cannot be logged, nothing is served.
         trail.record(ctx.engine, action="combination", officer=ctx.user.name, case_ids=member_ids,
-                     justification=(ctx.request.headers.get("x-justification") or "space-time scan")[:1000],
+                     justification=trail.purpose(ctx.request, "space-time scan"),
                      details={"view": "scan", "filters": {k: v for k, v in filters.items() if v is not None},
                               "parameters": parameters, "n_cases": result["n_cases"],
                               "n_clusters": len(result["clusters"])})

@@ -1,0 +1,45 @@
+"""What field users send that the first tests did not: headers in UTF-8, and the like.
+
+Each test pins a defect found by driving the app as a deployer would.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from caselink.audit import read_entries
+
+
+def _justifications(app: Any, case_id: str) -> list[str | None]:
+    with app.state.engine.connect() as connection:
+        return [e.justification for e in read_entries(connection, case_id=case_id)
+                if e.action in ("consultation", "combination")]
+
+
+def test_a_utf8_justification_is_logged_as_written(app: Any, api: Any) -> None:
+    """HTTP headers arrive as bytes; read as Latin-1 (Starlette's default), 'revisión' was logged as
+    'revisiÃ³n'.  The justification is the legal record of why a case was read: it must be exact."""
+    client = api("analyst")
+    why = "revisión — Müller's report"
+    header = {"X-Justification": why.encode()}
+    assert client.get("/api/cases/BK-01", headers=header).status_code == 200
+    assert client.get("/api/cases", headers=header).status_code == 200
+    assert client.get("/api/series/S-0001", headers=header).status_code == 200
+    assert client.get("/api/scan", params={"permutations": 0, "max_radius_km": 1, "max_days": 100},
+                      headers=header).status_code == 200
+    logged = _justifications(app, "BK-01")
+    assert logged.count(why) == 3, logged
+    with app.state.engine.connect() as connection:
+        [scan] = [e for e in read_entries(connection, action="combination")]
+    assert scan.justification == why
+
+
+def test_a_latin1_justification_is_kept_not_refused(app: Any, api: Any) -> None:
+    """A client that sends Latin-1 bytes (not valid UTF-8) still gets its read, logged as Latin-1."""
+    from caselink.web.trail import header_text
+
+    assert header_text(b"revisi\xf3n".decode("latin-1")) == "revisión"  # not UTF-8: as Latin-1 reads it
+    assert header_text(b"revisi\xc3\xb3n".decode("latin-1")) == "revisión"
+    client = api("analyst")
+    assert client.get("/api/cases/BK-01", headers={"X-Justification": "revisión".encode("latin-1")}).status_code == 200
+    assert _justifications(app, "BK-01")[-1] == "revisión"
