@@ -239,10 +239,19 @@ def train_command(
         "--comparisons", help="Start from a named comparison set instead of --model: 'default' (the shipped "
         "model's, for deaths) or 'burglary' (distance 50 m-13 km and hours-half a year on fine levels "
         "with kernel-smoothed m, MO codes by information; docs/model.md).")] = None,
+    alert_budget: Annotated[float | None, typer.Option(
+        "--alert-budget", min=0.0, help="Also fit the prior to this store: shift it as far as a replay of the "
+        "store keeps to at most this many false series per 1,000 cases (without labels every series "
+        "counts as false); docs/model.md.")] = None,
 ) -> None:
-    """Fit u from random pairs of this store and m from its labelled series; write a model file."""
+    """Fit u from random pairs of this store and m from its labelled series; write a model file.
+
+    A store without labelled series still gives u (m and the prior stay the starting model's), and
+    with ``--alert-budget`` the prior too, which is what a new deployment needs before going live.
+    """
+    from caselink.linkage.calibration import CalibrationError, calibrate
     from caselink.linkage.comparison_sets import ComparisonSetError, base_model, training_options
-    from caselink.linkage.training import TrainingError, train
+    from caselink.linkage.training import TrainingError, train, train_u
 
     if labels != "series_id":
         fail(f"--labels {labels}: only 'series_id' holds ground truth in the case schema", EXIT_BAD_INPUT)
@@ -259,17 +268,32 @@ def train_command(
     store = open_store(db)
     stored = _frame(store)
     store.close()
+    model_name = name or f"trained-on-{Path(out).stem}"
+    labelled = bool(stored["series_id"].dropna().duplicated().any())
     try:
-        model = train(stored, base, name=name or f"trained-on-{Path(out).stem}", **options)
-    except TrainingError as exc:
+        if labelled:
+            model = train(stored, base, name=model_name, **options)
+        else:
+            model = train_u(stored, base, name=model_name, exact_u=bool(options.get("exact_u", False)))
+        shift = None
+        if alert_budget is not None:
+            calibrated, rows = calibrate(stored, model, alert_budget)
+            shift = next(r for r in rows if r.prior == calibrated.splink_settings[
+                "probability_two_random_records_match"])
+            model = calibrated
+    except (TrainingError, CalibrationError) as exc:
         fail(str(exc), EXIT_BAD_INPUT)
     try:
         model.save(out)
     except OSError as exc:
         fail(f"--out {out}: cannot write ({exc.strerror}); choose a writable path", EXIT_BAD_INPUT)
-    typer.echo(f"wrote {out}: m from {model.provenance.get('n_labelled_pairs')} labelled pair(s) in "
-               f"{model.provenance.get('n_series')} series, u from {model.provenance.get('u_pairs_sampled')} "
-               "random pair(s)")
+    m_from = (f"m from {model.provenance.get('n_labelled_pairs')} labelled pair(s) in "
+              f"{model.provenance.get('n_series')} series" if labelled
+              else f"m kept from {base.name} (no labelled series)")
+    prior = ("" if shift is None else
+             f", prior shifted {shift.shift_bits:+g} bits to {shift.prior:.3g} ({shift.series} series in a replay "
+             f"of this store at threshold {model.series_threshold}; budget {alert_budget:g} false per 1,000)")
+    typer.echo(f"wrote {out}: {m_from}, u from {model.provenance.get('u_pairs_sampled')} random pair(s){prior}")
 
 
 def evaluate_command(

@@ -37,24 +37,25 @@ def _labelled_pairs(stored: pd.DataFrame) -> int:
 
 
 def _fit_raw(stored: pd.DataFrame, base: LinkageModel, seed: int, estimate_u: bool = True,
-             exact_u: bool = False) -> tuple[dict[str, Any], int]:
+             exact_u: bool = False, estimate_m: bool = True) -> tuple[dict[str, Any], int]:
     """Splink's own estimates before shrinkage: (settings with fitted m [and u], labelled pairs).
 
     Splink stops counting u for a comparison once every level has 100 pairs, which on a small store
     can be a tenth of its pairs; ``exact_u`` counts every sampled pair (every pair of the store when
-    it has at most ``U_MAX_PAIRS``).
+    it has at most ``U_MAX_PAIRS``).  Without ``estimate_m`` the settings keep the starting model's m.
     """
     n_pairs = _labelled_pairs(stored)
-    if n_pairs == 0:
+    if estimate_m and n_pairs == 0:
         raise TrainingError("no labelled series: at least two cases must share a series_id to estimate m")
     features = build_features(stored)
-    scorer = Scorer(base, features, keep_labels=True)
+    scorer = Scorer(base, features, keep_labels=estimate_m)
     try:
         training = scorer.linker.training
         if estimate_u:
             training.estimate_u_using_random_sampling(
                 max_pairs=U_MAX_PAIRS, seed=seed, min_count_per_level=None if exact_u else SPLINK_MIN_COUNT)
-        training.estimate_m_from_label_column("series_id")
+        if estimate_m:
+            training.estimate_m_from_label_column("series_id")
         fitted = scorer.linker.misc.save_model_to_json()
     finally:
         scorer.close()
@@ -95,6 +96,33 @@ def train(stored: pd.DataFrame, base: LinkageModel, name: str = "trained", seed:
         provenance["u"] = "every sampled pair counted (no early stop)"
     if smooth_levels:
         provenance["m_kernel_smoothed"] = list(smooth_levels)
+    if base.provenance.get("comparison_set"):
+        provenance["comparison_set"] = base.provenance["comparison_set"]
+    return LinkageModel(format=FORMAT, format_version=FORMAT_VERSION, name=name,
+                        series_threshold=base.series_threshold,
+                        corroboration_threshold=base.corroboration_threshold, provenance=provenance,
+                        splink_settings=settings)
+
+
+def train_u(stored: pd.DataFrame, base: LinkageModel, name: str = "trained", seed: int = SEED,
+            exact_u: bool = False) -> LinkageModel:
+    """u from random pairs of ``stored``; m, the prior and the thresholds kept from ``base``.
+
+    Why: a store with no solved series still knows how often two of *its* unrelated deaths fall
+    within 0.5 km or share a substance, which is what u is (issue 3: "u from random pairs of the
+    user's own store; m from labelled series where they exist").  m needs labels, so it stays.
+    """
+    if len(stored) < 2:
+        raise TrainingError(f"{len(stored)} case(s): u needs random pairs, so at least two cases")
+    fitted, _ = _fit_raw(stored, base, seed, exact_u=exact_u, estimate_m=False)
+    # No labelled pairs: shrinkage returns the starting model's m exactly; u is floored and normalised.
+    settings = _smooth(fitted, base.splink_settings, 0, prior_pairs=1.0)
+    settings["probability_two_random_records_match"] = base.splink_settings["probability_two_random_records_match"]
+    n = len(stored)
+    provenance: dict[str, Any] = {
+        "n_cases": n, "n_series": 0, "n_labelled_pairs": 0, "u_pairs_sampled": min(U_MAX_PAIRS, n * (n - 1) // 2),
+        "seed": seed, "m": f"kept from {base.name} (no labelled series)", "prior": f"kept from {base.name}",
+    }
     if base.provenance.get("comparison_set"):
         provenance["comparison_set"] = base.provenance["comparison_set"]
     return LinkageModel(format=FORMAT, format_version=FORMAT_VERSION, name=name,
