@@ -153,3 +153,17 @@ def test_train_command_budget_on_a_small_store_is_one_line_exit_2(cli, sqlite_ur
     result = cli("train", "--db", sqlite_url, "--out", str(tmp_path / "m.json"), "--alert-budget", "2")
     assert result.exit_code == 2
     assert result.stderr.strip().count("\n") == 0 and "at least 500" in result.stderr
+
+
+def test_link_and_replay_hint_at_calibration_when_a_large_store_links_nothing(cli, sqlite_url: str,  # type: ignore[no-untyped-def]
+                                                                             tmp_path: Path) -> None:
+    path = tmp_path / "city.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in sparse_city()))
+    assert cli("ingest", str(path), "--db", sqlite_url).exit_code == 0
+    linked = cli("link", "--db", sqlite_url)
+    assert linked.exit_code == 0 and ": 0 series" in linked.stdout
+    assert "caselink train --alert-budget" in linked.stderr
+    replayed = cli("replay", "--db", sqlite_url)
+    assert "no alerts" in replayed.stdout and "caselink train --alert-budget" in replayed.stderr
+    as_json = cli("link", "--db", sqlite_url, "--json")
+    assert json.loads(as_json.stdout)["series"] == [] and "alert-budget" not in as_json.stderr

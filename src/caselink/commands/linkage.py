@@ -88,6 +88,23 @@ def _frame(store: CaseStore) -> Any:
     return frame
 
 
+def calibration_hint(model: Any, n_cases: int) -> str | None:
+    """What to try when a store of some size links nothing under a prior nobody fitted to it.
+
+    Why a hint and not silence: on records that say less than the model's (no narratives, few
+    scene flags) every pair carries less evidence and none reaches the threshold, although the
+    ranking is right (BENCHMARKS.md, "Another generator"); an analyst seeing "0 series" cannot tell
+    that from a store with nothing in it.
+    """
+    from caselink.linkage.calibration import MIN_CASES
+
+    if n_cases < MIN_CASES or "shifted" in str(model.provenance.get("prior", "")):
+        return None
+    return (f"nothing linked among {n_cases} cases at threshold {model.series_threshold}. If your records say "
+            f"less than the model was fitted on (no narratives, few scene flags), fit its prior to this store: "
+            f"'caselink train --alert-budget 1 --out model.json', then --model model.json (docs/model.md)")
+
+
 def link_command(
     db: DbOption = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Use only cases found on or before this date.")] = None,
@@ -131,6 +148,9 @@ def link_command(
     else:
         typer.echo(f"{result.n_cases} case(s) as of {as_of_text}: {len(result.series)} series, "
                    f"{len(result.pairs)} linked pair(s)")
+        hint = None if result.series else calibration_hint(model, result.n_cases)
+        if hint:
+            warn(hint)
         for view in result.series:
             typer.echo(f"{view['series_id']}  {len(view['case_ids'])} cases  score {view['score']:.2f}  "
                        f"{view['first_found_at']} .. {view['last_found_at']}")
@@ -174,6 +194,9 @@ def replay_command(
         return
     if not alerts:
         typer.echo("no alerts would have been raised")
+        hint = calibration_hint(model, len(stored))
+        if hint:
+            warn(hint)
     for alert in alerts:
         typer.echo(alert_line(alert))
 
