@@ -225,6 +225,12 @@ def _pg_array(text: str) -> list[str] | None:
     return [item for item in row if item.strip().upper() != "NULL"]
 
 
+def read_list_cell(name: str, text: str) -> list[str]:
+    """The items ingest reads from one CSV cell of list field ``name``: the writers check that a
+    ``;``-joined cell reads back as the items they joined, and write a JSON array when it would not."""
+    return [item.strip() for item in _items(name, text) if item.strip()]
+
+
 def _items(name: str, value: Any) -> list[str]:
     if isinstance(value, str):
         text = value.strip()

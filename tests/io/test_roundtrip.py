@@ -130,3 +130,24 @@ def test_the_spreadsheet_escape_is_undone_exactly():
         assert unescape_cell(escaped) == text
 
     check()
+
+
+def test_list_items_holding_a_separator_survive_the_csv_export(cli, tmp_path, sqlite_url):
+    # From JSON Lines an entity may hold a ';' and a tag a '|' or braces: joined with ';' in the CSV
+    # export they came back as two items, or the re-import was refused ("'2 high street' is not
+    # kind:value").  Such a cell is written as a JSON array, which ingest reads as its items.
+    rows = [{"case_id": "L1", "found_at": "2014-06-19", "lat": 51.5, "lon": 0.1,
+             "entities": ["address:Flat 1; 2 High Street", "person:Smith, John"],
+             "substances": ["2,5-dimethoxy", "a|b", "cocaine"], "mo": ["{a,b}"], "victim_tags": ["[x]"]},
+            {"case_id": "L2", "found_at": "2014-06-19", "lat": 51.5, "lon": 0.1, "substances": ["ghb", "alcohol"],
+             "entities": ["person:Smith, John"]}]
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    assert cli("ingest", str(source), "--db", sqlite_url).exit_code == 0
+    out = tmp_path / "out.csv"
+    assert cli("export", "--out", str(out), "--db", sqlite_url, "--justification", "t", "--officer", "t").exit_code == 0
+    assert "ghb;alcohol" in out.read_text(encoding="utf-8")  # the ';' form wherever it reads back as written
+    fresh = f"sqlite:///{tmp_path / 'fresh.db'}"
+    result = cli("ingest", str(out), "--db", fresh)
+    assert result.exit_code == 0, result.stderr
+    assert stored_rows(fresh) == stored_rows(sqlite_url)

@@ -47,11 +47,20 @@ def write_csv(rows: Iterable[dict[str, Any]], out: Path) -> int:
         writer.writerow(EXPORT_COLUMNS)
         for stored in rows:
             raw = stored_to_raw(stored)
-            cells = [";".join(raw[c]) if c in LIST_FIELDS else ("" if raw[c] is None else raw[c])
+            cells = [_list_cell(c, raw[c]) if c in LIST_FIELDS else ("" if raw[c] is None else raw[c])
                      for c in EXPORT_COLUMNS]
             writer.writerow([spreadsheet_safe(cell) if isinstance(cell, str) else cell for cell in cells])
             count += 1
     return count
+
+
+def _list_cell(name: str, items: list[str]) -> str:
+    """``items`` joined with ``;``, or as a JSON array when the joined cell would not read back as
+    them: an entity holding ';' (from JSON Lines), a tag 'a|b' or '{x}' came back as other items."""
+    from caselink.normalise import read_list_cell
+
+    joined = ";".join(items)
+    return joined if read_list_cell(name, joined) == list(items) else json.dumps(list(items), ensure_ascii=False)
 
 
 def write_jsonl(rows: Iterable[dict[str, Any]], out: Path) -> int:
