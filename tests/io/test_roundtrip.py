@@ -151,3 +151,23 @@ def test_list_items_holding_a_separator_survive_the_csv_export(cli, tmp_path, sq
     result = cli("ingest", str(out), "--db", fresh)
     assert result.exit_code == 0, result.stderr
     assert stored_rows(fresh) == stored_rows(sqlite_url)
+
+
+def test_an_export_that_cannot_be_written_is_one_line_and_leaves_nothing(cli, tmp_path, sqlite_url):
+    # --out naming a folder ended in a traceback (os.replace: Is a directory) after the disclosure was
+    # logged, and left OUT.partial behind; a write that fails (here: OUT.partial is a folder) was the same.
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps(ROWS[1]) + "\n")
+    assert cli("ingest", str(source), "--db", sqlite_url).exit_code == 0
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    result = cli("export", "--out", str(folder), "--db", sqlite_url, "--justification", "t", "--officer", "t")
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("caselink: error: --out:") and "is a folder" in result.stderr, result.stderr
+    assert not (tmp_path / "exports.partial").exists()
+    (tmp_path / "blocked.csv.partial").mkdir()
+    result = cli("export", "--out", str(tmp_path / "blocked.csv"), "--db", sqlite_url, "--justification", "t",
+                 "--officer", "t")
+    assert result.exit_code == 1 and "Traceback" not in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "cannot write" in result.stderr
+    assert not (tmp_path / "blocked.csv").exists()

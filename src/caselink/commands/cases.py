@@ -192,6 +192,8 @@ def export_command(
         fail(f"--format: '{fmt}' is not one of {', '.join(FORMATS)}", EXIT_BAD_INPUT)
     if not out.parent.exists():
         fail(f"--out: folder {out.parent} does not exist", EXIT_BAD_INPUT)
+    if out.is_dir():
+        fail(f"--out: {out} is a folder; name the file to write (e.g. {out / ('cases.' + fmt)})", EXIT_BAD_INPUT)
     require_justification(justification, officer)
     store = open_store(db)
     partial = out.with_name(out.name + ".partial")
@@ -202,10 +204,16 @@ def export_command(
             exported_ids.append(row["case_id"])
             yield row
 
-    if pseudonymise:
-        count = pseudonymised.write_pseudonymised(store.engine, rows(), partial, fmt, recipient or "")
-    else:
-        count = write(rows(), partial, fmt)
+    try:
+        if pseudonymise:
+            count = pseudonymised.write_pseudonymised(store.engine, rows(), partial, fmt, recipient or "")
+        else:
+            count = write(rows(), partial, fmt)
+    except OSError as exc:  # a full disk, no permission: nothing was disclosed, so nothing is logged
+        if partial.is_file():
+            partial.unlink()
+        store.close()
+        fail(f"--out: cannot write {partial}: {exc.strerror or exc}; nothing was exported", 1)
     try:
         # Logged before the file takes its real name: no disclosure without its audit entry (issue 4).
         for hook in AFTER_READ:
