@@ -73,3 +73,18 @@ def test_median_ratio_interval_covers_the_truth_and_shrinks_with_n() -> None:
         assert result.ci is not None and result.ci[0] < 2.0 < result.ci[1]
     assert large.ci is not None and small.ci is not None
     assert large.ci[1] - large.ci[0] < (small.ci[1] - small.ci[0]) / 3
+
+
+def test_a_group_with_nothing_on_time_has_ratio_zero_like_a_rate() -> None:
+    # No step of the group's done on time against some of the reference's: the ratio of means is 0,
+    # the starkest disparity there is, and must read as 0 (as a rate of 0 does), not as "no ratio".
+    from caselink.oversight.stats import compare_means
+
+    reference = np.array([1 / 15] * 10 + [0.0, 0.0])
+    means = compare_means(np.zeros(12), reference, 199, np.random.default_rng(0))
+    assert means.ratio == 0.0 and means.value_group == 0.0
+    assert compare_rates(0, 12, 5, 12).ratio == 0.0
+    medians = compare_medians(np.zeros(6), np.array([2.0, 3, 4, 5, 6, 7]))
+    assert medians.ratio == 0.0
+    # Nothing to divide by: no ratio.
+    assert compare_means(np.array([0.5] * 6), np.zeros(6), 199, np.random.default_rng(0)).ratio is None

@@ -8,9 +8,14 @@ the cost no longer depends on how many cases there are.
 
 * rates and means of shares: Poisson regression with a log link and the cell size as exposure
   (statsmodels GLM), Pearson-scaled (quasi-Poisson) so over-dispersion widens the interval;
-  ``exp(coefficient)`` is the adjusted ratio of rates;
+  ``exp(coefficient)`` is the adjusted ratio of rates.  The Pearson statistic is the case-level
+  one, rebuilt from each cell's sum of squares: on cells alone it would see only the spread
+  between cells and give intervals far too narrow;
 * hours: least squares on log hours, so ``exp(coefficient)`` is the adjusted ratio of geometric
   means (equal to the ratio of medians when log hours are symmetric).
+
+When the group cannot be told apart from the covariates (all its members in strata where the
+reference has none), holding them fixed leaves nothing to compare: there is no adjusted ratio.
 """
 
 from __future__ import annotations
@@ -70,6 +75,12 @@ def _cells(values: np.ndarray, in_group: np.ndarray, codes: np.ndarray) -> tuple
     return design[:, keep], n, total, total_sq
 
 
+def _group_is_estimable(design: np.ndarray) -> bool:
+    """True when the group column (1) is not a combination of the others, so its coefficient is
+    identified; otherwise a solver would split the effect between group and covariate at will."""
+    return bool(np.linalg.matrix_rank(design) > np.linalg.matrix_rank(np.delete(design, 1, axis=1)))
+
+
 def adjusted_rate_ratio(values: np.ndarray, in_group: np.ndarray,
                         codes: np.ndarray) -> tuple[float, tuple[float, float]] | None:
     """Adjusted ratio of rates (or means of shares) of the group over the reference, with its 95% CI.
@@ -81,12 +92,21 @@ def adjusted_rate_ratio(values: np.ndarray, in_group: np.ndarray,
     values = np.asarray(values, dtype=float)
     if values[in_group].sum() <= 0 or values[~in_group].sum() <= 0:
         return None
-    design, n, total, _ = _cells(values, in_group, codes)
+    design, n, total, total_sq = _cells(values, in_group, codes)
+    if not _group_is_estimable(design):
+        return None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fit = sm.GLM(total, design, family=sm.families.Poisson(), exposure=n).fit(scale="X2")
-        coefficient, se = float(fit.params[1]), float(fit.bse[1])
+            fit = sm.GLM(total, design, family=sm.families.Poisson(), exposure=n).fit()
+        coefficient = float(fit.params[1])
+        # Case-level Pearson X2: sum over cases of (y - m)^2 / m, m the fitted mean per case of the cell.
+        per_case = np.asarray(fit.mu, dtype=float) / n
+        pearson = float(((total_sq - 2 * per_case * total + n * per_case ** 2) / per_case).sum())
+        dof = n.sum() - np.linalg.matrix_rank(design)
+        if dof <= 0:
+            return None
+        se = float(fit.bse[1]) * math.sqrt(pearson / dof)
     except Exception:  # noqa: BLE001 - a degenerate design (separation, singular) has no adjusted ratio
         return None
     if not (math.isfinite(coefficient) and math.isfinite(se)) or abs(coefficient) > 20:
@@ -99,6 +119,8 @@ def adjusted_hours_ratio(hours: np.ndarray, in_group: np.ndarray,
     """Adjusted ratio of geometric mean hours of the group over the reference, with its 95% CI."""
     logs = np.log(np.maximum(np.asarray(hours, dtype=float), MIN_HOURS))
     design, weights, total, total_sq = _cells(logs, in_group, codes)
+    if not _group_is_estimable(design):
+        return None
     means = total / weights
     weighted = design * weights[:, None]
     gram = design.T @ weighted

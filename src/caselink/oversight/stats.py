@@ -100,7 +100,8 @@ def compare_medians(group: np.ndarray, reference: np.ndarray) -> Comparison:
     median_g, median_r = float(np.median(group)), float(np.median(reference))
     p_value = median_permutation_p(group, reference)
     if median_g <= 0 or median_r <= 0:
-        return Comparison(median_g, median_r, None, None, p_value)
+        # A zero median against a positive one is a ratio of 0 (as for rates); its log interval does not exist.
+        return Comparison(median_g, median_r, 0.0 if median_g == 0 < median_r else None, None, p_value)
     ratio = median_g / median_r
     se_g, se_r = _log_median_se(group), _log_median_se(reference)
     ci = None
@@ -147,7 +148,8 @@ def compare_means(group: np.ndarray, reference: np.ndarray, permutations: int,
     mean_g, mean_r = float(group.mean()), float(reference.mean())
     p_value = mean_permutation_p(group, reference, permutations, rng)
     if mean_g <= 0 or mean_r <= 0:
-        return Comparison(mean_g, mean_r, None, None, p_value)
+        # A zero mean against a positive one is a ratio of 0 (as for rates); its log interval does not exist.
+        return Comparison(mean_g, mean_r, 0.0 if mean_g == 0 < mean_r else None, None, p_value)
     ratio = mean_g / mean_r
     var_log = (group.var(ddof=1) / (len(group) * mean_g ** 2) if len(group) > 1 else 0.0) + \
         (reference.var(ddof=1) / (len(reference) * mean_r ** 2) if len(reference) > 1 else 0.0)
