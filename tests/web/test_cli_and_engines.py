@@ -114,3 +114,26 @@ def test_serve_refuses_insecure_cookies_off_localhost(cli: Any, sqlite_url: str)
     assert refused.stderr.strip().splitlines() == [
         "caselink: error: --insecure-cookies: cookies without Secure are only allowed on localhost "
         "(127.0.0.1, ::1), not on 0.0.0.0; serve over HTTPS and leave cookies secure, or listen on 127.0.0.1"]
+
+
+def test_asgi_entry_point_misconfigured_is_one_line_not_a_traceback(tmp_path: Any) -> None:
+    """``uvicorn caselink.web.asgi:app`` with a bad CASELINK_* variable: one line naming it, no traceback."""
+    import os
+    import subprocess  # nosec B404 - runs this interpreter on a fixed module
+    import sys
+
+    def start(**env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-c", "import caselink.web.asgi"], capture_output=True, text=True,
+                              env={**os.environ, "CASELINK_DB": f"sqlite:///{tmp_path / 'x.db'}", **env},
+                              timeout=120, check=False)  # nosec B603
+
+    tiles = start(CASELINK_WEB_TILE_URL="http://tiles.example/{z}/{x}/{y}.png")
+    assert tiles.returncode == 2 and "Traceback" not in tiles.stderr
+    assert tiles.stderr.strip().splitlines() == [
+        "caselink: error: CASELINK_WEB_TILE_URL: must be an https:// URL template such as "
+        "https://tiles.example/{z}/{x}/{y}.png"]
+    missing = start(CASELINK_DB=str(tmp_path / "no" / "such" / "x.db"))
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    assert missing.stderr.strip().splitlines() == [
+        f"caselink: error: CASELINK_DB: {tmp_path / 'no' / 'such' / 'x.db'}: folder does not exist; "
+        "create it or pass --db with another path"]

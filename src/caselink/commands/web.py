@@ -14,9 +14,6 @@ from caselink.commands.common import EXIT_BAD_INPUT, DbOption, JsonOption, fail,
 users_app = typer.Typer(help="Web users, roles and bearer tokens.", no_args_is_help=True)
 
 ROLE_HELP = "analyst, investigator, supervisor, oversight or admin."
-# The environment variable behind each setting (caselink.web.settings.WebSettings.from_env), for errors.
-ENV_NAMES = {"tile_url": "CASELINK_WEB_TILE_URL", "assets_dir": "CASELINK_WEB_ASSETS",
-             "secure_cookies": "CASELINK_WEB_INSECURE_COOKIES", "pseudonymise_oversight": "CASELINK_WEB_PSEUDONYMISE"}
 
 
 def _auth():  # type: ignore[no-untyped-def]
@@ -43,7 +40,7 @@ def serve_command(
         import uvicorn
 
         from caselink.web import WebSettings, create_app
-        from caselink.web.settings import insecure_cookies_refusal
+        from caselink.web.settings import insecure_cookies_refusal, settings_problem
     except ImportError as exc:
         fail(f"the web extra is not installed ({exc.name} missing); pip install 'caselink[server]'")
     if tile_url is not None and not tile_url.startswith("https://"):
@@ -53,9 +50,7 @@ def serve_command(
         settings = WebSettings.from_env(secure_cookies=False if insecure_cookies else None, tile_url=tile_url,
                                         pseudonymise_oversight=False if no_pseudonyms else None)
     except ValidationError as exc:  # only a CASELINK_WEB_* variable can get here: the options were checked
-        problem = exc.errors()[0]
-        field = str(problem["loc"][0]) if problem["loc"] else "settings"
-        fail(f"{ENV_NAMES.get(field, field)}: {problem['msg'].removeprefix('Value error, ')}", EXIT_BAD_INPUT)
+        fail(settings_problem(exc), EXIT_BAD_INPUT)
     refusal = None if settings.secure_cookies else insecure_cookies_refusal(host)
     if refusal is not None:
         fail(f"{'--insecure-cookies' if insecure_cookies else 'CASELINK_WEB_INSECURE_COOKIES=1'}: {refusal}",

@@ -6,8 +6,11 @@ import ipaddress
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+# The environment variable behind each setting (WebSettings.from_env), for errors that name it.
+ENV_NAMES = {"tile_url": "CASELINK_WEB_TILE_URL", "assets_dir": "CASELINK_WEB_ASSETS",
+             "secure_cookies": "CASELINK_WEB_INSECURE_COOKIES", "pseudonymise_oversight": "CASELINK_WEB_PSEUDONYMISE"}
 INSECURE_COOKIES_SETTING = "--insecure-cookies or CASELINK_WEB_INSECURE_COOKIES=1"
 REPO_ASSETS = Path(__file__).resolve().parents[3] / "web" / "node_modules"
 
@@ -59,6 +62,13 @@ class WebSettings(BaseModel):
         """The node_modules folder if Leaflet is installed there, else None (pages use the fallback)."""
         folder = self.assets_dir or REPO_ASSETS
         return folder if (folder / "leaflet" / "dist" / "leaflet.js").is_file() else None
+
+
+def settings_problem(exc: ValidationError) -> str:
+    """A refused setting as one line naming the variable that set it, e.g. ``CASELINK_WEB_TILE_URL: ...``."""
+    problem = exc.errors()[0]
+    field = str(problem["loc"][0]) if problem["loc"] else "settings"
+    return f"{ENV_NAMES.get(field, field)}: {problem['msg'].removeprefix('Value error, ')}"
 
 
 def insecure_cookies_refusal(host: str | None) -> str | None:
