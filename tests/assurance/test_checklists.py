@@ -95,5 +95,6 @@ def test_cli_checklists(cli: object, tmp_path: Path, assurance_db: object) -> No
     assert applied.exit_code == 0 and '"n_actions_created": 15' in applied.stdout
     unknown = cli("checklists", "apply", "--db", url, "--case", "zz")  # type: ignore[operator]
     assert unknown.exit_code == 2 and "no case 'zz'" in unknown.stderr
+    assert "`caselink cases list` shows the ids" in unknown.stderr  # says what to do, as decide does
     checked = cli("checklists", "check", str(bad / "broken.yaml"))  # type: ignore[operator]
     assert checked.exit_code == 2 and ":3:" in checked.stderr

@@ -150,7 +150,8 @@ def apply_checklists(connection: Connection, case_ids: Iterable[str],
     missing = [c for c in wanted if c not in cases]
     if missing:
         raise UnknownCase(f"no case '{missing[0]}' in the store"
-                          + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+                          + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+                          + "; `caselink cases list` shows the ids")
     created_at = (now or datetime.now(UTC)).replace(tzinfo=None)
     new_rows: list[dict[str, Any]] = []
     for case_id, case in cases.items():
