@@ -381,3 +381,19 @@ def test_a_file_refused_for_a_missing_column_names_the_columns_it_did_not_read(c
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "missing column(s) case_id, found_at" in lines[0], lines
     assert "uid, reported_date, victim_last" in lines[0] and "rename" in lines[0], lines
+
+
+def test_a_pseudonymised_export_is_named_as_such_when_ingested(cli, tmp_path: Path, sqlite_url):
+    # The refusal said to rename the columns it did not read (pid, found_week, grid_lat...), which would
+    # turn keyed hashes and ISO weeks into case ids and dates; a pseudonymised export cannot be cases.
+    source = tmp_path / "in.csv"
+    source.write_text(HEADER + "P1,2014-08-28,51.5,0.1,x\n", encoding="utf-8")
+    assert cli("ingest", str(source), "--db", sqlite_url).exit_code == 0
+    for fmt in ("csv", "jsonl", "parquet"):
+        out = tmp_path / f"research.{fmt}"
+        exported = cli("export", "--out", str(out), "--format", fmt, "--pseudonymise", "--recipient", "uni",
+                       "--db", sqlite_url, "--justification", "t", "--officer", "t")
+        assert exported.exit_code == 0, exported.stderr
+        result = cli("ingest", str(out), "--db", f"sqlite:///{tmp_path / 'fresh.db'}")
+        assert result.exit_code == 2
+        assert "pseudonymised export" in result.stderr and "rename" not in result.stderr, (fmt, result.stderr)

@@ -96,6 +96,10 @@ def _check_columns(path: str, columns: list[str], geo: bool = False) -> list[str
     # Without case_id no row can be placed.  Without found_at, lat or lon a row can still update a case
     # the store holds (the stored values are kept); a new case lacking them is refused by row.
     extra = [c or f"(unnamed column {i + 1})" for i, c in enumerate(columns) if c not in KNOWN_COLUMNS]
+    if "case_id" in missing and {"pid", "found_week"} <= set(columns):
+        # Renaming pid and found_week, as the generic message says, would make keyed hashes case ids.
+        raise SourceError(path, "is a caselink pseudonymised export (pid, found_week, grid cells): it cannot be "
+                                "imported as cases, by design; import a plain `caselink export` instead")
     if "case_id" in missing or (missing and wrong_separator):
         hint = ""
         if wrong_separator:
