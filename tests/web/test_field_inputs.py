@@ -43,3 +43,26 @@ def test_a_latin1_justification_is_kept_not_refused(app: Any, api: Any) -> None:
     client = api("analyst")
     assert client.get("/api/cases/BK-01", headers={"X-Justification": "revisión".encode("latin-1")}).status_code == 200
     assert _justifications(app, "BK-01")[-1] == "revisión"
+
+
+def test_the_alerts_inbox_says_when_there_are_more_than_one_page(app: Any, api: Any) -> None:
+    """After a large import an inbox can hold hundreds of open alerts; the page showed the first 100
+    and nothing said more existed (the JSON neither), so the rest were never seen."""
+    from datetime import datetime
+
+    from caselink.linkage.models import AlertRow
+
+    stamp = datetime(2014, 9, 1, 9, 0)
+    with app.state.engine.begin() as connection:
+        connection.execute(AlertRow.__table__.insert(), [
+            {"raised_at": stamp, "at": f"2014-09-0{i}", "kind": "joined", "new_case_id": "BK-02",
+             "series_id": "S-0001", "case_ids": ["BK-01", "BK-02"], "probability": 0.9, "reasons": ["r"],
+             "status": "open", "run_id": None, "details": "{}"} for i in (1, 2)])
+    client = api("analyst")
+    first = client.get("/api/alerts", params={"limit": 2}).json()
+    assert len(first["alerts"]) == 2 and first["more"] is True and (first["offset"], first["limit"]) == (0, 2)
+    last = client.get("/api/alerts", params={"limit": 2, "offset": 2}).json()
+    assert len(last["alerts"]) == 1 and last["more"] is False
+    page = client.get("/alerts", params={"limit": 2}, headers={"Accept": "text/html"}).text
+    assert 'href="/alerts?status=open&amp;offset=2&amp;limit=2"' in page
+    assert "offset=" not in client.get("/alerts", headers={"Accept": "text/html"}).text.split("</h1>", 1)[1]

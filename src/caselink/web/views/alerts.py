@@ -35,14 +35,21 @@ def register(views: Views) -> None:
                 on_loop=True)
     def alerts(ctx: Ctx, status: Literal["open", "acknowledged", "assigned", "dismissed", "all"] = "open",
                limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=1_000_000)) -> dict[str, Any]:
-        """Alerts newest first (open ones by default), with reasons and the cases they name."""
-        rows = sources.list_alerts(ctx.reader, None if status == "all" else status, limit, offset)
+        """Alerts newest first (open ones by default), with reasons and the cases they name.
+
+        ``more`` says whether another page follows: one row past the page is read to know, cheaper on
+        this hot page than counting every match, and no inbox silently stops at its page size.
+        """
+        rows = sources.list_alerts(ctx.reader, None if status == "all" else status, limit + 1, offset)
+        more = len(rows) > limit
+        rows = rows[:limit]
         case_ids = sorted({c for a in rows for c in a["case_ids"]})
         if case_ids:
             trail.record(ctx.engine, action="consultation", officer=ctx.user.name, case_ids=case_ids,
                          justification=trail.purpose(ctx.request, "alerts inbox"),
                          details={"view": "alerts", "n_alerts": len(rows)})
-        return {"status": status, "alerts": casedata.safe_reasons(ctx, rows)}
+        return {"status": status, "alerts": casedata.safe_reasons(ctx, rows), "offset": offset, "limit": limit,
+                "more": more}
 
     @views.page("/alerts/{alert_id}/acknowledge", permission="alert.triage", template="alerts.html",
                 methods=("POST",), summary="Acknowledge an alert")
