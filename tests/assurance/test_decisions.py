@@ -125,3 +125,32 @@ def test_a_superseded_decision_cannot_be_signed_off(connection: Connection) -> N
     with pytest.raises(AssuranceError, match=f"superseded by decision {second}"):
         signoff(connection, first, "DI Super")
     assert [d["signed_off_by"] for d in list_decisions(connection, "d1")] == [None, None]
+
+
+def test_a_decision_awaiting_signoff_cannot_be_escaped_by_another_kind(connection: Connection) -> None:
+    """'Not suspicious' during an open alert waits for a supervisor.  Superseding it with a closure
+    (or any other kind) resolved the escalation with no supervisor ever seeing it: refused, and the
+    decision still waits.  A change of mind of the same kind is still allowed."""
+    from caselink.assurance import evaluate_escalations
+
+    open_alert(connection, ["d1", "d2"])
+    first = decide(connection, "d1", "classification", "unexpected_not_suspicious", "DC Quick", "overdose")
+    with pytest.raises(AssuranceError, match="awaits sign-off"):
+        decide(connection, "d1", "closure", "no further action", "DC Quick", "closing", supersedes=first)
+    assert [d["status"] for d in list_decisions(connection, "d1")] == ["pending_signoff"]
+    assert [e["rule_id"] for e in evaluate_escalations(connection)
+            if e["subject_type"] == "decision"] == ["not_suspicious_in_open_alert"]
+    second = decide(connection, "d1", "classification", "homicide", "DC Quick", "new evidence", supersedes=first)
+    assert [d["status"] for d in list_decisions(connection, "d1")] == ["superseded", "final"]
+    assert second
+
+
+def test_expected_during_an_open_alert_also_needs_the_signoff(connection: Connection) -> None:
+    """Classifying the death 'expected' says even less than 'not suspicious': it must not be the
+    way around the supervisor, first-hand or as a change of mind."""
+    open_alert(connection, ["d1", "d2"])
+    first = decide(connection, "d1", "classification", "unexpected_not_suspicious", "DC Quick", "overdose")
+    decide(connection, "d1", "classification", "expected", "DC Quick", "GP will certify", supersedes=first)
+    assert [d["status"] for d in list_decisions(connection, "d1")] == ["superseded", "pending_signoff"]
+    decide(connection, "d2", "classification", "expected", "DC Quick", "known heart condition")
+    assert [d["status"] for d in list_decisions(connection, "d2")] == ["pending_signoff"]

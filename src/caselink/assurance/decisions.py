@@ -69,6 +69,14 @@ def decide(connection: Connection, case_id: str, kind: str, value: str, officer:
         if later is not None:
             raise AssuranceError(f"--supersedes: decision {supersedes} was already superseded by decision "
                                  f"{later[0]}; supersede that one instead")
+        signed = connection.execute(select(SIGNOFFS.c.id).where(SIGNOFFS.c.decision_id == supersedes)).first()
+        if old["requires_signoff"] and signed is None and old["kind"] != kind:
+            # Otherwise superseding it with, say, a closure resolves its escalation and no supervisor
+            # ever sees the decision that needed one.  A change of mind of the same kind is re-examined
+            # by the same rules, so it stays possible.
+            raise AssuranceError(f"--supersedes: decision {supersedes} ({old['kind']}) awaits sign-off; until a "
+                                 f"supervisor signs it off only another {old['kind']} may replace it (record "
+                                 f"the {kind} without --supersedes)")
     rules = load_rules() if rules is None else rules
     moment = utc_naive(now)
     decision_id = int(connection.execute(DECISIONS.insert().values(
