@@ -166,7 +166,9 @@ class CsvSource(_FileSource):
                 if header[0].startswith(("{", "[")):
                     raise SourceError(self.path, "looks like JSON, not CSV; rename it .jsonl or .geojson")
                 # caselink's own CSV export (its exact header) writes formula-like text with a leading '
-                # (writers.spreadsheet_safe); only there is that quote ours to take away.
+                # (writers.spreadsheet_safe); only there is that quote ours to take away.  When the schema
+                # gains a field, older exports keep the older header: recognise those too, or they stop
+                # round-tripping.
                 own_export = header == EXPORT_COLUMNS
                 header = [fold_name(h) for h in header]
                 self._warnings = _check_columns(self.path, header)
