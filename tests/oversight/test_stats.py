@@ -88,3 +88,18 @@ def test_a_group_with_nothing_on_time_has_ratio_zero_like_a_rate() -> None:
     assert medians.ratio == 0.0
     # Nothing to divide by: no ratio.
     assert compare_means(np.array([0.5] * 6), np.zeros(6), 199, np.random.default_rng(0)).ratio is None
+
+
+def test_a_group_where_everyone_had_the_event_gets_a_corrected_interval() -> None:
+    # 10 of 10 against 2,284 of 2,417: Katz's variance loses the group's term (1/a - 1/b = 0), so the
+    # interval came out [1.048, 1.069] - as narrow as for 122 of 122, and excluding 1 while Fisher's
+    # p is 1.0.  A zero cell in the 2x2 table (no non-events) takes Haldane's 0.5, as a zero event count does.
+    result = compare_rates(10, 10, 2284, 2417)
+    assert result.p_value == pytest.approx(1.0)
+    assert result.ratio == pytest.approx(1.0 / (2284 / 2417))
+    assert result.ci is not None and result.ci[0] < 1.0 < result.ci[1]
+    a, b, c, d = 10.5, 11.0, 2284.5, 2418.0
+    se = np.sqrt(1 / a - 1 / b + 1 / c - 1 / d)
+    log_ratio = np.log((a / b) / (c / d))
+    assert result.ci == pytest.approx((np.exp(log_ratio - 1.959964 * se), np.exp(log_ratio + 1.959964 * se)),
+                                      rel=1e-5)

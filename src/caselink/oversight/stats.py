@@ -51,9 +51,10 @@ def compare_rates(events_group: int, n_group: int, events_reference: int, n_refe
     p_value = float(stats.fisher_exact(table).pvalue)
     if rate_r == 0 and rate_g == 0:
         return Comparison(rate_g, rate_r, None, None, p_value)
-    # Katz log interval; with a zero cell add 0.5 to every cell (Haldane) so the interval exists.
+    # Katz log interval; with a zero cell of the 2x2 table add 0.5 to every cell (Haldane): with no
+    # events the interval would not exist, with no non-events that side's variance term would vanish.
     a, b, c, d = float(events_group), float(n_group), float(events_reference), float(n_reference)
-    if a == 0 or c == 0:
+    if a == 0 or c == 0 or a == b or c == d:
         a, b, c, d = a + 0.5, b + 1.0, c + 0.5, d + 1.0
     log_ratio = math.log((a / b) / (c / d))
     se = math.sqrt(max(1 / a - 1 / b + 1 / c - 1 / d, 0.0))
