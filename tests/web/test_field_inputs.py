@@ -66,3 +66,36 @@ def test_the_alerts_inbox_says_when_there_are_more_than_one_page(app: Any, api: 
     page = client.get("/alerts", params={"limit": 2}, headers={"Accept": "text/html"}).text
     assert 'href="/alerts?status=open&amp;offset=2&amp;limit=2"' in page
     assert "offset=" not in client.get("/alerts", headers={"Accept": "text/html"}).text.split("</h1>", 1)[1]
+
+
+def test_the_audit_trail_pages_from_the_oldest_entry_and_filters_by_action(app: Any, api: Any) -> None:
+    """A case in the inbox gets a consultation each time anyone opens it: in a few days its trail
+    holds more than a page.  The page kept the *newest* entries, so the first decisions (what an
+    oversight body reads the trail for) silently fell off while the page said 'oldest first'."""
+    decided = api("supervisor").post("/api/cases/BK-01/decisions", json={
+        "kind": "classification", "value": "homicide", "rationale": "second GHB death nearby"})
+    assert decided.status_code == 201, decided.text
+    reader = api("analyst")
+    for _ in range(4):
+        assert reader.get("/api/alerts").status_code == 200
+    oversight = api("oversight")
+    whole = oversight.get("/api/audit", params={"case_id": "BK-01"}).json()
+    first = oversight.get("/api/audit", params={"case_id": "BK-01", "limit": 2}).json()
+    assert [e["seq"] for e in first["entries"]] == [e["seq"] for e in whole["entries"][:2]]
+    assert first["n_entries"] == whole["n_entries"] and first["more"] is True
+    rest = oversight.get("/api/audit", params={"case_id": "BK-01", "limit": 2, "offset": 2}).json()
+    assert [e["seq"] for e in rest["entries"]] == [e["seq"] for e in whole["entries"][2:4]]
+    decisions = oversight.get("/api/audit", params={"case_id": "BK-01", "action": "decision"}).json()
+    assert [e["action"] for e in decisions["entries"]] == ["decision"] and decisions["more"] is False
+    assert oversight.get("/api/audit", params={"case_id": "BK-01", "action": "gossip"}).status_code == 422
+    page = oversight.get("/audit", params={"case_id": "BK-01", "limit": 2}, headers={"Accept": "text/html"}).text
+    assert f"showing 1–2 of {whole['n_entries']}" in page and "offset=2" in page
+
+
+def test_the_audit_trail_action_filter_lists_every_audit_action() -> None:
+    from typing import get_args
+
+    from caselink.audit import ACTIONS
+    from caselink.web.views.audit import AuditAction
+
+    assert set(get_args(AuditAction)) == set(ACTIONS)

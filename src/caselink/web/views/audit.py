@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import HTTPException, Query
 from sqlalchemy import select
@@ -10,19 +10,32 @@ from sqlalchemy import select
 from caselink.store.models import CaseRow
 from caselink.web.routing import Ctx, Views
 
+# caselink.audit.ACTIONS, spelled out so the OpenAPI document lists them (a test keeps them equal).
+AuditAction = Literal["collection", "alteration", "consultation", "disclosure", "combination", "erasure",
+                      "decision", "signoff", "action_transition", "escalation", "checkpoint"]
+
 
 def register(views: Views) -> None:
     @views.page("/audit", permission="audit.read", template="audit.html", summary="Audit trail of a case")
     def audit_trail(ctx: Ctx, case_id: str = Query(..., min_length=1, max_length=200),
-                    limit: int = Query(500, ge=1, le=5000)) -> dict[str, Any]:
-        """Every logged decision, alteration and access naming ``case_id``, oldest first."""
+                    limit: int = Query(500, ge=1, le=5000),
+                    offset: int = Query(0, ge=0, le=10_000_000, description="Entries to skip, oldest first."),
+                    action: AuditAction | None = Query(None, description="Only entries of this action.")
+                    ) -> dict[str, Any]:
+        """Every logged decision, alteration and access naming ``case_id``, oldest first, a page at a time.
+
+        Pages start from the oldest entry: the first classification and referral decisions are what
+        an oversight body reads a trail for, and the consultations every inbox view adds must not push
+        them off the page.  ``n_entries`` counts every match; ``more`` says whether a page follows.
+        """
         try:
             from caselink.audit import read_entries
         except ImportError:
             raise HTTPException(503, "the audit module is not installed") from None
         with ctx.engine.connect() as connection:
-            entries = [e.as_dict() for e in read_entries(connection, case_id=case_id, limit=None)]
+            entries = [e.as_dict() for e in read_entries(connection, case_id=case_id, action=action, limit=None)]
             known = connection.execute(select(CaseRow.case_id).where(CaseRow.case_id == case_id)).first()
-        if not entries and known is None:
+        if not entries and known is None and action is None:
             raise HTTPException(404, f"no case '{case_id}' and nothing logged about it")
-        return {"case_id": case_id, "n_entries": len(entries), "entries": entries[-limit:]}
+        return {"case_id": case_id, "action": action, "n_entries": len(entries), "offset": offset, "limit": limit,
+                "more": len(entries) > offset + limit, "entries": entries[offset:offset + limit]}
