@@ -174,3 +174,28 @@ def test_timeline_of_a_case_whose_id_holds_a_percent_sign_shows_its_alerts(sqlit
             open_alert(connection, ["KEN%1", "KEN2"])
             kinds = [e["kind"] for e in case_timeline(connection, "KEN%1")["events"]]
     assert "alert" in kinds
+
+
+def test_timeline_says_when_an_entry_was_blanked_by_another_cases_erasure(sqlite_url: str, tmp_path: Path) -> None:
+    """Erasing one case blanks every entry naming it, also those naming others (an import, an alert
+    read): the other case's timeline must say so, not show 'import ?' or a consultation with no
+    justification, which reads as a breach of DPA s.62."""
+    from caselink.audit import erase_case, record_event
+    from caselink.io import open_source
+    from caselink.oversight.timeline import case_timeline
+
+    cases = tmp_path / "cases.csv"
+    cases.write_text("case_id,found_at,lat,lon,narrative\nK1,2014-06-19,51.27,1.08,found by a friend\n"
+                     "K2,2014-06-20,51.27,1.08,\n", encoding="utf-8")
+    with CaseStore.open(sqlite_url) as store:
+        store.ingest([open_source(cases)])
+        with store.engine.begin() as connection:
+            record_event(connection, action="consultation", officer="DS A", case_ids=["K1", "K2"],
+                         justification="series review", details={"view": "alert"})
+            erasure = erase_case(connection, "K1", "DPO", "retention")
+            events = case_timeline(connection, "K2")["events"]
+    ingest = next(e for e in events if e["kind"] == "ingest")
+    consultation = next(e for e in events if e["kind"] == "consultation")
+    assert "?" not in ingest["summary"]
+    for event in (ingest, consultation):
+        assert f"erased by audit entry {erasure.audit_seq}" in event["summary"]

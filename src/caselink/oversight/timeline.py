@@ -167,7 +167,7 @@ def _audit_events(connection: Connection, case_id: str) -> list[dict[str, Any]]:
             recipient = details.get("recipient")
             summary = f"{entry.action} by {entry.officer}" + (f" to {recipient}" if recipient else "")
         elif kind == "ingest":
-            summary = f"collected by import {details.get('import_id', '?')}"
+            summary = "collected" + (f" by import {details['import_id']}" if "import_id" in details else "")
         elif kind == "altered":
             fields = (details.get("changes") or {}).get(case_id, {}).get("fields")
             summary = "record altered" + (f": {', '.join(fields)}" if fields else "")
@@ -175,6 +175,10 @@ def _audit_events(connection: Connection, case_id: str) -> list[dict[str, Any]]:
             summary = "combined with other cases by linkage"
         else:
             summary = entry.action
+        if entry.redacted_by is not None:
+            # Blanked by an erasure (perhaps of another case the entry also names): say so, or a
+            # consultation without its justification reads as a breach of s.62.
+            summary += f" (justification and details erased by audit entry {entry.redacted_by})"
         events.append(_event(_audit_time(entry.at), kind, summary, entry.officer, audit_seq=entry.seq,
                              justification=entry.justification))
     return events
