@@ -199,3 +199,31 @@ def test_timeline_says_when_an_entry_was_blanked_by_another_cases_erasure(sqlite
     assert "?" not in ingest["summary"]
     for event in (ingest, consultation):
         assert f"erased by audit entry {erasure.audit_seq}" in event["summary"]
+
+
+def test_a_historic_record_never_moves_a_live_action_back(sqlite_url: str, tmp_path: Path, cli: Any) -> None:
+    """An export from the old system saying a step was 'for_allocation' in 2014 rewound a step completed
+    in caselink since: state, owner and completion time gone, a move the state machine forbids.
+    Refused, naming file:line, nothing written; a historic record that moves a step on still lands."""
+    cases = tmp_path / "cases.csv"
+    cases.write_text("case_id,found_at,lat,lon,classification\nK1,2014-06-19T08:00,51.27,1.08,homicide\n",
+                     encoding="utf-8")
+    assert cli("ingest", str(cases), "--db", sqlite_url, "--officer", "PC In").exit_code == 0
+    listed = json.loads(cli("actions", "list", "--db", sqlite_url, "--case", "K1", "--json").stdout)["actions"]
+    step = next(a for a in listed if a["step_id"] == "S01_CLASSIFY")
+    assert cli("actions", "allocate", str(step["id"]), "--officer", "DS A", "--db", sqlite_url).exit_code == 0
+    assert cli("actions", "complete", str(step["id"]), "--officer", "DS A", "--db", sqlite_url).exit_code == 0
+    old = tmp_path / "old.csv"
+    old.write_text("case_id,kind,officer,step_id,state,completed_at\n"
+                   "K1,action,DS Old,S03_INTEL_CHECKS,completed,2014-06-20T09:00\n"
+                   "K1,action,DS Old,S01_CLASSIFY,for_allocation,\n", encoding="utf-8")
+    n_audit = _count(sqlite_url, AuditEntryRow)
+    refused = cli("decisions", "import", str(old), "--db", sqlite_url, "--officer", "archivist")
+    assert refused.exit_code == 2 and refused.stderr.startswith(f"caselink: error: {old}:3: state: ")
+    assert "completed" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+    assert _count(sqlite_url, AuditEntryRow) == n_audit
+    after = json.loads(cli("actions", "list", "--db", sqlite_url, "--case", "K1", "--json").stdout)["actions"]
+    assert {a["step_id"]: a["state"] for a in after}["S01_CLASSIFY"] == "completed"
+    old.write_text("case_id,kind,officer,step_id,state,completed_at\n"
+                   "K1,action,DS Old,S03_INTEL_CHECKS,completed,2014-06-20T09:00\n", encoding="utf-8")
+    assert cli("decisions", "import", str(old), "--db", sqlite_url, "--officer", "archivist").exit_code == 0

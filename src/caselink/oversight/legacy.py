@@ -32,6 +32,7 @@ from sqlalchemy import Connection, Table, select
 
 from caselink import vocab
 from caselink.assurance import KINDS, STATES, load_checklists
+from caselink.assurance.actions import TRANSITIONS
 from caselink.assurance.models import ActionEventRow, ActionRow, DecisionRow
 from caselink.audit import record_event
 from caselink.oversight.errors import OversightError
@@ -198,6 +199,7 @@ def import_legacy(connection: Connection, path: Path, officer: str, tz: str = DE
                                         .where(CASES.c.case_id.in_(chunk))).all())
     problems = _Problems(path)
     steps = {(c.name, s.id): s for c in load_checklists() for s in c.steps}
+    states = _action_states(connection, [e for e in entries if e.kind == ACTION_KIND and e.case_id in found])
     for entry in entries:
         if entry.case_id not in found:
             problems.add(entry.line, "case_id", f"no case '{entry.case_id}' in the store; ingest the cases first")
@@ -205,6 +207,15 @@ def import_legacy(connection: Connection, path: Path, officer: str, tz: str = DE
                 (entry.values["checklist"], entry.values["step_id"]) not in steps:
             problems.add(entry.line, "due_at", f"step '{entry.values['step_id']}' is not in checklist "
                          f"'{entry.values['checklist']}', so its due time must be given")
+        elif entry.kind == ACTION_KIND:
+            key = (entry.case_id, entry.values["checklist"], entry.values["step_id"])
+            current, wanted = states.get(key), entry.values["state"]
+            if current is not None and wanted != current and wanted not in _REACHABLE[current]:
+                # A historic record must not undo what was done since (in caselink or earlier in the file).
+                problems.add(entry.line, "state", f"step {entry.values['step_id']} of case '{entry.case_id}' is "
+                             f"already {current}; a historic record cannot move it back to {wanted} (drop the row)")
+            else:
+                states[key] = wanted
     problems.raise_if_any()
     summary = ImportSummary(n_rows=len(entries))
     source = {"source": "legacy_import", "file": path.name}
@@ -214,6 +225,33 @@ def import_legacy(connection: Connection, path: Path, officer: str, tz: str = DE
         else:
             _write_decision(connection, entry, officer, source, summary)
     return summary
+
+
+def _reachable(state: str) -> frozenset[str]:
+    seen: set[str] = set()
+    todo = list(TRANSITIONS[state])
+    while todo:
+        nxt = todo.pop()
+        if nxt not in seen:
+            seen.add(nxt)
+            todo.extend(TRANSITIONS[nxt])
+    return frozenset(seen)
+
+
+#: The states each state can still reach through the state machine (a historic record may move on, never back).
+_REACHABLE = {state: _reachable(state) for state in STATES}
+
+
+def _action_states(connection: Connection, entries: list[LegacyEntry]) -> dict[tuple[str, str, str], str]:
+    """The current state of every action the file's action rows name, keyed by (case, checklist, step)."""
+    states: dict[tuple[str, str, str], str] = {}
+    case_ids = sorted({e.case_id for e in entries})
+    for start in range(0, len(case_ids), CHUNK):
+        rows = connection.execute(select(ACTIONS.c.case_id, ACTIONS.c.checklist, ACTIONS.c.step_id, ACTIONS.c.state)
+                                  .where(ACTIONS.c.case_id.in_(case_ids[start:start + CHUNK])))
+        for case_id, checklist, step_id, state in rows:
+            states[(case_id, checklist, step_id)] = state
+    return states
 
 
 def _write_decision(connection: Connection, entry: LegacyEntry, importer: str, source: dict[str, Any],
