@@ -227,3 +227,25 @@ def test_a_historic_record_never_moves_a_live_action_back(sqlite_url: str, tmp_p
     old.write_text("case_id,kind,officer,step_id,state,completed_at\n"
                    "K1,action,DS Old,S03_INTEL_CHECKS,completed,2014-06-20T09:00\n", encoding="utf-8")
     assert cli("decisions", "import", str(old), "--db", sqlite_url, "--officer", "archivist").exit_code == 0
+
+
+def test_timeline_says_an_alert_was_triaged_not_that_the_record_was_altered(sqlite_url: str, tmp_path: Path) -> None:
+    """Acknowledging or assigning an alert is logged as an alteration (of the alert); the timeline
+    showed 'record altered' under the analyst's name, as if the case record had been changed."""
+    from caselink.io import open_source
+    from caselink.linkage import triage
+    from caselink.oversight.timeline import case_timeline
+    from tests.assurance.alerts import open_alert
+
+    cases = tmp_path / "cases.csv"
+    cases.write_text("case_id,found_at,lat,lon\nK1,2014-06-19,51.27,1.08\nK2,2014-06-20,51.27,1.08\n",
+                     encoding="utf-8")
+    with CaseStore.open(sqlite_url) as store:
+        store.ingest([open_source(cases)])
+        with store.engine.begin() as connection:
+            open_alert(connection, ["K1", "K2"])
+            alert_id = triage.list_alerts(connection, "open", None)[0]["id"]
+            triage.acknowledge(connection, alert_id, "Analyst Ann", channel="cli")
+            triage.assign(connection, alert_id, "DS Sgt", "DC Inv", channel="cli")
+            altered = [e for e in case_timeline(connection, "K2")["events"] if e["kind"] == "altered"]
+    assert [e["summary"] for e in altered] == [f"alert {alert_id} acknowledged", f"alert {alert_id} assigned to DC Inv"]

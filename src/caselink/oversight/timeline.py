@@ -168,6 +168,10 @@ def _audit_events(connection: Connection, case_id: str) -> list[dict[str, Any]]:
             summary = f"{entry.action} by {entry.officer}" + (f" to {recipient}" if recipient else "")
         elif kind == "ingest":
             summary = "collected" + (f" by import {details['import_id']}" if "import_id" in details else "")
+        elif kind == "altered" and details.get("object") == "alert":
+            # Alert triage is logged as an alteration of the alert, not of the case record.
+            summary = f"alert {details.get('alert_id')} {details.get('status')}" + (
+                f" to {details['assigned_to']}" if details.get("assigned_to") else "")
         elif kind == "altered":
             fields = (details.get("changes") or {}).get(case_id, {}).get("fields")
             summary = "record altered" + (f": {', '.join(fields)}" if fields else "")
