@@ -413,3 +413,27 @@ def test_cases_list_refuses_a_bound_ingest_would_refuse_in_one_line(cli, sqlite_
         result = cli("cases", "list", "--db", sqlite_url, "--from", bound)
         assert result.exit_code == 2 and result.stdout == ""
         assert result.stderr.startswith("caselink: error: --from: ") and said in result.stderr, result.stderr
+
+
+def test_cases_list_date_bounds_are_each_agencys_own_day(cli, tmp_path, any_db_url):
+    """A date bound was read as a London day: a Chicago death at 20:00 on the 18th (01:00 UTC on the
+    19th) was left out of --to 2014-06-19, and a Sydney death dated the 19th (14:00 UTC on the 18th)
+    out of --from 2014-06-19.  A day is the day the record gives, in its agency's own zone."""
+    chicago = tmp_path / "chicago.csv"
+    chicago.write_text("case_id,found_at,lat,lon\nUS1,2014-06-18T20:00:00,41.88,-87.63\n", encoding="utf-8")
+    sydney = tmp_path / "sydney.csv"
+    sydney.write_text("case_id,found_at,lat,lon\nAU1,2014-06-19,-33.86,151.2\nAU2,2014-06-20T09:00,-33.9,151.2\n",
+                      encoding="utf-8")
+    assert cli("ingest", str(chicago), "--db", any_db_url, "--tz", "America/Chicago").exit_code == 0
+    assert cli("ingest", str(sydney), "--db", any_db_url, "--tz", "Australia/Sydney").exit_code == 0
+
+    def listed(*bounds: str) -> tuple[list[str], int]:
+        result = cli("cases", "list", "--db", any_db_url, "--json", *bounds)
+        assert result.exit_code == 0, result.stderr
+        answer = json.loads(result.stdout)
+        return [c["case_id"] for c in answer["cases"]], answer["n_matching"]
+
+    assert listed("--to", "2014-06-19") == (["US1"], 1)
+    assert listed("--from", "2014-06-19") == (["AU1", "AU2"], 2)
+    assert listed("--from", "2014-06-19", "--to", "2014-06-20") == (["AU1"], 1)
+    assert listed("--from", "2014-06-19", "--limit", "1") == (["AU1"], 2)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -76,6 +77,33 @@ def _stored_instant(value: str | None, option: str) -> datetime | None:
         fail(f"{option}: {exc}", EXIT_BAD_INPUT)
 
 
+# The furthest a local time is from UTC (UTC+14 at Kiribati, UTC-12): a day bound widened by this in
+# SQL holds every case whose own local day is inside it.
+_WIDEST_OFFSET = timedelta(hours=14)
+
+
+def _local_day(value: str | None, option: str) -> datetime | None:
+    """A --from/--to given as a day alone (``2014-06-19``), as midnight; None for a time, or no bound.
+
+    A day is compared with each case's own day, as its agency wrote it: read as a London day, a
+    Chicago death at 20:00 on the 18th (01:00 UTC on the 19th) fell after ``--to 2014-06-19``."""
+    if value is None:
+        return None
+    from caselink.schema import DEFAULT_TZ, parse_when
+
+    try:
+        instant, offset_min, precision = parse_when(value.strip(), ZoneInfo(DEFAULT_TZ))
+    except ValueError as exc:
+        fail(f"{option}: {exc}", EXIT_BAD_INPUT)
+    return _found_day({"found_at": instant, "found_at_offset_min": offset_min}) if precision == "date" else None
+
+
+def _found_day(stored: dict[str, Any]) -> datetime:
+    """Midnight of the day a stored case was found, in its agency's own zone."""
+    local = stored["found_at"] + timedelta(minutes=stored["found_at_offset_min"] or 0)
+    return datetime(local.year, local.month, local.day)
+
+
 def case_filter(cause: str | None = None, substance: str | None = None, place_type: str | None = None,
                 sex: str | None = None, min_age: int | None = None, max_age: int | None = None,
                 found_from: str | None = None, found_to: str | None = None, agency: str | None = None,
@@ -119,11 +147,23 @@ def list_cases(
     case search is; the justification defaults so that existing scripts keep working.
     """
     where = case_filter(cause, substance, place_type, sex, min_age, max_age, found_from, found_to, agency)
-    where = dataclasses.replace(where, found_from=_stored_instant(found_from, "--from"),
-                                found_to=_stored_instant(found_to, "--to"))
+    from_day, to_day = _local_day(found_from, "--from"), _local_day(found_to, "--to")
+    where = dataclasses.replace(
+        where,
+        found_from=from_day - _WIDEST_OFFSET if from_day else _stored_instant(found_from, "--from"),
+        found_to=to_day + _WIDEST_OFFSET if to_day else _stored_instant(found_to, "--to"))
     store = open_store(db)
-    total = store.count(where)
-    rows = [stored_to_raw(r) for r in store.iter_stored(where, limit=limit)]
+    if from_day is None and to_day is None:
+        total = store.count(where)
+        rows = [stored_to_raw(r) for r in store.iter_stored(where, limit=limit)]
+    else:  # the SQL bounds are a day wider on each side; each case's own day decides
+        total, rows = 0, []
+        for stored in store.iter_stored(where):
+            day = _found_day(stored)
+            if (from_day is None or day >= from_day) and (to_day is None or day < to_day):
+                total += 1
+                if len(rows) < limit:
+                    rows.append(stored_to_raw(stored))
     log_consultation(store, [row["case_id"] for row in rows], officer, (justification or "").strip() or "case list",
                      {"view": "cases list"})
     store.close()
