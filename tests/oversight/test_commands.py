@@ -249,3 +249,20 @@ def test_timeline_says_an_alert_was_triaged_not_that_the_record_was_altered(sqli
             triage.assign(connection, alert_id, "DS Sgt", "DC Inv", channel="cli")
             altered = [e for e in case_timeline(connection, "K2")["events"] if e["kind"] == "altered"]
     assert [e["summary"] for e in altered] == [f"alert {alert_id} acknowledged", f"alert {alert_id} assigned to DC Inv"]
+
+
+def test_decisions_import_counts_every_problem_of_the_file(sqlite_url: str, tmp_path: Path, cli: Any) -> None:
+    """Three bad rows (an impossible date, no officer, an unknown case): the one line names the first
+    and says 2 more, not 1 (unknown cases were checked in a second pass that never ran)."""
+    cases = tmp_path / "cases.csv"
+    cases.write_text("case_id,found_at,lat,lon,classification\nK1,2014-06-19T08:00,51.27,1.08,homicide\n",
+                     encoding="utf-8")
+    assert cli("ingest", str(cases), "--db", sqlite_url, "--officer", "PC In").exit_code == 0
+    bad = tmp_path / "bad.csv"
+    bad.write_text("case_id,kind,officer,value,rationale,decided_at\n"
+                   "K1,classification,DS X,homicide,why,2014-02-31T10:00\n"
+                   "K1,classification,,homicide,why,2014-02-12T10:00\n"
+                   "ZZ,referral,DS X,team,why,2014-02-12T10:00\n", encoding="utf-8")
+    refused = cli("decisions", "import", str(bad), "--db", sqlite_url, "--officer", "archivist")
+    assert refused.exit_code == 2 and refused.stderr.startswith(f"caselink: error: {bad}:2: decided_at: ")
+    assert "(and 2 more problem(s))" in refused.stderr

@@ -124,10 +124,14 @@ def _text(row: dict[str, Any], name: str) -> str | None:
     return None if value is None else str(value).strip() or None
 
 
-def parse_legacy(path: Path, tz: str = DEFAULT_TZ) -> list[LegacyEntry]:
-    """Every entry of the file, validated; OversightError naming file:line: field otherwise."""
+def parse_legacy(path: Path, tz: str = DEFAULT_TZ, problems: _Problems | None = None) -> list[LegacyEntry]:
+    """Every entry of the file, validated; OversightError naming file:line: field otherwise.
+
+    With ``problems`` given, the rows' problems are added there and not raised, so the caller can
+    add the store's own (unknown cases) and report one count of everything wrong with the file."""
     zone = ZoneInfo(tz)
-    problems = _Problems(path)
+    collect = problems is not None
+    problems = _Problems(path) if problems is None else problems
     entries: list[LegacyEntry] = []
     for line, row in _rows(path):
         before = len(problems.messages)
@@ -152,8 +156,9 @@ def parse_legacy(path: Path, tz: str = DEFAULT_TZ) -> list[LegacyEntry]:
             entries.append(LegacyEntry(line, case_id, kind, officer, values))
         if len(problems.messages) >= MAX_REPORTED:
             break
-    problems.raise_if_any()
-    if not entries:
+    if not collect:
+        problems.raise_if_any()
+    if not entries and not problems.messages:
         raise OversightError(f"{path}: holds no decisions or actions; nothing was imported")
     return entries
 
@@ -190,14 +195,14 @@ def _check_action(row: dict[str, Any], values: dict[str, Any], line: int, proble
 
 def import_legacy(connection: Connection, path: Path, officer: str, tz: str = DEFAULT_TZ) -> ImportSummary:
     """Validate ``path`` and write it inside the caller's transaction; OversightError before writing."""
-    entries = parse_legacy(path, tz)
+    problems = _Problems(path)
+    entries = parse_legacy(path, tz, problems)
     case_ids = sorted({e.case_id for e in entries})
     found: dict[str, datetime] = {}
     for start in range(0, len(case_ids), CHUNK):
         chunk = case_ids[start:start + CHUNK]
         found.update(connection.execute(select(CASES.c.case_id, CASES.c.found_at)
                                         .where(CASES.c.case_id.in_(chunk))).all())
-    problems = _Problems(path)
     steps = {(c.name, s.id): s for c in load_checklists() for s in c.steps}
     states = _action_states(connection, [e for e in entries if e.kind == ACTION_KIND and e.case_id in found])
     for entry in entries:
