@@ -75,3 +75,26 @@ def test_users_cli_changes_do_not_land_without_their_audit_entry(cli: Any, sqlit
     with CaseStore.open(sqlite_url) as store:
         assert auth.token_principal(store.engine, token) is not None
         assert [d["change"] for d in _alterations(store.engine)] == ["user_added", "token_issued"]
+
+
+def test_change_and_entry_share_one_transaction_on_both_engines(any_db_url: str) -> None:
+    from caselink.audit import record_event
+    from caselink.store import CaseStore
+
+    def entry(connection: Any, facts: dict[str, Any]) -> None:
+        record_event(connection, action="alteration", officer="chief", details={"object": "web_user", **facts})
+
+    def broken(connection: Any, facts: dict[str, Any]) -> None:
+        entry(connection, facts)  # written, then the transaction fails after it
+        raise RuntimeError("connection lost")
+
+    with CaseStore.open(any_db_url) as store:
+        engine = store.engine
+        with pytest.raises(RuntimeError):
+            auth.add_user(engine, "sup", "supervisor", None, audit=broken)
+        assert auth.get_user(engine, "sup") is None and _alterations(engine) == []
+        auth.add_user(engine, "sup", "supervisor", None, audit=entry)
+        with pytest.raises(RuntimeError):
+            auth.set_role(engine, "sup", "analyst", audit=broken)
+        assert auth.get_user(engine, "sup")["role"] == "supervisor"
+        assert [d["change"] for d in _alterations(engine)] == ["user_added"]
