@@ -22,6 +22,7 @@ from caselink.commands.common import (
     warn,
 )
 from caselink.io import open_source
+from caselink.io.phones import COUNTRIES, DEFAULT_PHONE_COUNTRY, country_code, with_phone_country
 from caselink.schema import DEFAULT_TZ
 from caselink.store import CaseStore, IngestError, IngestResult, SourceError
 from caselink.store.ingest import MAX_REPORTED_PROBLEMS
@@ -39,14 +40,21 @@ def ingest_command(
     db: DbOption = None,
     tz: TzOption = DEFAULT_TZ,
     officer: OfficerOption = None,
+    phone_country: Annotated[str, typer.Option(
+        "--phone-country", help="Country (ISO code, e.g. US) of phones written without their country code; "
+                                "GB keeps the UK's national form (docs/ingest.md).")] = DEFAULT_PHONE_COUNTRY,
     as_json: JsonOption = False,
 ) -> None:
     """Import case files in one transaction: every row lands, or none does."""
     check_tz(tz)
+    country = country_code(phone_country)
+    if country is None:
+        fail(f"--phone-country: '{phone_country}' is not a country caselink knows the numbering of; use one of "
+             f"{', '.join(sorted(COUNTRIES))}", EXIT_BAD_INPUT)
     for check in BEFORE_INGEST:
         check()
     try:
-        sources = [open_source(p) for p in paths]
+        sources = with_phone_country([open_source(p) for p in paths], country)
     except SourceError as exc:
         fail(str(exc), EXIT_BAD_INPUT)
     store = open_store(db)
