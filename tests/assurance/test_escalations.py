@@ -154,3 +154,22 @@ def test_times_in_messages_say_they_are_utc(connection: Connection) -> None:
     raised = _by_rule(evaluate_escalations(connection, now=FOUND + timedelta(hours=3)), "step_overdue")
     assert [e["message"] for e in raised] == [
         "case d1: step S01_CLASSIFY is overdue (state for_allocation, due 2014-06-19 10:00 UTC)"]
+
+
+def test_looking_back_with_an_earlier_now_is_refused_not_a_rewrite(connection: Connection) -> None:
+    """Escalations are live state.  An inspector running 'escalations --now' at a past moment
+    resolved every escalation raised since (logging a 'resolved' for each, and a 'reopened' at the
+    next run), so the supervisor's queue emptied and the log gained events that never happened."""
+    from caselink.assurance import AssuranceError
+
+    apply_checklists(connection, ["d1"])
+    raised = evaluate_escalations(connection, now=FOUND + timedelta(hours=30))
+    n_entries = len(list(read_entries(connection)))
+    with pytest.raises(AssuranceError, match="only move forward") as caught:
+        evaluate_escalations(connection, now=FOUND + timedelta(hours=3))
+    assert caught.value.bad_input and "oversight" in str(caught.value)
+    assert len(list(read_entries(connection))) == n_entries
+    assert [e["id"] for e in evaluate_escalations(connection, now=FOUND + timedelta(hours=30))] == \
+        [e["id"] for e in raised]
+    with pytest.raises(AssuranceError, match="in the future"):  # it would block every real run until then
+        evaluate_escalations(connection, now=datetime(2999, 1, 1))

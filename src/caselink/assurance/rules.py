@@ -13,15 +13,15 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Table, func, select
 
 from caselink.assurance.conditions import holds, hours_between, utc_naive, validate_condition
-from caselink.assurance.errors import ConfigFileError
+from caselink.assurance.errors import AssuranceError, ConfigFileError
 from caselink.assurance.facts import (
     DEFAULT_SINCE,
     SUBJECT_FACTS,
@@ -173,6 +173,8 @@ def evaluate_escalations(connection: Connection, now: datetime | None = None,
     """
     moment = utc_naive(now)
     rules = load_rules() if rules is None else list(rules)
+    if only is None:
+        _refuse_going_back(connection, moment)
     existing = {(r.rule_id, r.subject_type, r.subject_id, r.level): r
                 for r in connection.execute(select(ESCALATIONS)).all()}
     holding: set[tuple[str, str, str, int]] = set()
@@ -223,6 +225,20 @@ def evaluate_escalations(connection: Connection, now: datetime | None = None,
             connection.execute(ESCALATIONS.update().where(ESCALATIONS.c.id == row.id)
                                .values(status="resolved", resolved_at=moment))
     return list_escalations(connection, raised_ids=raised)
+
+
+def _refuse_going_back(connection: Connection, moment: datetime) -> None:
+    """Escalations are live state (a supervisor's queue): evaluating them as of a moment before their
+    last change would resolve everything raised since, and log resolutions that never happened."""
+    if moment > utc_naive() + timedelta(minutes=1):
+        # Raised "in the future", they would also block every real evaluation until then.
+        raise AssuranceError(f"--now {moment:%Y-%m-%d %H:%M} UTC is in the future; escalations are live state")
+    latest = connection.execute(select(func.max(ESCALATIONS.c.raised_at), func.max(ESCALATIONS.c.resolved_at))).first()
+    changes = [t for t in (latest or ()) if t is not None]
+    if changes and moment < max(changes):
+        raise AssuranceError(f"--now {moment:%Y-%m-%d %H:%M} UTC is before the escalations' last change "
+                             f"({max(changes):%Y-%m-%d %H:%M} UTC): they are live state and only move forward; "
+                             "to look back use `caselink oversight timeline|missed --now`")
 
 
 def list_escalations(connection: Connection, status: str | None = "open",
