@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
+import pytest
+
 from caselink.assurance import (
+    AssuranceError,
     apply_checklists,
     decide,
     evaluate_escalations,
@@ -33,6 +37,12 @@ def test_assurance_flow_on_each_engine(any_db_url: str, tmp_path: Path) -> None:
             assert {"step_overdue", "note_not_examined", "not_suspicious_in_open_alert",
                     "shared_person_entity"} <= rules
             assert list_decisions(connection, "d1")[0]["status"] == "pending_signoff"
+        for refused in (  # the sign-off cannot be escaped, the live queue cannot be rewound (max() of times)
+                lambda c: decide(c, "d1", "closure", "nfa", "DS A", "closing", supersedes=decision_id),
+                lambda c: evaluate_escalations(c, now=datetime(2014, 6, 19, 12))):
+            with pytest.raises(AssuranceError), store.engine.begin() as connection:  # type: ignore[attr-defined]
+                refused(connection)
+        with store.engine.begin() as connection:  # type: ignore[attr-defined]
             signoff(connection, decision_id, "DI C")
         with store.engine.connect() as connection:  # type: ignore[attr-defined]
             assert list_decisions(connection, "d1")[0]["status"] == "signed_off"
