@@ -266,3 +266,18 @@ def test_decisions_import_counts_every_problem_of_the_file(sqlite_url: str, tmp_
     refused = cli("decisions", "import", str(bad), "--db", sqlite_url, "--officer", "archivist")
     assert refused.exit_code == 2 and refused.stderr.startswith(f"caselink: error: {bad}:2: decided_at: ")
     assert "(and 2 more problem(s))" in refused.stderr
+
+
+def test_a_summer_period_is_described_in_london_dates(sqlite_url: str, tmp_path: Path, cli: Any) -> None:
+    """--from 2014-07-01 is London midnight, 23:00 UTC the day before: the period was described as
+    'from 2014-06-30 to before 2014-07-01' in every summer report, error and JSON."""
+    cases = tmp_path / "cases.csv"
+    cases.write_text("case_id,found_at,lat,lon,classification\nK1,2014-07-01T00:30,51.27,1.08,homicide\n",
+                     encoding="utf-8")
+    assert cli("ingest", str(cases), "--db", sqlite_url, "--officer", "PC In").exit_code == 0
+    shown = cli("oversight", "missed", "--db", sqlite_url, "--from", "2014-07-01", "--to", "2014-07-02", "--json")
+    assert shown.exit_code == 0, shown.stderr
+    assert json.loads(shown.stdout)["period"] == "from 2014-07-01 to before 2014-07-02"
+    assert json.loads(shown.stdout)["totals"]["n_cases"] == 1  # found 00:30 BST on 1 July: in the period
+    winter = cli("oversight", "missed", "--db", sqlite_url, "--from", "2014-06-30", "--to", "2014-07-01")
+    assert winter.exit_code == 2 and "from 2014-06-30 to before 2014-07-01" in winter.stderr

@@ -17,8 +17,9 @@ Times in the store are naive UTC; hours are measured from ``found_at`` (when the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,7 @@ from sqlalchemy import DateTime, Engine, and_, case, func, or_, select, type_coe
 from caselink.assurance.models import ActionRow, DecisionRow
 from caselink.linkage.models import AlertRow
 from caselink.oversight.errors import OversightError
+from caselink.schema import DEFAULT_TZ
 from caselink.store.models import CaseRow
 
 CASES = CaseRow.__table__
@@ -50,8 +52,8 @@ class Period:
     end: datetime | None = None
 
     def describe(self) -> str:
-        first = self.start.date().isoformat() if self.start else "the first case"
-        last = f"before {self.end.date().isoformat()}" if self.end else "the last case"
+        first = _london(self.start) if self.start else "the first case"
+        last = f"before {_london(self.end)}" if self.end else "the last case"
         return f"from {first} to {last}"
 
     def conditions(self, column: Any) -> list[Any]:
@@ -61,6 +63,13 @@ class Period:
         if self.end is not None:
             found.append(column < self.end)
         return found
+
+
+def _london(moment: datetime) -> str:
+    """A bound as the user wrote it: --from 2014-07-01 is London midnight, 23:00 UTC the day before
+    in summer, so the UTC date would be a day early.  A bound that is not a midnight keeps its time."""
+    local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(ZoneInfo(DEFAULT_TZ))
+    return local.date().isoformat() if local.time() == time(0) else f"{local:%Y-%m-%d %H:%M} London time"
 
 
 def utc_naive(moment: datetime | None) -> datetime:
