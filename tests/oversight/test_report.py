@@ -60,3 +60,14 @@ def test_a_small_force_still_gets_its_report(cli: Any, tmp_path: Path) -> None:
     assert "no reference group" in html and "--reference" not in html
     refused = cli("oversight", "report", "--db", url, "--out", str(out), "--by", "shoe_size")
     assert refused.exit_code == 2 and "--by" in refused.stderr
+
+
+def test_volumes_per_month_are_london_months() -> None:
+    """Report times are stored as naive UTC: 00:30 on 1 July (BST) is 23:30 UTC on 30 June and was
+    drawn in June's bar, so a July report showed a June bar."""
+    import pandas as pd
+
+    from caselink.oversight.report import london_months
+
+    found = pd.Series(pd.to_datetime(["2014-06-30T23:30", "2014-12-31T23:30", "2014-10-26T00:30"]))
+    assert list(london_months(found)) == ["2014-07", "2014-12", "2014-10"]

@@ -31,6 +31,7 @@ from caselink.oversight.measures import Measures, Period, load_measures
 from caselink.oversight.missed import missed_steps
 from caselink.oversight.report_template import TEMPLATE
 from caselink.oversight.timeline import iso
+from caselink.schema import DEFAULT_TZ
 from caselink.store.models import CaseRow
 
 CASES = CaseRow.__table__
@@ -60,6 +61,13 @@ def _counts(series: pd.Series) -> list[dict[str, Any]]:
     counts = series.fillna("unrecorded").astype(str).value_counts()
     return [{"label": label, "n": suppress(int(n)), "share": f"{n / counts.sum():.0%}" if n >= MIN_CELL else ""}
             for label, n in counts.items()]
+
+
+def london_months(found_at: pd.Series) -> pd.Series:
+    """The London month (``2014-07``) of each report time, kept in the store as naive UTC: a death
+    reported at 00:30 on 1 July (BST) is 23:30 UTC on 30 June, and belongs to July."""
+    utc = pd.to_datetime(found_at, utc=True)
+    return utc.dt.tz_convert(DEFAULT_TZ).dt.strftime("%Y-%m")
 
 
 def _volumes(engine: Engine, period: Period) -> pd.DataFrame:
@@ -103,7 +111,7 @@ def build_report(engine: Engine, period: Period, now: datetime | None = None, by
         disparity = {"by": by, "reference": None, "alpha": 0.05, "metrics": [], "n_suppressed": 0,
                      "unavailable": str(exc).removeprefix("--reference: ")}
     missed = missed_steps(engine, period, measures.now, include_cases=False) if _has_steps(measures) else None
-    months = pd.to_datetime(volumes["found_at"]).dt.to_period("M").astype(str).value_counts().sort_index()
+    months = london_months(volumes["found_at"]).value_counts().sort_index()
     volume_chart = charts.bar_chart(list(months.index), [suppressed_value(int(n)) for n in months.values],
                                     "Deaths reported per month", "deaths")
     first = measures.cases["first_classification"]
