@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import sys
 from typing import Annotated
 
 import typer
+
+try:  # typer 0.2x vendors click as typer._click; older ones raise click's own exceptions
+    from typer._click import exceptions as usage
+except ImportError:  # pragma: no cover - depends on the installed typer
+    from click import exceptions as usage  # type: ignore[no-redef]
 
 import caselink
 from caselink import commands
@@ -48,7 +54,29 @@ _register_all()
 
 
 def main() -> None:
-    app()
+    """Run the command; a usage error (bad option value, unknown option or command) is one line.
+
+    Why not click's own box: every other error caselink gives is one ``caselink: error:`` line with
+    exit code 2 for bad input, and users' scripts read stderr that way (DESIGN §3).
+    """
+    try:
+        code = app(standalone_mode=False)
+    except usage.NoArgsIsHelpError as exc:
+        if exc.ctx is not None:  # a bare ``caselink``: its help, as before
+            typer.echo(exc.ctx.get_help())
+        sys.exit(exc.exit_code)
+    except usage.UsageError as exc:
+        path = exc.ctx.command_path if exc.ctx is not None else "caselink"
+        message = " ".join(exc.format_message().split())
+        sys.stderr.write(f"caselink: error: {message} (see '{path} --help')\n")
+        sys.exit(exc.exit_code)
+    except usage.ClickException as exc:
+        sys.stderr.write(f"caselink: error: {' '.join(exc.format_message().split())}\n")
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.stderr.write("caselink: error: interrupted\n")
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":
