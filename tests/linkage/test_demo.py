@@ -22,5 +22,14 @@ def test_demo_replay_contract_and_barking_alert(cli, tmp_path: Path) -> None:  #
     assert third and third[0]["series_id"] == first["series_id"], "the third death must join the same series"
     # few alerts in the background: the model must not bury analysts
     assert len(alerts) - len(barking) <= 10
+    # The store is left as a live import leaves one: the same alerts stored for triage, checklists applied.
+    stored = json.loads(cli("alerts", "--db", str(tmp_path / "demo.db"), "--status", "all", "--json").stdout)
+    def kinds(rows: list[dict]) -> list[tuple[str, str]]:  # type: ignore[type-arg]
+        return sorted((a["new_case_id"], a["kind"]) for a in rows)
+
+    assert kinds(stored["alerts"]) == kinds(alerts)
+    actions = json.loads(cli("actions", "list", "--db", str(tmp_path / "demo.db"), "--case", PORT_IDS[1],
+                             "--json").stdout)["actions"]
+    assert actions, "the second Barking death got no basic-steps checklist"
     text = cli("demo", "--db", str(tmp_path / "demo.db"))
     assert "would have raised the alarm on" in text.stdout and "October 2015" in text.stdout

@@ -357,11 +357,40 @@ def demo_command(db: DbOption = None, as_json: JsonOption = False) -> None:
         story = run_demo(db)
     except DemoError as exc:
         fail(str(exc))
+    if story["ingested"] is not None:
+        stored_alerts = _settle_demo_store(story["store"], story["ingested"])
+        story["lines"].insert(-1, f"Stored as if imported live: {stored_alerts} open alert(s) to triage "
+                                  f"('caselink alerts --db {story['store']}', or the web app's inbox), "
+                                  "and the basic-steps checklist of every unexplained death.")
     if as_json:
         print_json({"alerts": story["alerts"]})
         return
     for line in story["lines"]:
         typer.echo(line)
+
+
+def _settle_demo_store(path: str, result: Any) -> int:
+    """Run on the new demo store what every import gets (``caselink ingest``'s after-steps), so that
+    ``caselink alerts``, the web inbox and the checklists show the demo as a user's store would.
+
+    The linkage step records its alerts without printing them: the story already tells them.
+    Returns the number of alerts stored.
+    """
+    from caselink.linkage.incremental import score_new_cases
+    from caselink.linkage.model import load_model
+
+    store = CaseStore.open(path)
+    try:
+        alerts: list[dict[str, Any]] = []
+        for step in ingest.AFTER_INGEST:
+            if step is after_ingest:
+                alerts = score_new_cases(store, load_model(None), store.case_ids_changed_by(result.import_id),
+                                         "caselink-demo")
+            else:
+                step(store, result)
+    finally:
+        store.close()
+    return len(alerts)
 
 
 def before_ingest() -> None:

@@ -51,16 +51,22 @@ def demo_records() -> tuple[list[dict[str, Any]], str]:
 
 
 def run_demo(db: str | None) -> dict[str, Any]:
-    """Build (or rebuild) the demo store, replay it and return the alerts and the story lines."""
+    """Build (or rebuild) the demo store, replay it and return the alerts and the story lines.
+
+    ``ingested`` is the import result when this call built the store (None when it already held
+    cases): the caller runs the steps every import gets (scoring with stored alerts, checklists),
+    which live in the command layer.
+    """
     records, what = demo_records()
     target = db or str(Path(tempfile.mkdtemp(prefix="caselink-demo-")) / "demo.db")
     try:
         store = CaseStore.open(target)
     except StoreError as exc:
         raise DemoError(str(exc)) from None
+    ingested = None
     try:
         if store.count() == 0:
-            store.ingest([_Records(records, "demo")], officer="caselink-demo")
+            ingested = store.ingest([_Records(records, "demo")], officer="caselink-demo")
         stored = store.cases_frame(local_times=True)
     finally:
         store.close()
@@ -89,4 +95,4 @@ def run_demo(db: str | None) -> dict[str, Any]:
     lines.append(f"Barking deaths: {', '.join(f'{c} ({port_dates[c]})' for c in port_ids)}.")
     lines.append(f"Other alerts in the background: {len(others)} over {len(stored):,} cases.")
     lines.append(f"Store: {target}")
-    return {"alerts": alerts, "lines": lines, "store": target}
+    return {"alerts": alerts, "lines": lines, "store": target, "ingested": ingested}
