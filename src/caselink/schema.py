@@ -217,6 +217,10 @@ def normalise_record(raw: Mapping[str, Any], tz: ZoneInfo | None = None) -> Norm
     return Normalised(batch.record(0), [], unknown)
 
 
+#: Fields holding personal data about the deceased and connected people (finders, callers), with the
+#: value an erasure leaves (``caselink erase``; ingest keeps them so for an erased case).
+PERSONAL_FIELDS: dict[str, Any] = {"victim_ethnicity": None, "victim_tags": [], "narrative": None, "entities": []}
+
 HASHED_COLUMNS = (
     "case_id", "agency", "incident_type", "found_at", "found_at_offset_min", "found_at_precision",
     "died_from", "died_from_offset_min", "died_from_precision", "died_to", "died_to_offset_min",

@@ -93,3 +93,31 @@ def test_erasure_purges_what_linkage_derived_from_the_case(cli: object, any_db_u
         assert connection.execute(select(func.count()).select_from(CACHE)).scalar_one() == 0
         assert connection.execute(select(func.count()).select_from(COUNTS)).scalar_one() == 0
     assert cli("audit", "verify", "--db", any_db_url).exit_code == 0  # type: ignore[operator]
+
+
+def test_reimporting_the_original_file_does_not_undo_an_erasure(cli: object, any_db_url: str,
+                                                                 port_series_csv: object, tmp_path: object) -> None:
+    """A nightly feed still holding an erased case's narrative must not put it back; its other facts
+    may still change, and the import says which cases it kept blank."""
+    from pathlib import Path
+
+    from caselink.store import CaseStore
+
+    assert cli("ingest", str(port_series_csv), "--db", any_db_url).exit_code == 0  # type: ignore[operator]
+    erased = "MPS-2014-0828-K"
+    assert cli("erase", erased, "--db", any_db_url, "--officer", "DPO", "--rationale", "r").exit_code == 0  # type: ignore[operator]
+    again = cli("ingest", str(port_series_csv), "--db", any_db_url, "--json")  # type: ignore[operator]
+    assert again.exit_code == 0, again.stderr
+    assert json.loads(again.stdout)["n_unchanged"] == 4 and f"erased under retention ({erased})" in again.stderr
+    corrected = Path(str(tmp_path)) / "corrected.csv"
+    lines = Path(str(port_series_csv)).read_text(encoding="utf-8").splitlines()
+    corrected.write_text("\n".join([lines[0], *[ln.replace(",22,M,", ",24,M,") for ln in lines[1:] if erased in ln]])
+                         + "\n", encoding="utf-8")
+    updated = cli("ingest", str(corrected), "--db", any_db_url, "--json")  # type: ignore[operator]
+    assert json.loads(updated.stdout)["n_updated"] == 1
+    with CaseStore.open(any_db_url) as store:
+        row = store.get_stored(erased)
+        assert row is not None and row["victim_age"] == 24
+        assert row["narrative"] is None and row["entities"] == [] and row["victim_tags"] == []
+        assert store.cases_with_entity("person:finder-dog-walker-1") == ["MPS-2014-0920-D"]
+    assert cli("audit", "verify", "--db", any_db_url).exit_code == 0  # type: ignore[operator]

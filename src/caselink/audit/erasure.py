@@ -17,12 +17,9 @@ from typing import Any
 from sqlalchemy import Connection, MetaData, Table, inspect, select
 
 from caselink.audit.chain import LOG, AuditError, canonical, read_entries, record_event, sha256_text
-from caselink.schema import record_hash
+from caselink.schema import PERSONAL_FIELDS, record_hash
 from caselink.store.ingest import CASE_COLUMNS
 from caselink.store.models import CaseEntityRow, CaseRow, CaseVersionRow
-
-#: Fields holding personal data about the deceased and connected people (finders, callers).
-PERSONAL_FIELDS: dict[str, Any] = {"victim_ethnicity": None, "victim_tags": [], "narrative": None, "entities": []}
 
 #: Derived data that may hold a case's personal fields (linkage's feature cache: narrative words,
 #: entities, tags): emptied on erasure; the next import rebuilds it from the blanked store.

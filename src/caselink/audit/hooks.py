@@ -21,6 +21,13 @@ IDS_PER_ENTRY = 10_000
 NOT_COMPARED = ("record_hash",)
 
 
+def erased_case_ids(connection: Connection) -> frozenset[str]:
+    """Cases erased under retention (``caselink erase``): an import must not put their personal data back."""
+    from caselink.audit.chain import read_entries
+
+    return frozenset(c for entry in read_entries(connection, action="erasure") for c in entry.case_ids)
+
+
 def record_ingest(connection: Connection, result: IngestResult, officer: str | None) -> list[int]:
     """Log what ``result``'s import collected and altered; return the entries' sequence numbers."""
     who = officer or "unknown"

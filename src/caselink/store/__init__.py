@@ -123,11 +123,12 @@ class CaseStore:
                progress: Callable[[int], None] | None = None) -> IngestResult:
         """Import all ``sources`` in one transaction; raises IngestError with nothing written."""
         with self.engine.begin() as connection:
-            result = ingest(connection, sources, tz=tz, officer=officer, progress=progress)
+            from caselink.audit.hooks import erased_case_ids, record_ingest
+
+            result = ingest(connection, sources, tz=tz, officer=officer, progress=progress,
+                            erased=erased_case_ids(connection))
             # Audit hook (issue 4, DPA 2018 s.62): the collection/alteration entries are written in
             # this same transaction, so an import and its log entry commit together or not at all.
-            from caselink.audit.hooks import record_ingest
-
             record_ingest(connection, result, officer)
             return result
 

@@ -39,7 +39,7 @@ from sqlalchemy import (
 )
 
 from caselink.normalise import UPDATE_ONLY_FIELDS, Batch, normalise_batch
-from caselink.schema import DEFAULT_TZ, HASHED_COLUMNS, TIME_FIELDS, hash_values
+from caselink.schema import DEFAULT_TZ, HASHED_COLUMNS, PERSONAL_FIELDS, TIME_FIELDS, hash_values
 from caselink.store.models import CaseEntityRow, CaseRow, CaseVersionRow, ImportRow
 
 MAX_REPORTED_PROBLEMS = 100
@@ -125,8 +125,12 @@ def ingest(
     tz: str = DEFAULT_TZ,
     officer: str | None = None,
     progress: Callable[[int], None] | None = None,
+    erased: frozenset[str] = frozenset(),
 ) -> IngestResult:
     """Validate and merge every source inside the caller's transaction.
+
+    ``erased``: cases erased under retention; a row for one of them is merged with its personal
+    fields left blank (an import of the original file must not undo an erasure), and a warning says so.
 
     Rows are written chunk by chunk as they validate; at the first problem writing stops, the rest
     is still validated so every problem is reported, and :class:`IngestError` is raised so the
@@ -140,7 +144,7 @@ def ingest(
     import_id = connection.execute(imports.insert().values(
         started_at=now, sources=[], officer=officer, n_rows=0, n_new=0, n_updated=0, n_unchanged=0,
     )).inserted_primary_key[0]  # type: ignore[index]
-    merge = _Merge(connection, int(import_id), now)
+    merge = _Merge(connection, int(import_id), now, erased)
     problems: list[RowProblem] = []
     n_problems = 0
     unknown: Counter[tuple[str, str, str]] = Counter()
@@ -231,6 +235,10 @@ def ingest(
         warnings.append(f"updated cases lost their values of: {fields}; an empty cell empties the field (leave "
                         "the column out to keep stored values; the previous versions are kept: "
                         "`caselink cases show ID --history`)")
+    if merge.kept_erased:
+        shown = ", ".join(sorted(merge.kept_erased)[:10]) + (" …" if len(merge.kept_erased) > 10 else "")
+        warnings.append(f"{len(merge.kept_erased)} case(s) were erased under retention ({shown}): their personal "
+                        f"fields in this import ({', '.join(PERSONAL_FIELDS)}) were not stored")
     for (before, after), count in sorted(merge.agency_changed.items()):
         # Two forces numbering their cases alike would overwrite each other's: say so loudly.
         warnings.append(f"{count} updated case(s) changed agency from '{before}' to '{after}': if these are "
@@ -280,8 +288,11 @@ class _Merge:
     """Writes validated chunks into ``cases``: new rows inserted, changed rows archived to
     ``case_versions`` then updated, unchanged rows left alone; finds case_ids repeated in the input."""
 
-    def __init__(self, connection: Connection, import_id: int, now: datetime) -> None:
+    def __init__(self, connection: Connection, import_id: int, now: datetime,
+                 erased: frozenset[str] = frozenset()) -> None:
         self.connection = connection
+        self.erased = erased
+        self.kept_erased: set[str] = set()  # erased cases whose incoming personal data was not stored
         self.import_id = import_id
         self.now = now
         self.insert = _row_inserter(connection)
@@ -348,6 +359,8 @@ class _Merge:
         ids = columns["case_id"]
         hashes = columns["record_hash"]
         stored = self._keep_absent(batch, existing) if batch.absent else {}
+        if self.erased:
+            self._keep_erased(batch, existing)
         new = [i for i, case_id in enumerate(ids) if case_id not in existing]
         changed = [i for i, case_id in enumerate(ids) if case_id in existing and existing[case_id][0] != hashes[i]]
         unchanged = [i for i, case_id in enumerate(ids) if case_id in existing and existing[case_id][0] == hashes[i]]
@@ -393,6 +406,18 @@ class _Merge:
             else:
                 columns["record_hash"][i] = hash_values([columns[name][i] for name in HASHED_COLUMNS])
         return stored
+
+    def _keep_erased(self, batch: Batch, existing: dict[str, tuple[str, int | None]]) -> None:
+        """Rows for erased cases lose their personal fields before they are compared or written."""
+        columns = batch.columns
+        for i, case_id in enumerate(columns["case_id"]):
+            if case_id not in self.erased or case_id not in existing:
+                continue
+            if any(_filled(columns[name][i]) for name in PERSONAL_FIELDS):
+                self.kept_erased.add(case_id)
+                for name, empty in PERSONAL_FIELDS.items():
+                    columns[name][i] = type(empty)() if isinstance(empty, list) else empty
+                columns["record_hash"][i] = hash_values([columns[name][i] for name in HASHED_COLUMNS])
 
     def _update(self, ids: list[str | None], records: list[dict[str, Any]], stored: dict[str, Any]) -> None:
         """Keep the superseded version whole, then overwrite it and re-index its entities.
