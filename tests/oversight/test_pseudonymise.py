@@ -61,3 +61,23 @@ def test_weeks_and_grid_cells() -> None:
     assert iso_week(datetime(2015, 1, 1)) == "2015-W01"
     centre = grid_cell(51.5401, 0.0812)
     assert grid_cell(51.5405, 0.0815) == centre and abs(centre[0] - 51.5401) < 0.01
+
+
+def test_weeks_are_the_agencys_own_calendar() -> None:
+    """Monday 23 June 2014, 00:30 in London is Sunday 23:30 UTC: its week is W26, not W25."""
+    from datetime import datetime
+
+    assert iso_week(datetime(2014, 6, 22, 23, 30), 60) == "2014-W26"
+    assert iso_week(datetime(2014, 6, 22, 23, 30)) == "2014-W25"
+
+
+def test_pseudonymised_csv_cells_never_open_as_formulas(cli: Any, sqlite_url: str, tmp_path: Any) -> None:
+    rows = ["case_id,agency,found_at,lat,lon,cause"]
+    rows += [f"P{i},=HYPERLINK(\"http://x\"),2014-06-{10 + i:02d},51.5,0.05,natural" for i in range(6)]
+    source = tmp_path / "cases.csv"
+    source.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert cli("ingest", str(source), "--db", sqlite_url).exit_code == 0
+    out = tmp_path / "pseudo.csv"
+    assert _export(cli, sqlite_url, out, "University A").exit_code == 0
+    exported = list(csv.DictReader(out.read_text(encoding="utf-8").splitlines()))
+    assert {row["agency"] for row in exported} == {"'=HYPERLINK(\"http://x\")"}

@@ -27,12 +27,13 @@ import math
 import secrets
 from collections import Counter
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, Table, select
 
+from caselink.io.writers import spreadsheet_safe
 from caselink.oversight.models import PseudonymSecretRow
 
 SECRETS: Table = PseudonymSecretRow.__table__  # type: ignore[assignment]
@@ -70,9 +71,16 @@ def keyed(key: bytes, kind: str, value: str) -> str:
     return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:16]
 
 
-def iso_week(moment: datetime | None) -> str | None:
+def iso_week(moment: datetime | None, offset_min: int | None = None) -> str | None:
+    """The ISO week of ``moment`` (stored as UTC) on the agency's own calendar (``offset_min``).
+
+    Why the offset: a death found at 00:30 on Monday 23 June in London is 23:30 on Sunday in UTC,
+    which is the week before.
+    """
     if moment is None:
         return None
+    if offset_min:
+        moment = moment + timedelta(minutes=offset_min)
     year, week, _ = moment.isocalendar()
     return f"{year}-W{week:02d}"
 
@@ -108,8 +116,8 @@ def pseudonymise(stored_rows: Iterable[dict[str, Any]], key: bytes, grid_m: int 
             entities.append(f"{kind}:{keyed(key, 'entity', entity)}")
         rows.append({
             "pid": keyed(key, "case", stored["case_id"]), "agency": stored.get("agency"),
-            "incident_type": stored.get("incident_type"), "found_week": iso_week(stored.get("found_at")),
-            "died_from_week": iso_week(stored.get("died_from")), "died_to_week": iso_week(stored.get("died_to")),
+            "incident_type": stored.get("incident_type"), "found_week": _week(stored, "found_at"),
+            "died_from_week": _week(stored, "died_from"), "died_to_week": _week(stored, "died_to"),
             "grid_lat": lat, "grid_lon": lon, "grid_m": grid_m, "place_type": stored.get("place_type"),
             "age_band": age_band(stored.get("victim_age")), "victim_sex": stored.get("victim_sex"),
             "victim_ethnicity": stored.get("victim_ethnicity"), "victim_tags": list(stored.get("victim_tags") or []),
@@ -120,6 +128,10 @@ def pseudonymise(stored_rows: Iterable[dict[str, Any]], key: bytes, grid_m: int 
         })
     _suppress_small_cells(rows)
     return rows
+
+
+def _week(stored: dict[str, Any], name: str) -> str | None:
+    return iso_week(stored.get(name), stored.get(f"{name}_offset_min"))
 
 
 def _suppress_small_cells(rows: list[dict[str, Any]]) -> None:
@@ -150,7 +162,10 @@ def write_pseudonymised(engine: Engine, stored_rows: Iterable[dict[str, Any]], o
             writer = csv.DictWriter(handle, fieldnames=list(COLUMNS))
             writer.writeheader()
             for row in rows:
-                writer.writerow({k: ";".join(v) if isinstance(v, list) else v for k, v in row.items()})
+                # Text cells a spreadsheet would run as a formula ('=HYPERLINK(...)' as an agency) are
+                # quoted: this export is read in spreadsheets and is never re-imported.
+                writer.writerow({k: spreadsheet_safe(";".join(v) if isinstance(v, list) else v)
+                                 if isinstance(v, list | str) else v for k, v in row.items()})
     elif fmt == "jsonl":
         with out.open("w", encoding="utf-8") as handle:
             for row in rows:
