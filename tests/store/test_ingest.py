@@ -437,3 +437,15 @@ def test_cases_list_date_bounds_are_each_agencys_own_day(cli, tmp_path, any_db_u
     assert listed("--from", "2014-06-19") == (["AU1", "AU2"], 2)
     assert listed("--from", "2014-06-19", "--to", "2014-06-20") == (["AU1"], 1)
     assert listed("--from", "2014-06-19", "--limit", "1") == (["AU1"], 2)
+
+
+def test_stats_gives_the_days_the_records_give(any_db_url: str, tmp_path: Path) -> None:
+    """A London death found on 19 June (stored 18 June 23:00 UTC) is first found on 19 June."""
+    path = tmp_path / "days.csv"
+    path.write_text("case_id,found_at,lat,lon\nA,2014-06-19,51.5,0.05\nB,2015-09-14T00:30,51.5,0.05\n")
+    with CaseStore.open(any_db_url) as store:
+        from caselink.io import open_source
+
+        store.ingest([open_source(path)])
+        stats = store.stats()
+    assert (stats["first_found_at"], stats["last_found_at"]) == ("2014-06-19", "2015-09-14")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -229,9 +229,13 @@ class CaseStore:
     def stats(self) -> dict[str, Any]:
         """Volumes for ``caselink stats``; keys are a contract (DESIGN, issue 2)."""
         with self.reading() as connection:
-            n_cases, first, last = connection.execute(
-                select(func.count(), func.min(CASES.c.found_at), func.max(CASES.c.found_at))
-            ).one()
+            n_cases = connection.execute(select(func.count()).select_from(CASES)).scalar_one()
+            # The days as the records give them (the agency's clock), as everywhere else: found_at is
+            # stored in UTC, so a London death found "2014-06-19" is 18 June 23:00 there.
+            first, last = (connection.execute(
+                select(CASES.c.found_at, CASES.c.found_at_offset_min).order_by(order).limit(1)).first()
+                for order in (CASES.c.found_at.asc(), CASES.c.found_at.desc()))
+
             def grouped(column: Any) -> dict[str, int]:
                 rows = connection.execute(select(column, func.count()).group_by(column).order_by(column)).all()
                 return {("unknown" if key is None else str(key)): int(n) for key, n in rows}
@@ -243,8 +247,8 @@ class CaseStore:
             n_versions = connection.execute(select(func.count()).select_from(CaseVersionRow.__table__)).scalar_one()
         return {
             "n_cases": int(n_cases),
-            "first_found_at": first.date().isoformat() if first else None,
-            "last_found_at": last.date().isoformat() if last else None,
+            "first_found_at": _local_day(first),
+            "last_found_at": _local_day(last),
             "by_cause": by_cause,
             "by_incident_type": by_type,
             "by_classification": by_classification,
@@ -252,6 +256,13 @@ class CaseStore:
             "n_imports": int(n_imports),
             "n_superseded_versions": int(n_versions),
         }
+
+
+def _local_day(row: Any) -> str | None:
+    """The agency-local calendar day of a (found_at UTC, offset in minutes) row."""
+    if row is None or row[0] is None:
+        return None
+    return (row[0] + timedelta(minutes=row[1] or 0)).date().isoformat()
 
 
 def safe_url(url: str) -> str:
