@@ -163,3 +163,16 @@ def test_case_model_validates_through_the_same_rules():
 def test_any_input_gives_a_record_or_field_errors_never_an_exception(raw):
     result = normalise_record(raw)
     assert (result.record is None) == bool(result.errors)
+
+
+@pytest.mark.parametrize(("method", "cause"), [
+    ("Knife or Sharp Implement", "sharp_force"), ("Blunt Implement", "blunt_force"),
+    ("Physical Assault, no weapon", "blunt_force"), ("Shooting", "gunshot"), ("Other Methods of Killing", "other"),
+])
+def test_the_mets_methods_of_killing_fold_into_causes(method, cause):
+    assert norm(cause=method).record["cause"] == cause
+
+
+def test_not_reported_is_not_a_value():
+    # The Met writes ethnicity "Not Reported/Not Known"; kept, it was an ethnicity shared by 22 victims.
+    assert norm(victim_ethnicity="Not Reported").record["victim_ethnicity"] is None

@@ -89,6 +89,10 @@ CAUSE_SYNONYMS = {
     "burns_and_smoke_inhalation": "fire", "smoke_inhalation": "fire", "thermal_injuries": "fire",
     "fall_from_height": "fall", "fell": "fall", "falls": "fall",
     "natural_disease": "natural", "disease": "natural", "pending": "undetermined", "open": "undetermined",
+    # The Met's published "method of killing" (homicides 2003-2023).
+    "knife_or_sharp_implement": "sharp_force", "blunt_implement": "blunt_force",
+    "physical_assault_no_weapon": "blunt_force", "physical_assault,_no_weapon": "blunt_force",
+    "other_methods_of_killing": "other",
 }
 
 CLASSIFICATION_SYNONYMS = {
@@ -144,6 +148,7 @@ SUBSTANCE_SYNONYMS = {
 MISSING_MARKERS = frozenset({
     "", "na", "n/a", "n_a", "n.a.", "#n/a", "null", "nil", "none", "nan", "missing", "unknown", "?", "??",
     "not_recorded", "not_known", "not_stated", "not_applicable", "not_available", "none_recorded", "tbc",
+    "not_reported",
     # UK forms write "not known" as N/K; spreadsheets turn a typed dash into an en or em dash.
     "n/k", "n_k", "n.k.", "unk", "unk.", "\u2013", "\u2014", "\u2013\u2013", "\u2014\u2014",
 })
