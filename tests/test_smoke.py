@@ -24,3 +24,17 @@ def test_load_cases_names_the_importing_officer_in_the_audit_log(tmp_path, sqlit
     assert entries["entries"] and {e["officer"] for e in entries["entries"]} == {"DC Ames"}
     with caselink.CaseStore.open(sqlite_url) as store:
         assert store.get_case("A1").found_at.hour == 7  # read as UTC, not London summer time
+
+
+def test_load_cases_scores_and_alerts_as_caselink_ingest_does(port_series_csv, sqlite_url, cli):
+    import json
+
+    import caselink
+
+    result = caselink.load_cases(str(port_series_csv), db=sqlite_url, officer="DC Ames")
+    assert [a["new_case_id"] for a in result.after["alerts"]][:1] == ["MPS-2014-0828-K"]
+    assert result.after["n_actions_created"] > 0
+    stored = json.loads(cli("alerts", "--db", sqlite_url, "--json").stdout)["alerts"]
+    assert {a["new_case_id"] for a in stored} == {a["new_case_id"] for a in result.after["alerts"]}
+    bare = caselink.load_cases(str(port_series_csv), db=sqlite_url.replace(".db", "-bare.db"), after_steps=False)
+    assert bare.after == {}

@@ -17,11 +17,15 @@ if TYPE_CHECKING:
     from caselink.store import CaseFilter, CaseStore
 
 
-def load_cases(*paths: str, db: str | None = None, officer: str | None = None, tz: str | None = None) -> Any:
+def load_cases(*paths: str, db: str | None = None, officer: str | None = None, tz: str | None = None,
+               after_steps: bool = True) -> Any:
     """Ingest ``paths`` into the store named by ``db`` (see :class:`CaseStore`) and return the result.
 
     ``officer`` names who imported them in the audit log (DPA 2018 s.62 collection), as
     ``caselink ingest --officer`` does; ``tz`` is the agency's zone for times without an offset.
+    ``after_steps`` runs what ``caselink ingest`` runs once the import has committed (each new case
+    scored and its alerts stored, the basic-steps checklists); their summary is ``result.after``.
+    Without them a library import would raise no alert, which is the reason the store exists.
     """
     from caselink.io import open_source
     from caselink.store import CaseStore
@@ -30,7 +34,12 @@ def load_cases(*paths: str, db: str | None = None, officer: str | None = None, t
     if tz is not None:
         options["tz"] = tz
     with CaseStore.open(db) as store:
-        return store.ingest([open_source(p) for p in paths], **options)
+        result = store.ingest([open_source(p) for p in paths], **options)
+        if after_steps:
+            from caselink.commands.ingest import run_after_ingest
+
+            run_after_ingest(store, result)
+        return result
 
 
 def __getattr__(name: str) -> Any:

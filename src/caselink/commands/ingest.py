@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -74,9 +74,7 @@ def ingest_command(
         raise typer.Exit(EXIT_BAD_INPUT) from None
     for message in result.warnings:
         warn(message)
-    extra: dict[str, object] = {}
-    for step in AFTER_INGEST:
-        extra.update(step(store, result) or {})
+    extra = run_after_ingest(store, result)
     summary = {"import_id": result.import_id, "n_rows": result.n_rows, "n_new": result.n_new,
                "n_updated": result.n_updated, "n_unchanged": result.n_unchanged, **extra}
     if as_json:
@@ -85,6 +83,18 @@ def ingest_command(
         typer.echo(f"imported {result.n_rows} row(s) from {len(sources)} file(s): {result.n_new} new, "
                    f"{result.n_updated} updated, {result.n_unchanged} unchanged")
     store.close()
+
+
+def run_after_ingest(store: CaseStore, result: IngestResult) -> dict[str, Any]:
+    """The steps every import gets once it has committed (linkage scoring and its alerts, checklists),
+    for the CLI and the Python API alike; their summaries merged, and kept on ``result.after``."""
+    import caselink.cli  # noqa: F401  (registers every area's steps)
+
+    extra: dict[str, Any] = {}
+    for step in AFTER_INGEST:
+        extra.update(step(store, result) or {})
+    result.after = extra
+    return extra
 
 
 def _run(store: CaseStore, sources: list, tz: str, officer: str) -> IngestResult:

@@ -104,6 +104,8 @@ class IngestResult:
     warnings: list[str] = field(default_factory=list)
     # Who ran the import: the hooks after it (linkage's "combination" entry) act in their name.
     officer: str | None = None
+    # What the steps after the import returned (alerts, checklist actions created), when they ran.
+    after: dict[str, Any] = field(default_factory=dict)
 
 
 class RecordSource:
