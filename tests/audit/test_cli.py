@@ -174,3 +174,21 @@ def test_reading_a_policy_file_or_a_waterfall_is_a_logged_consultation(cli: obje
     assert explained.exit_code == 0, explained.stderr
     logged = [(e.officer, e.justification, e.case_ids, e.details["view"]) for e in _entries(url, action="consultation")]
     assert logged == [("Insp Lee", "IOPC review", ["a1"], "decisions"), ("DC Ray", "explain", ["a1", "a2"], "explain")]
+
+
+def test_reading_a_cases_trail_or_its_actions_is_a_logged_consultation(cli: object, tmp_path: Path) -> None:
+    url = _ingested(cli, tmp_path)
+    shown = cli("audit", "log", "--db", url, "--case", "a1", "--officer", "Inspector Reid",  # type: ignore[operator]
+                "--justification", "IOPC review", "--json")
+    assert shown.exit_code == 0 and json.loads(shown.stdout)["entries"]
+    read = [e for e in _entries(url, case_id="a1", action="consultation")]
+    assert [(e.officer, e.justification, e.details["view"]) for e in read] == [
+        ("Inspector Reid", "IOPC review", "audit log")]
+    assert cli("audit", "log", "--db", url, "--json").exit_code == 0  # type: ignore[operator]
+    assert cli("audit", "log", "--db", url, "--case", "nobody").exit_code == 0  # type: ignore[operator]
+    assert len(_entries(url, action="consultation")) == 1  # the whole log, or no trail: no case was read
+    assert cli("checklists", "apply", "--db", url).exit_code == 0  # type: ignore[operator]
+    listed = cli("actions", "list", "--db", url, "--case", "a1", "--officer", "DS Kaur")  # type: ignore[operator]
+    assert listed.exit_code == 0
+    views = [e.details["view"] for e in _entries(url, case_id="a1", action="consultation")]
+    assert views == ["audit log", "actions list"]

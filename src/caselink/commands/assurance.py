@@ -80,12 +80,28 @@ def list_command(
     overdue: Annotated[bool, typer.Option("--overdue", help="Only outstanding steps past their due time.")] = False,
     state: Annotated[str | None, typer.Option("--state", help="Only actions in this state.")] = None,
     now: NowOption = None,
+    justification: Annotated[str | None, typer.Option(
+        help="Why you are reading this case's actions (logged with --case; default 'actions list').")] = None,
+    officer: OfficerOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List actions by due time."""
+    """List actions by due time.
+
+    One case's actions carry the notes of what was done on it, so ``--case`` is logged as a
+    consultation of that case (DESIGN §6: every access).
+    """
     moment = parse_now(now)
     actions = run_in_transaction(db, lambda c: assurance.list_actions(
         c, case_id=case, overdue=True if overdue else None, now=moment, state=state))
+    if case is not None and actions:
+        from caselink.commands.cases import log_consultation
+
+        store = open_store(db)
+        try:
+            log_consultation(store, [case], officer, (justification or "").strip() or "actions list",
+                             {"view": "actions list"})
+        finally:
+            store.close()
     if as_json:
         print_json({"actions": actions})
         return

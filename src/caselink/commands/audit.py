@@ -142,13 +142,29 @@ def log_command(
     case: Annotated[str | None, typer.Option("--case", help="Only entries naming this case.")] = None,
     action: Annotated[str | None, typer.Option("--action", help="Only this kind of entry.")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many entries.")] = 100,
+    justification: Annotated[str | None, typer.Option(
+        help="Why you are reading this case's trail (logged with --case; default 'audit log').")] = None,
+    officer: OfficerOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Show audit entries, oldest first."""
+    """Show audit entries, oldest first.
+
+    A case's trail (``--case``) says who consulted the case and what was decided on it, so reading it
+    is logged as a consultation of that case (DESIGN §6: every access), after the entries are read.
+    """
     if action is not None and action not in audit.ACTIONS:
         fail(f"--action: '{action}' is not one of {', '.join(audit.ACTIONS)}", EXIT_BAD_INPUT)
     entries = run_in_transaction(db, lambda c: [e.as_dict() for e in audit.read_entries(
         c, case_id=case, action=action, limit=None if case else limit)][:limit])
+    if case is not None and entries:
+        from caselink.commands.cases import log_consultation
+
+        store = open_store(db)
+        try:
+            log_consultation(store, [case], officer, (justification or "").strip() or "audit log",
+                             {"view": "audit log"})
+        finally:
+            store.close()
     if as_json:
         print_json({"entries": entries})
         return
