@@ -98,3 +98,19 @@ def test_cli_checklists(cli: object, tmp_path: Path, assurance_db: object) -> No
     assert "`caselink cases list` shows the ids" in unknown.stderr  # says what to do, as decide does
     checked = cli("checklists", "check", str(bad / "broken.yaml"))  # type: ignore[operator]
     assert checked.exit_code == 2 and ":3:" in checked.stderr
+
+
+def test_an_unclassified_death_gets_the_checklist_that_starts_by_classifying_it(cli: object, tmp_path: Path,
+                                                                                 sqlite_url: str) -> None:
+    import json
+
+    source = tmp_path / "deaths.csv"
+    source.write_text("case_id,found_at,lat,lon,classification\nU1,2014-06-19T08:00,51.5,0.05,\n"
+                      "X1,2014-06-20T08:00,51.5,0.06,expected\n", encoding="utf-8")
+    assert cli("ingest", str(source), "--db", sqlite_url).exit_code == 0  # type: ignore[operator]
+
+    def steps(case_id: str) -> list[str]:
+        listed = cli("actions", "list", "--db", sqlite_url, "--case", case_id, "--json")  # type: ignore[operator]
+        return [a["step_id"] for a in json.loads(listed.stdout)["actions"]]
+
+    assert "S01_CLASSIFY" in steps("U1") and steps("X1") == []
