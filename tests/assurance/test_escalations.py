@@ -55,6 +55,20 @@ def test_step_overdue_goes_to_supervisor_then_sio(connection: Connection) -> Non
     assert verify(connection).ok
 
 
+def test_overdue_steps_stop_escalating_once_the_death_is_classified_expected(connection: Connection) -> None:
+    from sqlalchemy import update
+
+    from caselink.store.models import CaseRow
+
+    apply_checklists(connection, ["d1"])
+    late = FOUND + timedelta(hours=30)
+    assert _by_rule(evaluate_escalations(connection, now=late), "step_overdue")
+    connection.execute(update(CaseRow.__table__).where(CaseRow.__table__.c.case_id == "d1")  # type: ignore[arg-type]
+                       .values(classification="expected"))
+    assert _by_rule(evaluate_escalations(connection, now=late), "step_overdue") == []
+    assert list_actions(connection, case_id="d1")  # the steps stay on record (missed-steps reports read them)
+
+
 def test_note_found_but_not_examined(connection: Connection) -> None:
     apply_checklists(connection, ["d1", "d2"])
     s07 = _step(connection, "d1", "S07_DOCUMENT_EXAMINATION")  # due 72 h
