@@ -154,3 +154,12 @@ def test_expected_during_an_open_alert_also_needs_the_signoff(connection: Connec
     assert [d["status"] for d in list_decisions(connection, "d1")] == ["superseded", "pending_signoff"]
     decide(connection, "d2", "classification", "expected", "DC Quick", "known heart condition")
     assert [d["status"] for d in list_decisions(connection, "d2")] == ["pending_signoff"]
+
+
+def test_only_a_classification_replaces_a_classification(connection: Connection) -> None:
+    first = decide(connection, "d2", "classification", "unexpected_under_investigation", "DS A", "not yet known")
+    with pytest.raises(AssuranceError, match="the death would have none"):
+        decide(connection, "d2", "closure", "no further action", "DS A", "done", supersedes=first)
+    assert [d["id"] for d in list_decisions(connection, "d2")] == [first]
+    again = decide(connection, "d2", "classification", "homicide", "DI B", "ligature marks", supersedes=first)
+    assert {d["id"]: d["status"] for d in list_decisions(connection, "d2")}[first] == "superseded" and again

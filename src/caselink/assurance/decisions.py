@@ -77,6 +77,12 @@ def decide(connection: Connection, case_id: str, kind: str, value: str, officer:
             raise AssuranceError(f"--supersedes: decision {supersedes} ({old['kind']}) awaits sign-off; until a "
                                  f"supervisor signs it off only another {old['kind']} may replace it (record "
                                  f"the {kind} without --supersedes)")
+        if old["kind"] == "classification" and kind != "classification":
+            # A closure that superseded the classification left the death with none.  (A closure that
+            # supersedes a line of enquiry is what closing that line means, so only this is refused.)
+            raise AssuranceError(f"--supersedes: decision {supersedes} is a classification; a {kind} does not "
+                                 f"replace it, or the death would have none (record the {kind} without "
+                                 "--supersedes; a reclassification is a new classification that supersedes it)")
     rules = load_rules() if rules is None else rules
     moment = utc_naive(now)
     decision_id = int(connection.execute(DECISIONS.insert().values(
