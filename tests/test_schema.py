@@ -72,7 +72,7 @@ def test_other_iso_date_forms_keep_date_precision(value):
     ("41879", "Excel day number"),
     (1409232600000, "Unix time"),  # pandas' to_json writes datetimes as milliseconds since 1970
     ("1409232600", "Unix time"),
-    ("2014", "not an ISO 8601"),
+    ("2014", "names a year, not a day"),
 ])
 def test_date_forms_that_would_be_guessed_are_refused(value, fragment):
     result = norm(found_at=value)
@@ -176,3 +176,11 @@ def test_the_mets_methods_of_killing_fold_into_causes(method, cause):
 def test_not_reported_is_not_a_value():
     # The Met writes ethnicity "Not Reported/Not Known"; kept, it was an ethnicity shared by 22 victims.
     assert norm(victim_ethnicity="Not Reported").record["victim_ethnicity"] is None
+
+
+@pytest.mark.parametrize(("value", "fragment"), [
+    ("2014", "names a year"), ("2014-06", "names a month"), ("201511105", "9 digits"),
+])
+def test_a_year_a_month_or_a_slipped_digit_gets_an_error_that_says_which(value, fragment):
+    messages = [e.message for e in norm(found_at=value).errors]
+    assert len(messages) == 1 and fragment in messages[0]

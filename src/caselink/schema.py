@@ -111,6 +111,9 @@ _DATE_ONLY = re.compile(r"^(\d{4}-\d{2}-\d{2}|\d{8}|\d{4}-W\d{2}-\d|\d{4}W\d{3})
 _WEEK_ONLY = re.compile(r"^\d{4}-?W\d{2}$")
 # Seconds since 1970 for 1973..2033 (not 2014061904, a compact date and hour), or milliseconds (pandas' default).
 _EPOCH = re.compile(r"^(\d{9}|1\d{9})(\.\d+)?$|^\d{12,13}$")
+_YEAR_ONLY = re.compile(r"^(18|19|20|21)\d{2}$")
+_MONTH_ONLY = re.compile(r"^(18|19|20|21)\d{2}-(0[1-9]|1[0-2])$")
+_YYYYMMDD_SLIP = re.compile(r"^(19|20)\d{2}(0\d|1[0-2])\d{3}$")  # 201511105: a typed date, not 1970 + seconds
 _EXCEL_SERIAL = re.compile(r"^\d{5}(\.\d+)?$")  # days since 1899-12-30: 41879 is 2014-08-28
 _ISO_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
 
@@ -144,6 +147,13 @@ def parse_when(value: Any, tz: ZoneInfo) -> tuple[datetime, int, Literal["date",
         except ValueError as exc:
             if _ISO_SHAPE.match(text):  # the right shape but an impossible date or time
                 raise ValueError(f"'{text}' is not a valid date or time ({exc})") from None
+            if _YEAR_ONLY.match(text) or _MONTH_ONLY.match(text):
+                raise ValueError(f"'{text}' names a {'year' if _YEAR_ONLY.match(text) else 'month'}, not a day; "
+                                 "write the latest day it can be as found_at and the whole span as "
+                                 "died_from/died_to (docs/ingest.md)") from None
+            if _YYYYMMDD_SLIP.match(text):
+                raise ValueError(f"'{text}' has 9 digits: a yyyymmdd date with one digit too many, or a Unix "
+                                 "time; check it against the source") from None
             if _EPOCH.match(text):
                 raise ValueError(f"'{text}' looks like a Unix time (seconds or milliseconds since 1970), not a "
                                  "date; write ISO 8601 (pandas: to_json(date_format='iso'))") from None
