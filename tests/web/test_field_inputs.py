@@ -90,6 +90,9 @@ def test_the_audit_trail_pages_from_the_oldest_entry_and_filters_by_action(app: 
     assert oversight.get("/api/audit", params={"case_id": "BK-01", "action": "gossip"}).status_code == 422
     page = oversight.get("/audit", params={"case_id": "BK-01", "limit": 2}, headers={"Accept": "text/html"}).text
     assert f"showing 1–2 of {whole['n_entries']}" in page and "offset=2" in page
+    past = oversight.get("/audit", params={"case_id": "BK-01", "offset": 10_000},
+                         headers={"Accept": "text/html"}).text
+    assert "none on this page" in past and "showing 10001" not in past
 
 
 def test_the_audit_trail_action_filter_lists_every_audit_action() -> None:
