@@ -103,10 +103,13 @@ def test_walk_through_the_states(cli: Any, alerts_db: str) -> None:
     assert decision["kind"] == "line_of_enquiry" and decision["officer"] == "DS Jones"
     assert decision["rationale"] == "overdose, no third party"
     assert f"alert {second['id']} dismissed" in decision["value"] and second["series_id"] in decision["value"]
+    # A dismissal waits for a supervisor, as a "not suspicious" classification in an open alert does.
+    assert decision["status"] == "pending_signoff"
 
     written = [e for e in _audit(cli, alerts_db)[before:] if e["action"] != "consultation"]
     assert [(e["action"], e["details"].get("status")) for e in written] == [
-        ("alteration", "acknowledged"), ("alteration", "assigned"), ("alteration", "assigned"), ("decision", None)]
+        ("alteration", "acknowledged"), ("alteration", "assigned"), ("alteration", "assigned"), ("decision", None),
+        ("escalation", None)]
     assert written[0]["details"] == {"channel": "cli", "object": "alert", "alert_id": first["id"],
                                      "status": "acknowledged"}
     assert written[2]["details"]["assigned_to"] == "DC Lee"
@@ -114,6 +117,9 @@ def test_walk_through_the_states(cli: Any, alerts_db: str) -> None:
     assert written[3]["case_ids"] == [second["new_case_id"]]
     assert written[3]["details"]["decision_id"] == dismissed["decision_id"]
     assert cli("audit", "verify", *db).exit_code == 0
+    raised = _json(cli, "escalations", *db)
+    raised = raised["escalations"] if isinstance(raised, dict) else raised
+    assert any(e["rule_id"] == "alert_dismissed" and e["subject_id"] == str(decision["id"]) for e in raised)
 
 
 def test_state_rules_refuse_and_write_nothing(cli: Any, alerts_db: str) -> None:

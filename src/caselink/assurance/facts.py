@@ -27,11 +27,14 @@ CASES: Table = CaseRow.__table__  # type: ignore[assignment]
 CHUNK = 500
 
 CASE_FACTS = tuple(f"case.{name}" for name in SCHEMA_COLUMNS)
+#: How the policy-file entry of a dismissed linkage alert begins (``linkage.triage`` writes it), so a
+#: rule can ask for a supervisor's sign-off of the dismissal (``dismisses_alert``).
+ALERT_DISMISSAL = "linkage alert {alert_id} dismissed"
 SUBJECT_FACTS: dict[str, tuple[str, ...]] = {
     "action": ("id", "case_id", "checklist", "step_id", "title", "state", "owner", "open", "overdue",
                "hours_overdue", "due_at", "created_at", "updated_at", *CASE_FACTS),
     "decision": ("id", "case_id", "kind", "value", "officer", "made_at", "superseded", "signed_off",
-                 "requires_signoff", "in_open_alert", *CASE_FACTS),
+                 "requires_signoff", "in_open_alert", "dismisses_alert", *CASE_FACTS),
     "entity": ("entity", "kind", "n_cases", "n_deaths", "case_ids", "first_found_at", "last_found_at"),
 }
 TIME_FACTS: dict[str, tuple[str, ...]] = {
@@ -101,7 +104,15 @@ def decision_facts(connection: Connection, only_ids: list[int] | None = None) ->
     in_alert = cases_in_open_alerts(connection)
     cases = _cases(connection, (d["case_id"] for d in decisions))
     return [{**cases.get(d["case_id"], {}), **d, "superseded": d["id"] in superseded,
-             "signed_off": d["id"] in signed, "in_open_alert": d["case_id"] in in_alert} for d in decisions]
+             "signed_off": d["id"] in signed, "in_open_alert": d["case_id"] in in_alert,
+             "dismisses_alert": _dismisses_alert(d)} for d in decisions]
+
+
+def _dismisses_alert(decision: dict[str, Any]) -> bool:
+    head = ALERT_DISMISSAL.split("{alert_id}")
+    value = str(decision.get("value") or "")
+    return (decision.get("kind") == "line_of_enquiry" and value.startswith(head[0])
+            and value[len(head[0]):].split(" ", 1)[0].isdigit() and head[1] in value)
 
 
 def entity_facts(connection: Connection) -> list[dict[str, Any]]:

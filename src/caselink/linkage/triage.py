@@ -22,6 +22,7 @@ from typing import Any, Literal, cast
 from sqlalchemy import Connection, Engine, String, Table, bindparam, select
 
 from caselink.assurance import AssuranceError, UnknownCase, decide
+from caselink.assurance.facts import ALERT_DISMISSAL
 from caselink.audit import record_event
 from caselink.linkage.models import AlertRow
 from caselink.store.models import CaseRow
@@ -206,7 +207,7 @@ def dismiss(connection: Connection, alert_id: int, officer: str, rationale: str)
     try:
         decision_id = decide(
             connection, alert["new_case_id"], "line_of_enquiry",
-            f"linkage alert {alert_id} dismissed: not part of series {alert['series_id']}",
+            ALERT_DISMISSAL.format(alert_id=alert_id) + f": not part of series {alert['series_id']}",
             officer, reason, alternatives=f"keep alert {alert_id} open for review")
     except UnknownCase as exc:
         raise TriageError(str(exc), "not_found") from None
