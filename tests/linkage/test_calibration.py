@@ -159,7 +159,8 @@ def test_link_and_replay_hint_at_calibration_when_a_large_store_links_nothing(cl
                                                                              tmp_path: Path) -> None:
     path = tmp_path / "city.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in sparse_city()))
-    assert cli("ingest", str(path), "--db", sqlite_url).exit_code == 0
+    ingested = cli("ingest", str(path), "--db", sqlite_url)
+    assert ingested.exit_code == 0 and "caselink train --alert-budget" in ingested.stderr
     linked = cli("link", "--db", sqlite_url)
     assert linked.exit_code == 0 and ": 0 series" in linked.stdout
     assert "caselink train --alert-budget" in linked.stderr

@@ -422,6 +422,17 @@ def after_ingest(store: CaseStore, result: Any) -> dict[str, Any] | None:
     alerts = score_new_cases(store, model, new_ids, result.officer or officer_name(None))
     for alert in alerts:
         typer.echo(alert_line(alert), err=True)
+    if not alerts and len(new_ids) >= 500:
+        # A first bulk import that links nothing: say what to try, as link and replay do.
+        from sqlalchemy import func, select
+
+        from caselink.linkage.incremental import SERIES
+
+        with store.engine.connect() as connection:
+            no_series = not connection.execute(select(func.count()).select_from(SERIES)).scalar_one()
+        hint = calibration_hint(model, store.count()) if no_series else None
+        if hint:
+            warn(hint)
     from caselink.linkage.duplicates import possible_duplicates_in_store
 
     duplicates = possible_duplicates_in_store(store, new_ids)
