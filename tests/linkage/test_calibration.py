@@ -73,9 +73,8 @@ def test_unlabelled_calibration_raises_the_prior_until_the_series_shows(city: pd
     shipped = load_model(None)
     assert _alerted(city, shipped)[0] is None  # the shipped prior links nothing on records this sparse
     unlabelled = city.assign(series_id=None)
-    model, rows = calibrate(unlabelled, train_u(unlabelled, shipped), budget=2.0)
-    prior = model.splink_settings["probability_two_random_records_match"]
-    chosen = next(r for r in rows if r.prior == prior)
+    model, rows, chosen = calibrate(unlabelled, train_u(unlabelled, shipped), budget=2.0)
+    assert chosen in rows and model.splink_settings["probability_two_random_records_match"] == chosen.prior
     assert chosen.shift_bits > 0 and chosen.per_1000 <= 2.0
     assert all(r.per_1000 <= 2.0 for r in rows if 0 <= r.shift_bits <= chosen.shift_bits)
     assert model.series_threshold == shipped.series_threshold  # the threshold keeps its meaning
@@ -91,7 +90,7 @@ def test_calibration_refuses_a_store_too_small_to_count_per_thousand(city: pd.Da
 
 
 def _row(shift: float, per_1000: float) -> ShiftRow:
-    return ShiftRow(shift, 1e-7 * 2 ** shift, int(per_1000), int(per_1000), per_1000, 0)
+    return ShiftRow(shift, 1e-7 * 2 ** shift, int(per_1000), int(per_1000), per_1000)
 
 
 def test_choice_stops_at_the_first_shift_over_budget_even_if_a_larger_one_dips_back() -> None:

@@ -300,10 +300,7 @@ def train_command(
             model = train_u(stored, base, name=model_name, exact_u=bool(options.get("exact_u", False)))
         shift = None
         if alert_budget is not None:
-            calibrated, rows = calibrate(stored, model, alert_budget)
-            shift = next(r for r in rows if r.prior == calibrated.splink_settings[
-                "probability_two_random_records_match"])
-            model = calibrated
+            model, _rows, shift = calibrate(stored, model, alert_budget)
     except (TrainingError, CalibrationError) as exc:
         fail(str(exc), EXIT_BAD_INPUT)
     try:

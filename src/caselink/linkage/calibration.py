@@ -44,7 +44,6 @@ class ShiftRow:
     series: int
     false_series: int
     per_1000: float
-    labelled_alerted_by_3rd: int
 
 
 def _logit2(p: float) -> float:
@@ -55,14 +54,15 @@ def _inverse_logit2(x: float) -> float:
     return 1.0 / (1.0 + 2.0 ** -x)
 
 
-def shift_table(stored: pd.DataFrame, model: LinkageModel, shifts: Sequence[float] = SHIFTS) -> list[ShiftRow]:
-    """Replay the store once per prior shift: series raised, false series per 1,000 (labelled stores).
+def shift_table(stored: pd.DataFrame, model: LinkageModel, labelled: bool,
+                shifts: Sequence[float] = SHIFTS) -> list[ShiftRow]:
+    """Replay the store once per prior shift: series raised, and those false (all of them unless
+    ``labelled``) per 1,000.
 
     Shifting the prior by Δ bits moves every pair's log-odds by Δ, which is the same as moving the
     series threshold the other way; scoring runs once, down to the lowest threshold any shift reads.
     """
     features = build_features(stored)
-    labelled = "series_id" in features and bool(features["series_id"].notna().any())
     logit_threshold = _logit2(model.series_threshold)
     floor = _inverse_logit2(logit_threshold - max(shifts))
     scorer = Scorer(model, features, keep_labels=labelled)
@@ -73,7 +73,6 @@ def shift_table(stored: pd.DataFrame, model: LinkageModel, shifts: Sequence[floa
     if not labelled:
         features = features.assign(series_id=None)
     corroboration = Corroboration.of(model)
-    prior = float(model.splink_settings["probability_two_random_records_match"])
     rows = []
     for shift in sorted(shifts):
         threshold = _inverse_logit2(logit_threshold - shift)
@@ -81,9 +80,8 @@ def shift_table(stored: pd.DataFrame, model: LinkageModel, shifts: Sequence[floa
             _inverse_logit2(_logit2(corroboration.threshold) - shift), corroboration.prior_weight)
         timing, false_series = series_timing(features, pairs, threshold, rule)
         true_series = sum(1 for r in timing if r["alerted_at_member"])
-        early = sum(1 for r in timing if r["alerted_at_member"] and r["alerted_at_member"] <= 3)
-        rows.append(ShiftRow(shift, _inverse_logit2(_logit2(prior) + shift), false_series + true_series,
-                             false_series, round(1000.0 * false_series / len(features), 3), early))
+        rows.append(ShiftRow(shift, _inverse_logit2(model.prior_weight + shift), false_series + true_series,
+                             false_series, round(1000.0 * false_series / len(features), 3)))
     return rows
 
 
@@ -113,13 +111,14 @@ def choose_shift(rows: list[ShiftRow], budget: float, labelled: bool) -> ShiftRo
     return chosen
 
 
-def calibrate(stored: pd.DataFrame, model: LinkageModel, budget: float) -> tuple[LinkageModel, list[ShiftRow]]:
-    """``model`` with the prior this store's alert budget allows, and the table behind it."""
+def calibrate(stored: pd.DataFrame, model: LinkageModel, budget: float
+              ) -> tuple[LinkageModel, list[ShiftRow], ShiftRow]:
+    """``model`` with the prior this store's alert budget allows, the table behind it, and its chosen row."""
     if len(stored) < MIN_CASES:
         raise CalibrationError(f"{len(stored)} cases: an alert budget per 1,000 cases needs at least "
                                f"{MIN_CASES}; calibrate on a larger history, or keep the model's prior")
     labelled = "series_id" in stored and bool(stored["series_id"].notna().any())
-    rows = shift_table(stored, model)
+    rows = shift_table(stored, model, labelled)
     chosen = choose_shift(rows, budget, labelled)
     settings = json.loads(json.dumps(model.splink_settings))
     settings["probability_two_random_records_match"] = chosen.prior
@@ -131,4 +130,4 @@ def calibrate(stored: pd.DataFrame, model: LinkageModel, budget: float) -> tuple
                            f"{model.series_threshold}"
                            + ("" if labelled else " (no labelled series: every series counted as false, "
                               "and the prior never lowered)"))
-    return model.model_copy(update={"splink_settings": settings, "provenance": provenance}), rows
+    return model.model_copy(update={"splink_settings": settings, "provenance": provenance}), rows, chosen

@@ -96,6 +96,12 @@ def train(stored: pd.DataFrame, base: LinkageModel, name: str = "trained", seed:
         provenance["u"] = "every sampled pair counted (no early stop)"
     if smooth_levels:
         provenance["m_kernel_smoothed"] = list(smooth_levels)
+    return _fitted_model(base, name, settings, provenance)
+
+
+def _fitted_model(base: LinkageModel, name: str, settings: dict[str, Any],
+                  provenance: dict[str, Any]) -> LinkageModel:
+    """A model fitted from ``base``: its thresholds kept, and the comparison set it was started from named."""
     if base.provenance.get("comparison_set"):
         provenance["comparison_set"] = base.provenance["comparison_set"]
     return LinkageModel(format=FORMAT, format_version=FORMAT_VERSION, name=name,
@@ -123,12 +129,7 @@ def train_u(stored: pd.DataFrame, base: LinkageModel, name: str = "trained", see
         "n_cases": n, "n_series": 0, "n_labelled_pairs": 0, "u_pairs_sampled": min(U_MAX_PAIRS, n * (n - 1) // 2),
         "seed": seed, "m": f"kept from {base.name} (no labelled series)", "prior": f"kept from {base.name}",
     }
-    if base.provenance.get("comparison_set"):
-        provenance["comparison_set"] = base.provenance["comparison_set"]
-    return LinkageModel(format=FORMAT, format_version=FORMAT_VERSION, name=name,
-                        series_threshold=base.series_threshold,
-                        corroboration_threshold=base.corroboration_threshold, provenance=provenance,
-                        splink_settings=settings)
+    return _fitted_model(base, name, settings, provenance)
 
 
 def train_pooled(u_store: pd.DataFrame, m_stores: list[pd.DataFrame], base: LinkageModel, name: str = "trained",
