@@ -94,14 +94,9 @@ def list_command(
     actions = run_in_transaction(db, lambda c: assurance.list_actions(
         c, case_id=case, overdue=True if overdue else None, now=moment, state=state))
     if case is not None and actions:
-        from caselink.commands.cases import log_consultation
+        from caselink.commands.cases import log_case_view
 
-        store = open_store(db)
-        try:
-            log_consultation(store, [case], officer, (justification or "").strip() or "actions list",
-                             {"view": "actions list"})
-        finally:
-            store.close()
+        log_case_view(db, case, officer, justification, "actions list")
     if as_json:
         print_json({"actions": actions})
         return

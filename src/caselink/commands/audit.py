@@ -157,14 +157,9 @@ def log_command(
     entries = run_in_transaction(db, lambda c: [e.as_dict() for e in audit.read_entries(
         c, case_id=case, action=action, limit=None if case else limit)][:limit])
     if case is not None and entries:
-        from caselink.commands.cases import log_consultation
+        from caselink.commands.cases import log_case_view
 
-        store = open_store(db)
-        try:
-            log_consultation(store, [case], officer, (justification or "").strip() or "audit log",
-                             {"view": "audit log"})
-        finally:
-            store.close()
+        log_case_view(db, case, officer, justification, "audit log")
     if as_json:
         print_json({"entries": entries})
         return

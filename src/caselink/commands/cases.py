@@ -44,6 +44,16 @@ def log_consultation(store: Any, case_ids: list[str], officer: str | None, justi
                  {"justification": justification, "officer": officer_name(officer), "channel": "cli", **details})
 
 
+def log_case_view(db: str | None, case_id: str, officer: str | None, justification: str | None, view: str) -> None:
+    """Log a terminal view of one case's records that did not otherwise open the store (its audit
+    trail, its actions): a consultation of that case whose justification defaults to the view's name."""
+    store = open_store(db)
+    try:
+        log_consultation(store, [case_id], officer, (justification or "").strip() or view, {"view": view})
+    finally:
+        store.close()
+
+
 def require_justification(justification: str | None, officer: str | None) -> None:
     """DPA 2018 s.62 (issue 4): consultation and disclosure carry a justification and an identity."""
     if not justification or not justification.strip():
