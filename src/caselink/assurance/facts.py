@@ -8,6 +8,7 @@ appear as ``case.<field>`` on actions and decisions.
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
@@ -108,11 +109,11 @@ def decision_facts(connection: Connection, only_ids: list[int] | None = None) ->
              "dismisses_alert": _dismisses_alert(d)} for d in decisions]
 
 
+_DISMISSAL = re.compile(re.escape(ALERT_DISMISSAL).replace(re.escape("{alert_id}"), r"\d+"))
+
+
 def _dismisses_alert(decision: dict[str, Any]) -> bool:
-    head = ALERT_DISMISSAL.split("{alert_id}")
-    value = str(decision.get("value") or "")
-    return (decision.get("kind") == "line_of_enquiry" and value.startswith(head[0])
-            and value[len(head[0]):].split(" ", 1)[0].isdigit() and head[1] in value)
+    return decision.get("kind") == "line_of_enquiry" and bool(_DISMISSAL.match(str(decision.get("value") or "")))
 
 
 def entity_facts(connection: Connection) -> list[dict[str, Any]]:
