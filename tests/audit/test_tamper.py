@@ -165,3 +165,28 @@ def test_truncated_tail_with_the_head_row_deleted_is_caught(audited_store: Conne
     result = verify_store(audited_store)
     assert not result.ok and result.first_bad_seq == 9
     assert "head record is missing" in result.message
+
+
+@pytest.mark.parametrize(("attack_sql", "first_bad"), [
+    ("UPDATE audit_log SET officer = 'DS Nobody' WHERE seq = 7", 7),
+    ("DELETE FROM audit_log WHERE seq = 6", 6),
+    ("UPDATE audit_log SET justification = NULL WHERE seq = 4", 4),  # found only after the whole stream
+])
+def test_counts_of_a_broken_chain_say_how_far_it_verified(audited_store: Connection, attack_sql: str,
+                                                          first_bad: int) -> None:
+    """A broken chain reports every entry in the log, the entries verified before the break, and the log's
+    own last entry - not the point where the stream happened to stop (issue: named defect 1)."""
+    n_before = audited_store.execute(text("SELECT count(*) FROM audit_log")).scalar_one()
+    attack(audited_store, attack_sql)
+    n_after = audited_store.execute(text("SELECT count(*) FROM audit_log")).scalar_one()
+    result = verify_store(audited_store)
+    assert not result.ok and result.first_bad_seq == first_bad
+    assert result.n_verified == first_bad - 1
+    assert result.n_entries == n_after
+    assert result.head_seq == n_before == 11
+    assert f"entries 1..{first_bad - 1} verified" in result.message
+
+
+def test_counts_of_an_intact_chain(audited_store: Connection) -> None:
+    result = verify_store(audited_store)
+    assert result.ok and result.n_verified == result.n_entries == result.head_seq == 11

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from caselink.audit.chain import HEAD, HEAD_ID, LOG, entry_hash, sha256_text
 from caselink.audit.models import GENESIS_HASH
@@ -22,7 +22,12 @@ STREAM_ROWS = 20_000
 
 @dataclass(frozen=True)
 class VerifyResult:
-    """``ok`` is True only when every check passed; ``first_bad_seq`` names the earliest bad entry."""
+    """``ok`` is True only when every check passed; ``first_bad_seq`` names the earliest bad entry.
+
+    ``n_entries`` is how many entries the log holds and ``head_seq``/``head_hash`` its last one as stored;
+    ``n_verified`` is how many entries, from entry 1, were verified before the first break (all of them
+    when ``ok``).  On a broken chain the head is reported as found, not vouched for.
+    """
 
     ok: bool
     first_bad_seq: int | None
@@ -32,12 +37,25 @@ class VerifyResult:
     head_hash: str = GENESIS_HASH
     n_redacted: int = 0
     checkpoint_seq: int | None = None
+    n_verified: int = 0
+
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
 
 def _bad(seq: int | None, message: str, **counts: Any) -> VerifyResult:
-    return VerifyResult(False, seq, message, **counts)
+    n_verified = counts.get("n_verified", 0)
+    where = f"entries 1..{n_verified} verified" if n_verified else "no entry verified"
+    return VerifyResult(False, seq, f"{message} ({where}; the log holds {counts.get('n_entries', 0)})", **counts)
+
+
+def _stored_tail(connection: Connection) -> dict[str, Any]:
+    """The log's size and last entry as stored, for the counts of a chain that broke part-way."""
+    n_rows = connection.execute(select(func.count()).select_from(LOG)).scalar_one()
+    last = connection.execute(select(LOG.c.seq, LOG.c.entry_hash).order_by(LOG.c.seq.desc()).limit(1)).first()
+    head_seq = last[0] if last is not None and isinstance(last[0], int) else 0
+    head_hash = str(last[1]) if last is not None else GENESIS_HASH
+    return {"n_entries": int(n_rows), "head_seq": head_seq, "head_hash": head_hash}
 
 
 def verify(connection: Connection, checkpoint: dict[str, Any] | None = None,
@@ -54,7 +72,7 @@ def verify(connection: Connection, checkpoint: dict[str, Any] | None = None,
             if public_key is not None:
                 check_signature(parsed, public_key)
         except AuditError as exc:
-            return _bad(None, str(exc))
+            return _bad(None, str(exc), **_stored_tail(connection))
         checkpoint_seq = parsed.seq
         anchors = dict(parsed.anchors)
         anchors[parsed.seq] = parsed.entry_hash
@@ -141,7 +159,9 @@ def verify(connection: Connection, checkpoint: dict[str, Any] | None = None,
             problem = (seq, f"entry {seq} was blanked without a matching erasure entry")
             break
     if problem is not None:
-        return _bad(problem[0], problem[1], **counts)
+        return _bad(problem[0], problem[1], **{**counts, **_stored_tail(connection),
+                                              "n_verified": max(0, problem[0] - 1)})
+    counts["n_verified"] = n_entries
 
     if checkpoint_seq is not None and checkpoint_seq > n_entries:
         return _bad(n_entries + 1, f"the log ends at entry {n_entries} but the checkpoint signed entry "
