@@ -7,10 +7,11 @@ no session yet to hold a CSRF token; with SameSite=Strict cookies this closes lo
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 from typing import Any
 
 from fastapi import Form, HTTPException, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from caselink.web import auth
 from caselink.web.permissions import PUBLIC, SIGNED_IN
@@ -18,6 +19,7 @@ from caselink.web.routing import SESSION_COOKIE, Ctx, Views, render
 from caselink.web.settings import INSECURE_COOKIES_SETTING, insecure_cookies_refusal
 
 SIGNIN_COOKIE = "caselink_signin"
+FAVICON = Path(__file__).resolve().parent.parent / "static" / "favicon.svg"
 
 # Where each role lands after signing in.
 HOME = {"admin": "/admin/users", "oversight": "/cases", "analyst": "/alerts", "investigator": "/alerts",
@@ -57,6 +59,11 @@ def _signin_page(request: Request, error: str | None = None, name: str = "", nex
 
 
 def register(views: Views) -> None:
+    @views.page("/favicon.ico", permission=PUBLIC, template="", api=False)
+    def favicon(ctx: Ctx) -> Response:
+        """Browsers ask for /favicon.ico whatever the page says; answer with the packaged SVG, not a 404."""
+        return FileResponse(FAVICON, media_type="image/svg+xml", headers={"cache-control": "max-age=86400"})
+
     @views.page("/signin", permission=PUBLIC, template="signin.html", api=False)
     def signin_form(ctx: Ctx, next: str = "") -> Response:  # noqa: A002 - the query parameter's name
         _refuse_insecure_cookies_off_localhost(ctx.request)
