@@ -281,3 +281,32 @@ def test_a_summer_period_is_described_in_london_dates(sqlite_url: str, tmp_path:
     assert json.loads(shown.stdout)["totals"]["n_cases"] == 1  # found 00:30 BST on 1 July: in the period
     winter = cli("oversight", "missed", "--db", sqlite_url, "--from", "2014-06-30", "--to", "2014-07-01")
     assert winter.exit_code == 2 and "from 2014-06-30 to before 2014-07-01" in winter.stderr
+
+
+def test_erased_cases_are_left_out_of_groups_drawn_from_erased_fields(history: dict[str, Any], cli: Any) -> None:
+    """An erased case's tags and ethnicity are blank because they were erased, not because none were
+    recorded: it must not join the 'none' (or 'unrecorded') group; it is left out and counted."""
+    def disparity(by: str) -> dict[str, Any]:
+        result = cli("oversight", "disparity", "--db", history["url"], "--now", NOW, "--by", by, "--json")
+        assert result.exit_code == 0, result.stderr
+        return json.loads(result.stdout)
+
+
+    before = disparity("victim_tags")
+    assert before["n_erased"] == 0
+    tagged = [r["case_id"] for r in history["records"] if "gay_bisexual_men" in r["victim_tags"]
+              and r["classification"] not in (None, "expected")][:3]
+    for case_id in tagged:
+        erased = cli("erase", case_id, "--db", history["url"], "--officer", "DPO Hart", "--rationale", "retention")
+        assert erased.exit_code == 0, erased.stderr
+    after = disparity("victim_tags")
+    assert after["n_erased"] == 3 and after["n_cases"] == before["n_cases"]
+    row_before = next(r for r in before["metrics"] if r["metric"] == "referred_to_homicide_team"
+                      and r["group"] == "gay_bisexual_men")
+    row_after = next(r for r in after["metrics"] if r["metric"] == "referred_to_homicide_team"
+                     and r["group"] == "gay_bisexual_men")
+    assert row_after["n_group"] == row_before["n_group"] - 3
+    assert row_after["n_reference"] == row_before["n_reference"]  # not swollen by the erased cases
+    assert disparity("victim_sex")["n_erased"] == 0  # sex is not erased: those cases still count there
+    text = cli("oversight", "disparity", "--db", history["url"], "--now", NOW)
+    assert "3 erased case(s) left out" in text.stdout

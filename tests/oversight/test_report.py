@@ -71,3 +71,14 @@ def test_volumes_per_month_are_london_months() -> None:
 
     found = pd.Series(pd.to_datetime(["2014-06-30T23:30", "2014-12-31T23:30", "2014-10-26T00:30"]))
     assert list(london_months(found)) == ["2014-07", "2014-12", "2014-10"]
+
+
+def test_report_says_erased_cases_are_in_no_group(history: dict[str, Any], cli: Any) -> None:
+    tagged = [r["case_id"] for r in history["records"] if "gay_bisexual_men" in r["victim_tags"]][:2]
+    for case_id in tagged:
+        assert cli("erase", case_id, "--db", history["url"], "--officer", "DPO Hart",
+                   "--rationale", "retention").exit_code == 0
+    out = history["tmp"] / "report.html"
+    result = cli("oversight", "report", "--db", history["url"], "--now", NOW, "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert "&lt;5 case(s) whose victim_tags\nwas erased" in out.read_text(encoding="utf-8")

@@ -194,6 +194,8 @@ def disparity_command(
                    f"p={row['p_value']:.4g} q={row['q_value']:.4g} adjusted {adjusted}")
     if result["n_suppressed"]:
         typer.echo(f"\n{result['n_suppressed']} comparison(s) suppressed (fewer than 5 cases)")
+    if result.get("n_erased"):
+        typer.echo(f"{result['n_erased']} erased case(s) left out: their {by} was erased, so they are in no group")
 
 
 @oversight_app.command("report")

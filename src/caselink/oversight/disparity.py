@@ -9,7 +9,8 @@ than :data:`MIN_CELL` cases for a metric are suppressed: never printed, only cou
 The JSON form (contract, issue 7): ``{"metrics": [{"metric", "group", "reference", "n_group",
 "n_reference", "value_group", "value_reference", "ratio", "ci", "p_value", "q_value",
 "adjusted_ratio", "flag"}]}``; each row also carries ``statistic`` and ``adjusted_ci``, and the
-document ``by``, ``period``, ``alpha`` and ``n_suppressed``.
+document ``by``, ``period``, ``alpha``, ``n_suppressed`` and ``n_erased`` (cases left out of every group
+because the field grouped by was erased).
 """
 
 from __future__ import annotations
@@ -24,12 +25,15 @@ from caselink.oversight.adjust import adjusted_hours_ratio, adjusted_rate_ratio,
 from caselink.oversight.errors import OversightError
 from caselink.oversight.measures import Measures
 from caselink.oversight.stats import Comparison, benjamini_hochberg, compare_means, compare_medians, compare_rates
+from caselink.schema import PERSONAL_FIELDS
 
 MIN_CELL = 5
 GROUPINGS = ("victim_tags", "victim_ethnicity", "victim_sex", "age_band")
 NO_TAG = "none"
 UNRECORDED = "unrecorded"
 COVARIATES = ("cause", "place_type", "age_band")
+#: Groupings drawn from fields erasure blanks: an erased case's value is unknown, not "none"/"unrecorded".
+ERASED_GROUPINGS = tuple(name for name in GROUPINGS if name in PERSONAL_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,25 @@ METRICS = (
 
 
 def group_masks(cases: pd.DataFrame, by: str) -> dict[str, np.ndarray]:
-    """Each group's members as a boolean mask over ``cases`` (a case has every tag it carries)."""
+    """Each group's members as a boolean mask over ``cases`` (a case has every tag it carries).
+
+    Erased cases (column ``erased``) are in no group of a grouping drawn from an erased field: their blank
+    tags or ethnicity were removed, not unrecorded, and counting them as 'none' would swell the reference.
+    """
+    masks = _group_masks(cases, by)
+    if by in ERASED_GROUPINGS and "erased" in cases:
+        kept = ~cases["erased"].to_numpy(dtype=bool)
+        masks = {name: mask & kept for name, mask in masks.items()}
+        masks = {name: mask for name, mask in masks.items() if mask.any()}
+    return masks
+
+
+def n_erased(cases: pd.DataFrame, by: str) -> int:
+    """How many cases :func:`group_masks` leaves out of every group because they were erased."""
+    return int(cases["erased"].sum()) if by in ERASED_GROUPINGS and "erased" in cases else 0
+
+
+def _group_masks(cases: pd.DataFrame, by: str) -> dict[str, np.ndarray]:
     if by not in GROUPINGS:
         raise OversightError(f"--by: '{by}' is not a grouping field; use one of {', '.join(GROUPINGS)}")
     if by == "victim_tags":
@@ -144,7 +166,8 @@ def analyse(measures: Measures, by: str = "victim_tags", reference: str | None =
         row["p_value"] = _round(row["p_value"], 6)
         row["flag"] = bool(q_value < alpha)
     return {"by": by, "reference": reference, "period": measures.period.describe(), "alpha": alpha,
-            "n_cases": int(len(cases)), "n_suppressed": n_suppressed, "metrics": rows}
+            "n_cases": int(len(cases)), "n_suppressed": n_suppressed, "n_erased": n_erased(cases, by),
+            "metrics": rows}
 
 
 def _compare(metric: Metric, group: np.ndarray, reference: np.ndarray, permutations: int,

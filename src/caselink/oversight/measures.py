@@ -8,14 +8,16 @@ grouping, the circumstances used for adjustment, and what was done:
 the policy file, else the record's classification with no time), ``referred`` (any referral
 decision), ``n_steps_due``/``n_steps_on_time``/``on_time_share`` (checklist steps whose outcome is
 known: due by ``now`` or already completed; referred steps are someone else's and not counted),
-``hours_to_next_of_kin`` (completion of the next-of-kin step).  Alerts are a frame of their own,
-one row per alert, because an alert, not a case, is what is dismissed.
+``hours_to_next_of_kin`` (completion of the next-of-kin step), ``erased`` (the case's personal fields
+were erased: an audit ``erasure`` entry names it, so its blank tags and ethnicity say nothing).
+Alerts are a frame of their own, one row per alert, because an alert, not a case, is what is dismissed.
 
 Times in the store are naive UTC; hours are measured from ``found_at`` (when the death was reported).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any
@@ -26,6 +28,7 @@ import pandas as pd
 from sqlalchemy import DateTime, Engine, and_, case, func, or_, select, type_coerce
 
 from caselink.assurance.models import ActionRow, DecisionRow
+from caselink.audit.models import AuditEntryRow
 from caselink.linkage.models import AlertRow
 from caselink.oversight.errors import OversightError
 from caselink.schema import DEFAULT_TZ
@@ -35,6 +38,7 @@ CASES = CaseRow.__table__
 ACTIONS = ActionRow.__table__
 DECISIONS = DecisionRow.__table__
 ALERTS = AlertRow.__table__
+AUDIT = AuditEntryRow.__table__
 
 NEXT_OF_KIN_STEP = "S12_NEXT_OF_KIN"
 NOT_SUSPICIOUS = "unexpected_not_suspicious"
@@ -129,6 +133,9 @@ def load_measures(engine: Engine, period: Period, now: datetime | None = None) -
         alerts = pd.DataFrame([tuple(row) for row in connection.execute(
             select(ALERTS.c.id, ALERTS.c.new_case_id, ALERTS.c.status).where(ALERTS.c.new_case_id.in_(in_period))
         ).all()], columns=["alert_id", "case_id", "status"])
+        erased = {case_id for (ids,) in connection.execute(select(AUDIT.c.case_ids).where(AUDIT.c.action == "erasure"))
+                  for case_id in json.loads(ids)}
+    cases["erased"] = cases["case_id"].isin(erased)
     cases["age_band"] = age_band(cases["victim_age"])
     classifications = decisions[decisions["kind"] == "classification"].sort_values(["made_at", "id"])
     first = classifications.groupby("case_id", sort=False).first()

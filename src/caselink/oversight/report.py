@@ -123,6 +123,7 @@ def build_report(engine: Engine, period: Period, now: datetime | None = None, by
     context: dict[str, Any] = {
         "period": period.describe(), "generated_at": iso(measures.now), "by": by,
         "n_cases": suppress(len(volumes)), "n_unexpected": suppress(len(measures.cases)),
+        "n_erased": suppress(disparity.get("n_erased", 0)) if disparity.get("n_erased") else None,
         "by_type": _counts(volumes["incident_type"]), "by_cause": _counts(volumes["cause"]),
         "by_first_classification": _counts(first),
         "median_hours_to_classification": f"{hours.median():.1f}" if len(hours) >= MIN_CELL else "-",

@@ -108,7 +108,8 @@ hypergeometric distribution of the group median) or from permutation tests; q-va
 discovery rate across all {{ disparity.metrics | length }} comparisons (Benjamini&ndash;Hochberg), and a comparison is
 <span class="flag-mark">flagged</span> when q &lt; {{ disparity.alpha }}. The adjusted ratio holds cause of death, place
 type and age band fixed by regression. {% if disparity.n_suppressed %}{{ disparity.n_suppressed }} comparison(s) with
-fewer than five cases were suppressed.{% endif %}</p>
+fewer than five cases were suppressed.{% endif %}{% if n_erased %} {{ n_erased }} case(s) whose {{ disparity.by }}
+was erased under a retention rule are in no group (not counted as having none).{% endif %}</p>
 {% for section in disparity_sections %}
 <div class="keep">
 <h3>{{ section.label }}</h3>
