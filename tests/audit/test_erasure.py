@@ -17,7 +17,7 @@ def test_erasure_removes_personal_data_and_keeps_the_log_verifiable(audited_stor
     checkpoint = make_checkpoint(connection, private_pem)
     result = erase_case(connection, "a1", "DPO Patel", "retention schedule rule 7")
     assert result.erased_fields == ["entities", "narrative", "victim_ethnicity"]
-    assert result.n_redacted_entries == 11  # the collection entry and ten consultations
+    assert result.n_redacted_entries == 10  # ten consultations; the import entry names a2, a3 too and holds counts
     row = connection.execute(text("SELECT narrative, victim_ethnicity, entities FROM cases "
                                   "WHERE case_id = 'a1'")).one()
     entities = connection.execute(text("SELECT COUNT(*) FROM case_entities WHERE case_id = 'a1'")).scalar()
@@ -28,7 +28,7 @@ def test_erasure_removes_personal_data_and_keeps_the_log_verifiable(audited_stor
     for secret in ("found by a friend", "white british", "john doe", "review 3"):
         assert secret not in dump
     assert verify_store(audited_store, checkpoint, public_pem).ok
-    assert verify_store(audited_store).n_redacted == 11
+    assert verify_store(audited_store).n_redacted == 10
 
 
 def test_blanking_an_entry_without_an_erasure_is_detected(audited_store: Connection) -> None:
@@ -121,3 +121,32 @@ def test_reimporting_the_original_file_does_not_undo_an_erasure(cli: object, any
         assert row["narrative"] is None and row["entities"] == [] and row["victim_tags"] == []
         assert store.cases_with_entity("person:finder-dog-walker-1") == ["MPS-2014-0920-D"]
     assert cli("audit", "verify", "--db", any_db_url).exit_code == 0  # type: ignore[operator]
+
+
+def test_erasure_keeps_shared_entries_that_hold_none_of_the_cases_personal_data(audited_store: Connection) -> None:
+    """An entry naming several cases (an import, a list read, an export) records the others' history too:
+    erasing one case blanks it only when it holds that case's personal data (named defect 2)."""
+    from caselink.audit import record_event, sha256_text
+
+    connection = audited_store
+    kept = record_event(connection, action="consultation", officer="DS Lee", case_ids=["a1", "a3"],
+                        justification="series review for the IOPC", details={"view": "alerts"})
+    named = record_event(connection, action="alteration", officer="DS Lee", case_ids=["a1", "a2"],
+                         details={"object": "alert", "reason": "the same finder, John Doe, in both"})
+    hashed = record_event(connection, action="escalation", officer="rules", case_ids=["a1", "a2"],
+                          details={"subject": "entity", "subject_id": sha256_text("person:john doe")})
+    tagged = record_event(connection, action="consultation", officer="DS Lee", case_ids=["a1", "a2"],
+                          justification="deaths of White British men", details={})
+    own = record_event(connection, action="consultation", officer="DS Lee", case_ids=["a1"],
+                       justification="next of kin asked", details={})
+    result = erase_case(connection, "a1", "DPO Patel", "retention schedule rule 7")
+    entries = {e.seq: e for e in read_entries(connection)}
+    collection = next(e for e in entries.values() if e.action == "collection")
+    assert collection.details is not None and collection.redacted_by is None  # import counts: nobody's data
+    assert entries[kept].justification == "series review for the IOPC" and entries[kept].redacted_by is None
+    for seq in (named, hashed, tagged, own):
+        assert entries[seq].details is None and entries[seq].redacted_by == result.audit_seq, seq
+    erasure = entries[result.audit_seq].details
+    assert erasure is not None and kept not in erasure["redacted_seqs"] and own in erasure["redacted_seqs"]
+    assert erasure["kept_shared_seqs"] == sorted([collection.seq, kept])
+    assert verify_store(audited_store).ok

@@ -4,7 +4,11 @@ The case row keeps its non-personal facts (time, place, cause: what linkage and 
 its personal fields are blanked in the current record and every superseded version, and its
 entity index rows are deleted.  Audit entries naming the case have their free text (justification,
 details) blanked while the hashes they were chained with stay, and each blanked entry points at the
-erasure entry that did it, so ``verify`` can tell an erasure from an attacker's deletion.
+erasure entry that did it, so ``verify`` can tell an erasure from an attacker's deletion.  An entry
+that also names other cases (an import, a list read, an export, an alert) is their history too: it
+is blanked only when it holds this case's personal data (one of its erased values, or an entity's
+hash); otherwise it is kept whole and listed as kept.  The hash covers an entry's text as a whole,
+so a shared entry is blanked whole or not at all.
 """
 
 from __future__ import annotations
@@ -73,17 +77,56 @@ def erase_case(connection: Connection, case_id: str, officer: str, rationale: st
             record={**dict(record), **PERSONAL_FIELDS}))
     n_entities = connection.execute(ENTITIES.delete().where(ENTITIES.c.case_id == case_id)).rowcount
     _purge_derived(connection, case_id, [str(e) for e in current["entities"] or []])
-    to_redact = [entry.seq for entry in read_entries(connection, case_id=case_id)
-                 if entry.action != "erasure" and entry.redacted_by is None
-                 and (entry.justification is not None or entry.details is not None)]
+    markers = _personal_markers(current)
+    to_redact: list[int] = []
+    kept_shared: list[int] = []
+    for entry in read_entries(connection, case_id=case_id):
+        if entry.action == "erasure" or entry.redacted_by is not None \
+                or (entry.justification is None and entry.details is None):
+            continue
+        if len(entry.case_ids) > 1 and not _mentions(entry, markers):
+            kept_shared.append(entry.seq)  # the other cases' history, holding nothing of this case's
+        else:
+            to_redact.append(entry.seq)
     seq = record_event(connection, action="erasure", officer=officer, case_ids=[case_id],
                        justification=rationale,
                        details={"erased_fields": sorted(erased), "value_sha256": erased,
-                                "n_versions": len(versions), "redacted_seqs": to_redact})
+                                "n_versions": len(versions), "redacted_seqs": to_redact,
+                                "kept_shared_seqs": kept_shared})
     for start in range(0, len(to_redact), 500):
         connection.execute(LOG.update().where(LOG.c.seq.in_(to_redact[start:start + 500]))
                            .values(justification=None, details=None, redacted_by=seq))
     return ErasureResult(case_id, seq, sorted(erased), len(versions), int(n_entities or 0), len(to_redact))
+
+
+def _personal_markers(current: Any) -> set[str]:
+    """Lower-cased texts whose presence in an entry means it holds the case's personal data.
+
+    Each personal value as stored, a tag also with spaces for underscores (as reasons print it), an
+    entity also without its kind, and an entity's SHA-256 (what escalations log instead of the entity).
+    """
+    markers: set[str] = set()
+    for name in PERSONAL_FIELDS:
+        value = current[name]
+        for item in value if isinstance(value, list) else [value]:
+            text = str(item).strip().lower() if item is not None else ""
+            if not text:
+                continue
+            markers.update({text, text.replace("_", " ")})
+            if name == "entities":
+                markers.add(sha256_text(str(item)))
+                bare = text.partition(":")[2].strip()
+                if bare:
+                    markers.add(bare)
+    return markers
+
+
+def _mentions(entry: Any, markers: set[str]) -> bool:
+    """Whether the entry's free text or details contain any of ``markers`` (case-insensitively)."""
+    texts = [entry.justification or "", canonical(entry.details) if entry.details is not None else ""]
+    haystack = "\n".join(texts).lower()
+    # canonical() keeps non-ASCII as is but escapes quotes and backslashes; match the escaped form too.
+    return any(marker in haystack or canonical(marker)[1:-1] in haystack for marker in markers)
 
 
 def _purge_derived(connection: Connection, case_id: str, entities: list[str]) -> None:
