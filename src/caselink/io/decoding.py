@@ -71,11 +71,15 @@ def not_utf8(path: Path) -> SourceError:
 
 def decode_binary(path: str, batch: Any, as_text: dict[int, Any]) -> Any:
     """Binary columns as UTF-8 text: Hive, Impala and older Spark write strings as plain BINARY,
-    which Python reads as bytes and a case id became "b'A1'"."""
+    which Python reads as bytes and a case id became "b'A1'".  Nanosecond timestamps as
+    microseconds (see :func:`binary_as_text`)."""
     import pyarrow as pa
 
     arrays = list(batch.columns)
     for position, text_type in as_text.items():
+        if pa.types.is_timestamp(text_type):
+            arrays[position] = arrays[position].cast(text_type, safe=False)  # drops the sub-microsecond part
+            continue
         try:
             arrays[position] = arrays[position].cast(text_type)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -105,10 +109,18 @@ def rows_one_by_one(batch: Any) -> list[dict[str, Any]]:
 
 
 def binary_as_text(schema: Any) -> dict[int, Any]:
-    """Column position -> the text type to read a binary column (or a list of binary) as."""
+    """Column position -> the type to read a column as: text for a binary column (or a list of binary),
+    microseconds for a nanosecond timestamp.
+
+    Why the timestamps: pyarrow reads ``timestamp[ns]`` (pandas' ``datetime64[ns]``) as pandas
+    Timestamps, whose repr is not a datetime's, so the record hash of the case differed from the hash
+    of its own export re-imported (a spurious update).  The store keeps microseconds anyway.
+    """
     import pyarrow as pa
 
     def text_type(kind: Any) -> Any:
+        if pa.types.is_timestamp(kind) and kind.unit == "ns":
+            return pa.timestamp("us", kind.tz)
         if pa.types.is_binary(kind):
             return pa.string()
         if pa.types.is_large_binary(kind):
