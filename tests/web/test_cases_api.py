@@ -348,3 +348,18 @@ def test_search_pages_by_the_configured_page_size(app_factory: Any) -> None:
         first = client.get("/api/cases").json()
         assert first["limit"] == 2 and len(first["cases"]) == 2 and first["n_matching"] == 3
         assert len(client.get("/api/cases", params={"limit": 3}).json()["cases"]) == 3
+
+
+def test_reading_a_cases_audit_trail_is_itself_logged(api: Any) -> None:
+    """The trail holds the case's decisions and who read it and why: reading it is a consultation
+    (DPA 2018 s.62), as ``caselink audit log --case`` logs it on the CLI."""
+    oversight = api("oversight")
+    first = oversight.get("/api/audit", params={"case_id": "BK-01"},
+                          headers={"X-Justification": "IOPC investigation 2026/0419"}).json()
+    again = oversight.get("/api/audit", params={"case_id": "BK-01", "action": "consultation"}).json()
+    logged = again["entries"][-1]
+    assert logged["officer"] == "oversight" and logged["case_ids"] == ["BK-01"]
+    assert logged["justification"] == "IOPC investigation 2026/0419"
+    assert logged["details"]["view"] == "audit" and logged["seq"] > first["entries"][-1]["seq"]
+    latest = oversight.get("/api/audit", params={"case_id": "BK-01", "action": "consultation"}).json()
+    assert latest["entries"][-1]["justification"] == "audit trail"  # the view's purpose when none is sent

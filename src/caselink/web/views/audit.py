@@ -8,6 +8,7 @@ from fastapi import HTTPException, Query
 from sqlalchemy import select
 
 from caselink.store.models import CaseRow
+from caselink.web import trail
 from caselink.web.routing import Ctx, Views
 
 # caselink.audit.ACTIONS, spelled out so the OpenAPI document lists them (a test keeps them equal).
@@ -24,6 +25,8 @@ def register(views: Views) -> None:
                     ) -> dict[str, Any]:
         """Every logged decision, alteration and access naming ``case_id``, oldest first, a page at a time.
 
+        Logged as a consultation of the case (``X-Justification`` or "audit trail").
+
         Pages start from the oldest entry: the first classification and referral decisions are what
         an oversight body reads a trail for, and the consultations every inbox view adds must not push
         them off the page.  ``n_entries`` counts every match; ``more`` says whether a page follows.
@@ -37,5 +40,12 @@ def register(views: Views) -> None:
             known = connection.execute(select(CaseRow.case_id).where(CaseRow.case_id == case_id)).first()
         if not entries and known is None and action is None:
             raise HTTPException(404, f"no case '{case_id}' and nothing logged about it")
+        if entries or known is not None:
+            # The trail says what was decided on the case and who read it why: reading it is itself a
+            # consultation (DPA 2018 s.62), logged as ``caselink audit log --case`` logs it - after the
+            # read, so a page shows the log as it stood when asked for.
+            trail.record(ctx.engine, action="consultation", officer=ctx.user.name, case_ids=[case_id],
+                         justification=trail.purpose(ctx.request, "audit trail"),
+                         details={"view": "audit", **({"action": action} if action else {})})
         return {"case_id": case_id, "action": action, "n_entries": len(entries), "offset": offset, "limit": limit,
                 "more": len(entries) > offset + limit, "entries": entries[offset:offset + limit]}
