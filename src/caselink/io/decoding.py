@@ -8,6 +8,7 @@ UTF-8, Parquet strings stored as bytes, Parquet dates Python cannot hold.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -133,3 +134,35 @@ def binary_as_text(schema: Any) -> dict[int, Any]:
 
     return {position: target for position, kind in enumerate(schema.types)
             if (target := text_type(kind)) is not None}
+
+
+# How GIS tools name WGS84 with longitude first in GeoJSON's legacy (2008) ``crs`` member: GDAL and
+# QGIS write the OGC CRS84 URN; older tools EPSG:4326, which GeoJSON 2008 also read longitude first.
+_WGS84_CRS = re.compile(r"^(urn:ogc:def:crs:(ogc:1\.3:|ogc::)crs84|urn:ogc:def:crs:epsg:(\d+(\.\d+)*)?:4326|epsg:4326"
+                        r"|https?://www\.opengis\.net/def/crs/(ogc/1\.3/crs84|epsg/0/4326))$")
+_CRS_NAMES = {"27700": "British National Grid metres", "4277": "OSGB36 degrees", "3857": "Web Mercator metres",
+              "29903": "Irish Grid metres", "2157": "Irish Transverse Mercator metres"}
+
+
+def geojson_crs_problem(document: dict[str, Any]) -> str | None:
+    """Why the legacy ``crs`` member of a GeoJSON document stops it being read as WGS84, or None.
+
+    Why refuse the whole file: RFC 7946 dropped ``crs`` and made every coordinate WGS84 longitude,
+    latitude, but QGIS and older GDAL still write it.  British National Grid metres failed point by
+    point without naming the cause, and a CRS in degrees that is not WGS84 (OSGB36 lies about 100 m
+    off) was read as WGS84 without a word.  Reprojecting is a GIS tool's job, not a guess of ours.
+    """
+    crs = document.get("crs")
+    if crs is None:
+        return None
+    name = crs.get("properties", {}).get("name") if isinstance(crs, dict) and isinstance(
+        crs.get("properties"), dict) else None
+    fix = "; reproject it to WGS84 longitude, latitude first (e.g. ogr2ogr -t_srs EPSG:4326 out.geojson in.geojson)"
+    if not isinstance(name, str):
+        return f"has a 'crs' member caselink cannot read ({json.dumps(crs)[:80]}){fix}, or remove 'crs' if " \
+               "the coordinates are already WGS84"
+    if _WGS84_CRS.match(name.strip().lower()):
+        return None
+    code = re.search(r"(\d+)$", name.strip())
+    known = _CRS_NAMES.get(code.group(1)) if code else None
+    return f"declares its coordinates in crs '{name}'{f' ({known})' if known else ''}, not WGS84{fix}"

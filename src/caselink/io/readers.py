@@ -20,6 +20,7 @@ from caselink.io.decoding import (
     binary_as_text,
     decode_binary,
     first_bytes,
+    geojson_crs_problem,
     loads_marking_repeats,
     not_utf8,
     rows_one_by_one,
@@ -300,7 +301,12 @@ class GeoJsonSource(_FileSource):
             hint = ""
             if isinstance(document, list) or (isinstance(document, dict) and "type" not in document):
                 hint = "; for case records without geometry write one JSON object per line to a .jsonl file"
+            elif isinstance(document, dict) and document.get("type") == "Feature":
+                hint = ' but a single Feature; put it in a FeatureCollection ({"type": "FeatureCollection", ' \
+                       '"features": [...]})'
             raise SourceError(self.path, f"is not a GeoJSON FeatureCollection{hint}")
+        if (crs_problem := geojson_crs_problem(document)) is not None:
+            raise SourceError(self.path, crs_problem)
         features = document.get("features")
         if not isinstance(features, list):
             raise SourceError(self.path, "has no 'features' list; a FeatureCollection holds its cases there")
