@@ -310,3 +310,27 @@ def test_erased_cases_are_left_out_of_groups_drawn_from_erased_fields(history: d
     assert disparity("victim_sex")["n_erased"] == 0  # sex is not erased: those cases still count there
     text = cli("oversight", "disparity", "--db", history["url"], "--now", NOW)
     assert "3 erased case(s) left out" in text.stdout
+
+
+def test_timeline_of_another_case_in_a_dismissed_alert_says_who_dismissed_it(sqlite_url: str, tmp_path: Path) -> None:
+    """A dismissal is a decision in the new case's policy file only; the timelines of the other cases the
+    alert named said 'now dismissed' with no name, time or reason, so the inspector could not tell
+    from them who closed the link."""
+    from caselink.io import open_source
+    from caselink.linkage import triage
+    from caselink.oversight.timeline import case_timeline
+    from tests.assurance.alerts import open_alert
+
+    cases = tmp_path / "cases.csv"
+    cases.write_text("case_id,found_at,lat,lon\nK1,2014-06-19,51.27,1.08\nK2,2014-06-20,51.27,1.08\n",
+                     encoding="utf-8")
+    with CaseStore.open(sqlite_url) as store:
+        store.ingest([open_source(cases)])
+        with store.engine.begin() as connection:
+            open_alert(connection, ["K1", "K2"])
+            alert = triage.list_alerts(connection, "open", None)[0]
+            triage.dismiss(connection, alert["id"], "DC Inv", "coincidence: different finders")
+            other = next(c for c in ("K1", "K2") if c != alert["new_case_id"])
+            [event] = [e for e in case_timeline(connection, other)["events"] if e["kind"] == "alert"]
+    assert "dismissed by DC Inv" in event["summary"] and "coincidence: different finders" in event["summary"]
+    assert event["details"]["dismissed_by"] == "DC Inv" and event["details"]["decision_id"] is not None

@@ -149,11 +149,30 @@ def _alert_events(connection: Connection, case_id: str) -> list[dict[str, Any]]:
         if a["new_case_id"] != case_id and case_id not in (a["case_ids"] or []):
             continue
         role = "raised by this case" if a["new_case_id"] == case_id else f"raised by {a['new_case_id']}"
+        dismissal = _dismissal(connection, a["details"]) if a["status"] == "dismissed" else {}
+        said = (f" by {dismissal['dismissed_by']} at {dismissal['dismissed_at']} (decision {dismissal['decision_id']}"
+                f" in {dismissal['policy_file']}'s policy file): {dismissal['rationale']}") if dismissal else ""
         events.append(_event(iso(a["raised_at"]), "alert", f"linkage alert {a['id']} ({a['kind']}, series "
-                             f"{a['series_id']}, p={a['probability']:.2f}) {role}; now {a['status']}",
+                             f"{a['series_id']}, p={a['probability']:.2f}) {role}; now {a['status']}{said}",
                              alert_id=a["id"], series_id=a["series_id"], status=a["status"], run_id=a["run_id"],
-                             as_of=a["at"]))
+                             as_of=a["at"], **{k: v for k, v in dismissal.items() if k != "rationale"}))
     return events
+
+
+def _dismissal(connection: Connection, stored: Any) -> dict[str, Any]:
+    """Who dismissed an alert, when and why: the decision the dismissal wrote (in the new case's policy
+    file), so the timelines of the alert's other cases can say it too, not only 'now dismissed'."""
+    try:
+        details = json.loads(stored) if isinstance(stored, str) else dict(stored or {})
+        decision_id = int(details["decision_id"])
+    except (ValueError, TypeError, KeyError):
+        return {}
+    decision = connection.execute(select(DECISIONS.c.case_id, DECISIONS.c.officer, DECISIONS.c.made_at,
+                                         DECISIONS.c.rationale).where(DECISIONS.c.id == decision_id)).first()
+    if decision is None:
+        return {}
+    return {"decision_id": decision_id, "dismissed_by": decision.officer, "dismissed_at": iso(decision.made_at),
+            "policy_file": decision.case_id, "rationale": decision.rationale}
 
 
 def _audit_events(connection: Connection, case_id: str) -> list[dict[str, Any]]:
