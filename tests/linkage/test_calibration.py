@@ -154,8 +154,9 @@ def test_train_command_budget_on_a_small_store_is_one_line_exit_2(cli, sqlite_ur
     assert result.stderr.strip().count("\n") == 0 and "at least 500" in result.stderr
 
 
-def test_link_and_replay_hint_at_calibration_when_a_large_store_links_nothing(cli, sqlite_url: str,  # type: ignore[no-untyped-def]
-                                                                             tmp_path: Path) -> None:
+def test_link_and_replay_hint_at_calibration_when_a_large_store_links_nothing(  # type: ignore[no-untyped-def]
+        cli, sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CASELINK_ALERT_BUDGET", "off")  # the shipped prior as it is (store_prior.py)
     path = tmp_path / "city.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in sparse_city()))
     ingested = cli("ingest", str(path), "--db", sqlite_url)

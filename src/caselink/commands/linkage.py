@@ -70,6 +70,27 @@ def _model(path: Path | None) -> Any:
         fail(str(exc), EXIT_BAD_INPUT)
 
 
+def _store_model(store: CaseStore, path: Path | None, stored: Any = None) -> Any:
+    """The model this command uses on ``store``: ``--model`` or ``$CASELINK_MODEL`` as it is, else the
+    shipped model with the prior fitted to this store (``linkage/store_prior.py``; said on stderr when
+    this command fitted it)."""
+    from caselink.linkage.model import ModelError
+    from caselink.linkage.store_prior import model_for_store
+
+    try:
+        return _noted(model_for_store(store, path, stored))
+    except ModelError as exc:
+        fail(str(exc), EXIT_BAD_INPUT)
+
+
+def _noted(chosen: Any) -> Any:
+    """The chosen model, saying on stderr when the command has just fitted its prior to the store."""
+    note = chosen.note()
+    if note:
+        typer.echo(f"caselink: note: {note}", err=True)
+    return chosen.model
+
+
 def _date(value: str | None, option: str) -> date | None:
     if value is None:
         return None
@@ -119,10 +140,11 @@ def link_command(
     from caselink.linkage import incremental
     from caselink.linkage.pipeline import link, pairs_json
 
-    model = _model(model_path)
+    _model(model_path)  # a bad --model fails before the store is opened
     cutoff = _date(as_of, "--as-of")
     store = open_store(db)
     stored = _frame(store)
+    model = _store_model(store, model_path, stored)
     if cutoff is not None and not (stored["found_at"].dt.date <= cutoff).any():
         fail(f"--as-of {cutoff}: no case was found on or before that date; choose a later date", EXIT_BAD_INPUT)
     with store.engine.connect() as connection:
@@ -171,7 +193,7 @@ def replay_command(
     from caselink.linkage import incremental
     from caselink.linkage.pipeline import replay
 
-    model = _model(model_path)
+    _model(model_path)  # a bad --model fails before the store is opened
     start, end = _date(date_from, "--from"), _date(date_to, "--to")
     if start and end and start > end:
         fail(f"--from {start} is after --to {end}; swap them", EXIT_BAD_INPUT)
@@ -180,6 +202,7 @@ def replay_command(
     days = stored["found_at"].dt.date
     if not ((days >= (start or date.min)) & (days <= (end or date.max))).any():
         fail("no case was found in the given date range; widen --from/--to", EXIT_BAD_INPUT)
+    model = _store_model(store, model_path, stored)
     alerts = replay(stored, model, start, end)
     with store.engine.begin() as connection:
         run_id = incremental.start_run(connection, "replay", officer_name(officer), model,
@@ -224,7 +247,7 @@ def explain_command(
     The waterfall shows what both records hold, so it is logged as a consultation of both (DPA 2018 s.62)."""
     from caselink.linkage.explain import explain_cases
 
-    model = _model(model_path)
+    _model(model_path)  # a bad --model fails before the store is opened
     if case_a == case_b:
         fail("give two different case ids", EXIT_BAD_INPUT)
     store = open_store(db)
@@ -232,6 +255,7 @@ def explain_command(
     for case_id in (case_a, case_b):
         if case_id not in known:
             fail(f"unknown case id '{case_id}'; list ids with 'caselink cases list'", EXIT_BAD_INPUT)
+    model = _store_model(store, model_path)
     result = explain_cases(store, model, case_a, case_b)
     if result is not None:
         from caselink.commands.cases import log_consultation
@@ -325,9 +349,10 @@ def evaluate_command(
     """Measure the model on this store's labelled series: ROC AUC, precision, alert timing, false series."""
     from caselink.linkage.evaluate import EvaluationError, evaluate
 
-    model = _model(model_path)
+    _model(model_path)  # a bad --model fails before the store is opened
     store = open_store(db)
     stored = _frame(store)
+    model = _store_model(store, model_path, stored)
     store.close()
     try:
         report = _on_engine(engine, lambda: evaluate(stored, model, engine=engine))
@@ -391,27 +416,36 @@ def _settle_demo_store(path: str, result: Any) -> int:
 
 
 def before_ingest() -> None:
-    """Refuse an import whose cases could not be scored: with an unusable $CASELINK_MODEL they would
-    land unscored, and no alert would ever be raised for them."""
+    """Refuse an import whose cases could not be scored: with an unusable $CASELINK_MODEL (or
+    $CASELINK_ALERT_BUDGET) they would land unscored, and no alert would ever be raised for them."""
     from caselink.linkage.model import ModelError, load_model
+    from caselink.linkage.store_prior import budget_from_env
 
     try:
         load_model(None)
+        budget_from_env()
     except ModelError as exc:
         fail(f"{exc}; nothing was imported (new cases could not be scored for alerts): fix or unset "
              "$CASELINK_MODEL", EXIT_BAD_INPUT)
 
 
+def _ingest_model(store: CaseStore) -> Any:
+    """The model ingest scores with: $CASELINK_MODEL, else the shipped one with this store's prior."""
+    from caselink.linkage.store_prior import model_for_store
+
+    return _noted(model_for_store(store))
+
+
 def after_ingest(store: CaseStore, result: Any) -> dict[str, Any] | None:
     """Score the cases an import created or changed; print and record any alert."""
     from caselink.linkage.incremental import score_new_cases
-    from caselink.linkage.model import ModelError, load_model
+    from caselink.linkage.model import ModelError
 
     new_ids = store.case_ids_changed_by(result.import_id)
     if not new_ids:
         return {"alerts": [], "possible_duplicates": []}
     try:
-        model = load_model(None)
+        model = _ingest_model(store)
     except ModelError as exc:  # $CASELINK_MODEL names a file that cannot be used
         warn(f"linkage skipped: the {len(new_ids)} new or changed case(s) were imported but not scored, so "
              f"no alert was raised: {exc}; fix $CASELINK_MODEL, then run 'caselink link' to see their series")

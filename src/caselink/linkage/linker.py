@@ -16,8 +16,9 @@ from typing import Any
 from caselink.identity import acting_officer
 from caselink.linkage.evaluate import evaluate
 from caselink.linkage.incremental import finish_run, load_state, open_alerts, record_audit, start_run, stored_frame
-from caselink.linkage.model import LinkageModel, load_model
+from caselink.linkage.model import LinkageModel
 from caselink.linkage.pipeline import LinkResult, link, pairs_json, replay
+from caselink.linkage.store_prior import model_for_store
 from caselink.store import CaseStore
 
 
@@ -27,7 +28,8 @@ class Linker:
     def __init__(self, store: CaseStore, model: LinkageModel | str | Path | None = None,
                  officer: str | None = None) -> None:
         self.store = store
-        self.model = model if isinstance(model, LinkageModel) else load_model(model)
+        # None: the shipped model with the prior fitted to this store, as the commands use it.
+        self.model = model if isinstance(model, LinkageModel) else model_for_store(store, model).model
         # Who is linking, for the audit log: as the CLI's --officer, else $CASELINK_USER, else the login.
         self.officer = acting_officer(officer)
 

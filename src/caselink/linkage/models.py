@@ -138,3 +138,21 @@ class FeatureCacheStateRow(Base):
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class StoreModelRow(Base):
+    """The shipped model fitted to this store (``store_prior.py``): one row a fit, the latest in use.
+
+    Kept apart from the feature cache, which is wiped whenever it is rebuilt: a fit takes a replay
+    of up to 10,000 cases, and every fit stays on record so a run's model name can be traced to it.
+    """
+
+    __tablename__ = "linkage_store_models"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    fitted_at: Mapped[str] = mapped_column(String(40))
+    model_digest: Mapped[str] = mapped_column(String(64))
+    budget: Mapped[float] = mapped_column(Float)
+    n_cases: Mapped[int] = mapped_column(Integer)
+    fit: Mapped[str] = mapped_column(Text)
+    model: Mapped[str] = mapped_column(Text)
