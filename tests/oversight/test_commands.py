@@ -334,3 +334,18 @@ def test_timeline_of_another_case_in_a_dismissed_alert_says_who_dismissed_it(sql
             [event] = [e for e in case_timeline(connection, other)["events"] if e["kind"] == "alert"]
     assert "dismissed by DC Inv" in event["summary"] and "coincidence: different finders" in event["summary"]
     assert event["details"]["dismissed_by"] == "DC Inv" and event["details"]["decision_id"] is not None
+
+
+def test_a_teams_file_saved_by_excel_or_not_text_at_all(tmp_path: Path, cli: Any, sqlite_url: str) -> None:
+    """Excel's 'CSV UTF-8' starts with a byte-order mark, which made the header check fail; a file that
+    is not UTF-8 (a spreadsheet saved as .xlsx and renamed) gave a traceback."""
+    from caselink.oversight.missed import load_teams
+
+    excel = tmp_path / "teams.csv"
+    excel.write_bytes("\ufeffofficer,team\r\nDS Field,Barking CID\r\n".encode())
+    assert load_teams(excel) == {"DS Field": "Barking CID"}
+    binary = tmp_path / "teams.xlsx.csv"
+    binary.write_bytes(b"PK\x03\x04\xff\xfe\x00binary")
+    result = cli("oversight", "missed", "--db", sqlite_url, "--teams", str(binary))
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1 and "UTF-8" in result.stderr and "--teams" in result.stderr

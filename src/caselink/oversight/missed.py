@@ -38,9 +38,12 @@ COUNTS = ("n_steps", "n_due", "n_not_done", "n_never_allocated", "n_late", "n_mi
 def load_teams(path: Path) -> dict[str, str]:
     """officer,team rows (a header line first); OversightError naming the line when malformed."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # -sig: Excel's "CSV UTF-8" starts with a BOM
     except OSError as exc:
         raise OversightError(f"--teams: cannot read {path} ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise OversightError(f"--teams: {path} is not UTF-8 text; save it as CSV (UTF-8) with the header "
+                             "'officer,team'") from None
     rows = list(csv.reader(text.splitlines()))
     if not rows or [c.strip().lower() for c in rows[0]][:2] != ["officer", "team"]:
         raise OversightError(f"{path}:1: the first line must be the header 'officer,team'")
