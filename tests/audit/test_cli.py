@@ -185,7 +185,11 @@ def test_reading_a_cases_trail_or_its_actions_is_a_logged_consultation(cli: obje
     assert [(e.officer, e.justification, e.details["view"]) for e in read] == [
         ("Inspector Reid", "IOPC review", "audit log")]
     assert cli("audit", "log", "--db", url, "--json").exit_code == 0  # type: ignore[operator]
-    assert cli("audit", "log", "--db", url, "--case", "nobody").exit_code == 0  # type: ignore[operator]
+    # A mistyped case id printed nothing and exited 0, which reads as "nothing was ever logged about it".
+    unknown = cli("audit", "log", "--db", url, "--case", "nobody")  # type: ignore[operator]
+    assert unknown.exit_code == 2 and unknown.stderr.count("\n") == 1 and "no case 'nobody'" in unknown.stderr
+    quiet = cli("audit", "log", "--db", url, "--case", "a3", "--action", "erasure")  # type: ignore[operator]
+    assert quiet.exit_code == 0 and "no audit entries" in quiet.stdout
     assert len(_entries(url, action="consultation")) == 1  # the whole log, or no trail: no case was read
     assert cli("checklists", "apply", "--db", url).exit_code == 0  # type: ignore[operator]
     listed = cli("actions", "list", "--db", url, "--case", "a1", "--officer", "DS Kaur")  # type: ignore[operator]

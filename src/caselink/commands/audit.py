@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from sqlalchemy import select
 
 from caselink import audit
 from caselink.commands.assurance import run_in_transaction
@@ -29,6 +30,7 @@ from caselink.commands.common import (
     require_rationale,
 )
 from caselink.store import CaseStore
+from caselink.store.models import CaseRow
 
 audit_app = typer.Typer(help="The tamper-evident audit log: keys, signed checkpoints, verification.",
                         no_args_is_help=True)
@@ -154,8 +156,18 @@ def log_command(
     """
     if action is not None and action not in audit.ACTIONS:
         fail(f"--action: '{action}' is not one of {', '.join(audit.ACTIONS)}", EXIT_BAD_INPUT)
-    entries = run_in_transaction(db, lambda c: [e.as_dict() for e in audit.read_entries(
-        c, case_id=case, action=action, limit=None if case else limit)][:limit])
+    def read(connection: Any) -> tuple[list[dict[str, Any]], bool]:
+        found = [e.as_dict() for e in audit.read_entries(
+            connection, case_id=case, action=action, limit=None if case else limit)][:limit]
+        known = bool(found) or case is None or connection.execute(
+            select(CaseRow.case_id).where(CaseRow.case_id == case)).first() is not None
+        return found, known
+
+    entries, known = run_in_transaction(db, read)
+    if not known:
+        # An empty trail for a mistyped id read as "nothing was ever logged about this case".
+        fail(f"--case: no case '{case}' in the store and nothing logged about it; `caselink cases list` shows "
+             "the ids", EXIT_BAD_INPUT)
     if case is not None and entries:
         from caselink.commands.cases import log_case_view
 
@@ -163,6 +175,9 @@ def log_command(
     if as_json:
         print_json({"entries": entries})
         return
+    if not entries:
+        typer.echo("no audit entries match" + (f" for case {case}" if case else "")
+                   + (f" with action {action}" if action else ""))
     for e in entries:
         ids = ", ".join(e["case_ids"][:5]) + (" ..." if len(e["case_ids"]) > 5 else "")
         typer.echo(f"{e['seq']:>7}  {e['at']}  {e['action']:<17} {e['officer']:<24} {ids}")
