@@ -171,3 +171,20 @@ def test_an_export_that_cannot_be_written_is_one_line_and_leaves_nothing(cli, tm
     assert result.exit_code == 1 and "Traceback" not in result.stderr, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "cannot write" in result.stderr
     assert not (tmp_path / "blocked.csv").exists()
+
+
+def test_an_export_over_the_store_itself_is_refused_and_the_store_survives(cli, tmp_path, sqlite_url):
+    # `caselink export --out caselink.db` (--out taken for --db) replaced the SQLite store, and the audit
+    # log inside it, with the CSV: every case and every logged decision gone, exit 0.
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps(ROWS[1]) + "\n")
+    assert cli("ingest", str(source), "--db", sqlite_url).exit_code == 0
+    database = tmp_path / "caselink.db"
+    assert database.is_file() and sqlite_url.endswith(str(database))
+    for target in (database, tmp_path / "caselink.db-wal", tmp_path / "." / "caselink.db"):
+        result = cli("export", "--out", str(target), "--db", sqlite_url, "--justification", "t", "--officer", "t")
+        assert result.exit_code == 2 and "Traceback" not in result.stderr
+        assert result.stderr.startswith("caselink: error: --out:") and "store" in result.stderr, result.stderr
+    assert database.read_bytes().startswith(b"SQLite format 3")
+    with CaseStore.open(sqlite_url) as store:
+        assert store.stats()["n_cases"] == 1
