@@ -85,3 +85,15 @@ def test_bad_grouping_and_reference_are_refused() -> None:
         analyse(measures, "victim_shoe_size")
     with pytest.raises(OversightError, match="has no cases"):
         analyse(measures, "victim_tags", reference="astronaut")
+
+
+def test_a_period_where_no_group_is_large_enough_says_so_not_choose_none() -> None:
+    """'choose one of: none' read as an instruction to pass --reference none (the tag grouping's reference)."""
+    measures = synthetic_measures(300, seed=2)
+    small = type(measures)(cases=measures.cases.head(6).copy(), alerts=measures.alerts.head(0),
+                           period=measures.period, now=measures.now)
+    with pytest.raises(OversightError) as refused:
+        analyse(small, "age_band")
+    message = str(refused.value)
+    assert "choose one of: none" not in message and "groups with 5 or more cases: none" not in message
+    assert "no group has 5 or more cases" in message and "widen --from/--to" in message

@@ -111,13 +111,15 @@ def analyse(measures: Measures, by: str = "victim_tags", reference: str | None =
     masks = group_masks(cases, by)
     reference = reference if reference is not None else default_reference(masks, by)
     shown = sorted(name for name, mask in masks.items() if mask.sum() >= MIN_CELL)
+    # "none" is also the tag grouping's reference group, so an empty choice is said in words.
+    choices = f"choose one of: {', '.join(shown)}" if shown else \
+        f"no group has {MIN_CELL} or more cases in this period; widen --from/--to"
     if reference not in masks or masks[reference].sum() == 0:
         raise OversightError(f"--reference: group '{reference}' has no cases in the period "
-                             f"{measures.period.describe()}; groups with {MIN_CELL} or more cases: "
-                             f"{', '.join(shown) or 'none'}")
+                             f"{measures.period.describe()}; {choices}")
     if masks[reference].sum() < MIN_CELL:
         raise OversightError(f"--reference: group '{reference}' has fewer than {MIN_CELL} cases in the period "
-                             f"(suppressed); choose one of: {', '.join(shown) or 'none'}")
+                             f"(suppressed); {choices}")
     rng = np.random.default_rng(seed)
     alert_rows = measures.alerts.merge(cases[["case_id"]].reset_index(), on="case_id", how="inner")
     alert_case_index = alert_rows["index"].to_numpy()
