@@ -154,6 +154,8 @@ def _markers_read_as_empty(name: str, rule: Callable[[Any], Outcome]) -> Callabl
     def one(value: Any) -> Outcome:
         if value.__class__ is not str:
             problem = _wrong_shape(name, value) if isinstance(value, list | tuple | dict) else None
+            if isinstance(value, bool) and name not in _NUMBER_FIELDS:
+                problem = _YES_NO.format(value=str(value).lower())
             return rule(value) if problem is None else (None, problem, ())
         if not _says_not_recorded(value, name) or not value.strip() or vocab.fold(value, synonyms) in known:
             return rule(value)
@@ -163,6 +165,12 @@ def _markers_read_as_empty(name: str, rule: Callable[[Any], Outcome]) -> Callabl
 
     return one
 
+
+# A JSON or Parquet true/false is no value of a text, vocabulary or time field: "series_id": false
+# (meaning "in no series") was stored as the series "False", which every such case shared.  The
+# number fields say so in their own words.
+_NUMBER_FIELDS = frozenset({"lat", "lon", "victim_age", "location_precision_m"})
+_YES_NO = "is {value} (a yes/no), not a value this field holds; give the value itself, or leave it empty (null)"
 
 _SPACED_SLASH = re.compile(r"\s+/\s+")
 
@@ -187,6 +195,8 @@ def _wrong_shape(name: str, value: list[Any] | tuple[Any, ...] | dict[str, Any])
             return "is an object; give a list of values (e.g. [\"ghb\", \"alcohol\"])"
         if any(isinstance(item, list | tuple | dict) for item in value):
             return "holds a nested list or object; give a flat list of values"
+        if any(isinstance(item, bool) for item in value):
+            return "holds true or false (a yes/no), not values this field holds; give the values themselves"
         return None
     kind = "an object" if isinstance(value, dict) else "a list"
     return f"is {kind}; give one value"
@@ -484,6 +494,8 @@ def normalise_batch(rows: Sequence[Mapping[str, Any]], tz: ZoneInfo | None = Non
             add_error(index, "case_id", "is empty; every case needs a unique case_id")
         elif case_id[:1] in "[({" and isinstance(given := rows[index].get("case_id"), list | tuple | dict):
             add_error(index, "case_id", _wrong_shape("case_id", given) or "")
+        elif case_id in ("True", "False") and isinstance(given := rows[index].get("case_id"), bool):
+            add_error(index, "case_id", _YES_NO.format(value=str(given).lower()))
     columns["case_id"] = case_ids
     for name in _TEXT_FIELDS:
         columns[name] = [o[0] for o in run(name, _text_value)]

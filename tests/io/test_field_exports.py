@@ -226,6 +226,23 @@ def test_true_and_false_are_not_numbers(cli, tmp_path: Path, sqlite_url):
     assert n_cases(sqlite_url) == 0
 
 
+def test_true_and_false_are_not_text_either(cli, tmp_path: Path, sqlite_url):
+    # "series_id": false (meaning "in no series") was stored as the series "False", which every such case
+    # shared: ground truth for training.  Booleans elsewhere became "True" agencies and "true" substances.
+    data = tmp_path / "bools.jsonl"
+    fields = {"series_id": False, "agency": True, "narrative": False, "cause": False, "outcome": False,
+              "incident_type": True, "case_id": True, "substances": [True, "ghb"], "victim_tags": [False]}
+    data.write_text(json.dumps({"found_at": "2014-08-28", "lat": 51.5, "lon": 0.1, **fields}) + "\n"
+                    + json.dumps({"case_id": "T2", "found_at": "2014-08-28", "lat": 51.5, "lon": 0.1,
+                                  "series_id": "port", "area": 12}) + "\n", encoding="utf-8")
+    result = cli("ingest", str(data), "--db", sqlite_url)
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    for name in fields:
+        assert f"{data}:1: {name}: " in result.stderr and "true" in result.stderr, result.stderr
+    assert f"{data}:2:" not in result.stderr  # a number in a text field is text: ids and areas are often numbers
+    assert n_cases(sqlite_url) == 0
+
+
 def test_a_gzipped_csv_is_refused_with_what_to_do(cli, tmp_path: Path, sqlite_url):
     data = tmp_path / "cases.csv.gz"
     data.write_bytes(b"\x1f\x8b\x08\x00")
