@@ -117,3 +117,13 @@ def test_now_without_an_offset_is_london_time_as_everywhere_else(cli: object, as
     assert "S01_CLASSIFY" in overdue_steps("2014-06-19T11:30")
     escalated = cli("escalations", "--db", url, "--json", "--now", "2014-06-19T10:30")  # type: ignore[operator]
     assert "S01_CLASSIFY" not in escalated.stdout
+
+
+def test_allocating_to_a_blank_name_is_not_an_allocation_to_nobody(connection: Connection) -> None:
+    """``--to "   "`` left the step 'allocated' with an empty owner: nobody was accountable for it, yet it no
+    longer counted as never allocated.  A blank owner means the same as none: the officer takes it."""
+    apply_checklists(connection, ["d1"])
+    action_id = list_actions(connection, case_id="d1")[0]["id"]
+    moved = transition_action(connection, action_id, "allocated", "DS Walk", owner="   ")
+    assert moved["owner"] == "DS Walk"
+    assert next(a for a in list_actions(connection, case_id="d1") if a["id"] == action_id)["owner"] == "DS Walk"

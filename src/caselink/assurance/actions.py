@@ -101,7 +101,8 @@ def transition_action(connection: Connection, action_id: int, to_state: str, off
         raise IllegalTransition(f"action {action_id} is {from_state}; it cannot become {to_state} "
                                 f"(from {from_state} it can become: {allowed})")
     officer = officer.strip()
-    new_owner = (owner or officer).strip() if to_state == "allocated" else current["owner"]
+    # A blank owner is no owner (the officer takes it), never an 'allocated' step nobody holds.
+    new_owner = ((owner or "").strip() or officer.strip()) if to_state == "allocated" else current["owner"]
     values: dict[str, Any] = {"state": to_state, "updated_at": moment, "owner": new_owner}
     if to_state == "completed":
         values["completed_at"] = moment
