@@ -204,17 +204,38 @@ def _wrong_shape(name: str, value: list[Any] | tuple[Any, ...] | dict[str, Any])
 
 def _array(text: str) -> list[str] | None:
     """The items of a cell written as an array (``["ghb", "alcohol"]`` by JSON, ``['ghb', 'alcohol']``
-    by Python/pandas), or None when it is not one; ``literal_eval`` evaluates literals only."""
+    by Python/pandas), or None when it is not one.  A missing item (JSON ``null``, pandas' ``None`` or
+    ``nan``) is no item: read whole, ``['ghb', None]`` was split on its commas into ``['ghb'``."""
     try:
         parsed = json.loads(text)
     except ValueError:
-        try:
-            parsed = ast.literal_eval(text)
-        except (ValueError, SyntaxError, MemoryError, RecursionError):
-            return None
-    if not isinstance(parsed, list | tuple) or not all(isinstance(v, str | int | float) for v in parsed):
+        parsed = _python_list(text)
+    if not isinstance(parsed, list | tuple):
         return None
-    return [str(v) for v in parsed]
+    items = [v for v in parsed if v is not None and not (isinstance(v, float) and math.isnan(v))]
+    if not all(isinstance(v, str | int | float) for v in items):
+        return None
+    return [str(v) for v in items]
+
+
+def _python_list(text: str) -> list[Any] | None:
+    """A Python list or tuple of literals as ``repr`` writes it, ``nan`` included (which
+    ``ast.literal_eval`` refuses as a name); nothing is evaluated."""
+    try:
+        node = ast.parse(text, mode="eval").body
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+    if not isinstance(node, ast.List | ast.Tuple):
+        return None
+    items: list[Any] = []
+    for element in node.elts:
+        if isinstance(element, ast.Constant) and isinstance(element.value, str | int | float | None):
+            items.append(element.value)
+        elif isinstance(element, ast.Name) and element.id in ("nan", "NaN"):
+            items.append(None)
+        else:
+            return None
+    return items
 
 
 def _pg_array(text: str) -> list[str] | None:

@@ -1,0 +1,28 @@
+"""CSV as pandas, Excel and databases really write it: list cells with a missing item, BOMs, CRLF.
+
+Each test pins the stored value of such a file, not only its exit code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from caselink.io import open_source
+from caselink.store import CaseStore
+
+
+def test_a_list_cell_with_a_missing_item_is_read_as_its_other_items(tmp_path: Path, sqlite_url):
+    # pandas writes a list column whose list holds a gap as ['ghb', None] or ['ghb', nan], and a JSON
+    # array column as ["ghb", null]: the cell was split on its commas into "['ghb'" and "none]", so the
+    # case no longer shared GHB with anyone.
+    data = tmp_path / "pandas.csv"
+    data.write_text("case_id,found_at,lat,lon,substances,mo\r\n"
+                    "P1,2014-06-19,51.5,0.08,\"['GHB', None]\",\"['body_moved', nan, 'note_found']\"\r\n"
+                    "P2,2014-06-19,51.5,0.08,\"[\"\"ghb\"\", null, \"\"alcohol\"\"]\",\"[None]\"\r\n",
+                    encoding="utf-8-sig")
+    with CaseStore.open(sqlite_url) as store:
+        result = store.ingest([open_source(data)])
+        first, second = store.get_case("P1"), store.get_case("P2")
+    assert (first.substances, first.mo) == (("ghb",), ("body_moved", "note_found"))
+    assert (second.substances, second.mo) == (("ghb", "alcohol"), ())
+    assert not [w for w in result.warnings if "unknown value" in w], result.warnings
