@@ -170,14 +170,22 @@ def model_for_store(store: CaseStore, path: Any = None, stored: pd.DataFrame | N
     saved = saved_fit(store)
     if saved is not None and not _needs_refit(saved[0], digest, budget, n_cases):
         return StoreModel(saved[1], saved[0])
-    frame = (stored.tail(SAMPLE_MAX).reset_index(drop=True) if stored is not None
-             else _latest(store, n_cases)).assign(series_id=None)
-    with_u = train_u(frame, model, name=f"{model.name} (fitted to this store)")
-    fitted, _, chosen = calibrate(frame, with_u, budget)
-    fit = StorePrior(shift_bits=chosen.shift_bits, prior=chosen.prior, budget=budget, n_cases=n_cases,
-                     fitted_on=len(frame), series_at_fit=chosen.series, model_digest=digest,
-                     fitted_at=datetime.now(UTC).isoformat(timespec="seconds"))
-    provenance = {**fitted.provenance, "fitted_to_store": asdict(fit), "recipe": "caselink.linkage.store_prior"}
-    fitted = fitted.model_copy(update={"provenance": provenance})
+    frame = stored.tail(SAMPLE_MAX).reset_index(drop=True) if stored is not None else _latest(store, n_cases)
+    fitted, fit = fit_to_frame(frame, model, budget, n_cases)
     _save_fit(store, fit, fitted)
     return StoreModel(fitted, fit, refitted=True)
+
+
+def fit_to_frame(frame: pd.DataFrame, model: LinkageModel, budget: float, n_cases: int | None = None
+                 ) -> tuple[LinkageModel, StorePrior]:
+    """``model`` fitted to ``frame`` (stored columns; labels hidden here): u from its random pairs, the
+    prior by ``budget``.  The one recipe the commands and ``bench/linkage_store_prior.py`` both use."""
+    frame = frame.assign(series_id=None)
+    with_u = train_u(frame, model, name=f"{model.name} (fitted to this store)")
+    fitted, _, chosen = calibrate(frame, with_u, budget)
+    fit = StorePrior(shift_bits=chosen.shift_bits, prior=chosen.prior, budget=budget,
+                     n_cases=len(frame) if n_cases is None else n_cases, fitted_on=len(frame),
+                     series_at_fit=chosen.series, model_digest=model_digest(model),
+                     fitted_at=datetime.now(UTC).isoformat(timespec="seconds"))
+    provenance = {**fitted.provenance, "fitted_to_store": asdict(fit), "recipe": "caselink.linkage.store_prior"}
+    return fitted.model_copy(update={"provenance": provenance}), fit
