@@ -166,3 +166,17 @@ def geojson_crs_problem(document: dict[str, Any]) -> str | None:
     code = re.search(r"(\d+)$", name.strip())
     known = _CRS_NAMES.get(code.group(1)) if code else None
     return f"declares its coordinates in crs '{name}'{f' ({known})' if known else ''}, not WGS84{fix}"
+
+
+def json_document_hint(path: Path) -> str:
+    """What to do with a .jsonl file whose first line is not JSON, when the whole file is one JSON
+    document (``json.dump(records, indent=2)``, a hand-formatted object); else nothing to add."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (ValueError, OSError):
+        return ""
+    if not isinstance(document, list | dict):
+        return ""
+    jq = "jq -c '.[]'" if isinstance(document, list) else "jq -c ."
+    return ("; it is one JSON document over several lines: write one case object per line (pandas: "
+            f"to_json(orient='records', lines=True); jq: {jq})")

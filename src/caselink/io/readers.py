@@ -21,6 +21,7 @@ from caselink.io.decoding import (
     decode_binary,
     first_bytes,
     geojson_crs_problem,
+    json_document_hint,
     loads_marking_repeats,
     not_utf8,
     rows_one_by_one,
@@ -218,7 +219,8 @@ class JsonlSource(_FileSource):
                         row = loads_marking_repeats(text)
                     except json.JSONDecodeError as exc:
                         if not seen_any:
-                            raise SourceError(self.path, f"is not JSON Lines (line {line_no}: {exc.msg})") from None
+                            raise SourceError(self.path, f"is not JSON Lines (line {line_no}: {exc.msg})"
+                                                         f"{json_document_hint(self._file)}") from None
                         yield line_no, {"__shape__": f"is not valid JSON ({exc.msg})"}
                         continue
                     if not isinstance(row, dict):
@@ -231,6 +233,9 @@ class JsonlSource(_FileSource):
                     if not KNOWN_COLUMNS.issuperset(row):
                         row = fold_keys(row)
                     if not seen_any:
+                        if row.get("type") == "FeatureCollection":
+                            raise SourceError(self.path, "is a GeoJSON FeatureCollection, not JSON Lines; name it "
+                                                         ".geojson")
                         _check_columns(self.path, list(row))
                     seen_any = True
                     extra.update(k for k in row if k not in KNOWN_COLUMNS and k != "__shape__")
