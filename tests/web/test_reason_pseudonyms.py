@@ -109,3 +109,28 @@ def test_erased_reasons_stay_erased_for_oversight() -> None:
     """After an erasure the reasons say "[erased]"; a pseudonym of that word would pass for a real tag."""
     lines = ["victims all [erased]", "the same phone in 2 ([erased])"]
     assert pseudonymise_reasons(lines, "k" * 64) == lines
+
+
+def test_the_audit_trail_shows_oversight_no_reversible_hash_of_an_entity_or_an_erased_value(app: Any, api: Any) -> None:
+    """Escalations log an entity as its SHA-256 and erasure logs a SHA-256 of each erased value: a UK mobile
+    number is found from its hash in minutes, an ethnicity or a tag at once.  Oversight, which sees every
+    other sensitive value as a keyed pseudonym, saw these hashes in the audit trail as stored."""
+    from caselink.audit import canonical, erase_case, record_event, sha256_text
+
+    phone_hash = sha256_text("phone:07700900123")
+    with app.state.engine.begin() as connection:
+        record_event(connection, action="escalation", officer="caselink:escalation-rules", case_ids=["BK-01", "BK-02"],
+                     details={"rule_id": "shared_person_entity", "subject": "entity", "subject_id": phone_hash,
+                              "event": "raised", "level": 0})
+        erase_case(connection, "BK-01", "DPO Hart", "retention")
+    tag_hash = sha256_text(canonical(["gay_bisexual_men"]))
+    seen = api("oversight").get("/api/audit", params={"case_id": "BK-01"}).text
+    assert phone_hash not in seen and tag_hash not in seen
+    trail = api("oversight").get("/api/audit", params={"case_id": "BK-01"}).json()["entries"]
+    escalation = next(e for e in trail
+                      if e["action"] == "escalation" and (e["details"] or {}).get("subject") == "entity")
+    erasure = next(e for e in trail if e["action"] == "erasure")
+    assert escalation["details"]["subject_id"].startswith("entities-")
+    assert set(erasure["details"]["value_sha256"]) >= {"victim_tags", "narrative"}
+    assert all(v.startswith("withheld") for v in erasure["details"]["value_sha256"].values())
+    assert phone_hash in api("supervisor").get("/api/audit", params={"case_id": "BK-01"}).text  # not pseudonymised

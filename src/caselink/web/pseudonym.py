@@ -87,3 +87,25 @@ def pseudonymise_reasons(reasons: Iterable[str], key: str) -> list[str]:
         else:
             out.append(line)
     return out
+
+
+# -- audit entries ----------------------------------------------------------------------------------
+# Two kinds of entry hold an unkeyed SHA-256 of personal data: escalations about a shared entity (its
+# ``subject_id``, assurance.rules) and erasures (``value_sha256``, one per erased field).  A phone
+# number's or a tag's hash is reversed by trying the few candidates, so a pseudonymised reader sees a
+# keyed pseudonym of the entity's hash instead (equal entities still match) and no erased value's hash.
+WITHHELD_HASH = "withheld for your role"
+
+
+def pseudonymise_audit_entry(entry: dict[str, Any], key: str) -> dict[str, Any]:
+    """A copy of one audit entry (as ``AuditEntry.as_dict``) fit for a pseudonymised reader."""
+    details = entry.get("details")
+    if not isinstance(details, dict):
+        return entry
+    if entry.get("action") == "escalation" and details.get("subject") == "entity" and details.get("subject_id"):
+        details = {**details, "subject_id": pseudonym(key, ENTITIES, str(details["subject_id"]))}
+    elif entry.get("action") == "erasure" and isinstance(details.get("value_sha256"), dict):
+        details = {**details, "value_sha256": {name: WITHHELD_HASH for name in details["value_sha256"]}}
+    else:
+        return entry
+    return {**entry, "details": details}

@@ -9,6 +9,8 @@ from sqlalchemy import select
 
 from caselink.store.models import CaseRow
 from caselink.web import trail
+from caselink.web.casedata import pseudonym_key
+from caselink.web.pseudonym import pseudonymise_audit_entry
 from caselink.web.routing import Ctx, Views
 
 # caselink.audit.ACTIONS, spelled out so the OpenAPI document lists them (a test keeps them equal).
@@ -47,5 +49,9 @@ def register(views: Views) -> None:
             trail.record(ctx.engine, action="consultation", officer=ctx.user.name, case_ids=[case_id],
                          justification=trail.purpose(ctx.request, "audit trail"),
                          details={"view": "audit", **({"action": action} if action else {})})
+        shown = entries[offset:offset + limit]
+        key = pseudonym_key(ctx)
+        if key is not None:
+            shown = [pseudonymise_audit_entry(entry, key) for entry in shown]
         return {"case_id": case_id, "action": action, "n_entries": len(entries), "offset": offset, "limit": limit,
-                "more": len(entries) > offset + limit, "entries": entries[offset:offset + limit]}
+                "more": len(entries) > offset + limit, "entries": shown}
