@@ -46,3 +46,28 @@ def test_a_nanosecond_timestamp_column_round_trips_to_the_same_record_hash(cli, 
     with CaseStore.open(sqlite_url) as store:
         result = store.ingest([open_source(out)])
     assert (result.n_new, result.n_updated, result.n_unchanged) == (0, 0, 2)
+
+
+def test_a_damaged_row_group_is_one_line_naming_the_file_not_a_traceback(cli, tmp_path: Path, sqlite_url):
+    # A copy cut short or a bad sector inside the data (the footer intact) ended the import in a traceback
+    # (OSError: Corrupt snappy compressed data) raised from the middle of reading.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    n_rows = 200
+    path = tmp_path / "damaged.parquet"
+    pq.write_table(pa.table({"case_id": [f"C{i}" for i in range(n_rows)], "found_at": ["2014-06-19"] * n_rows,
+                             "lat": [51.5] * n_rows, "lon": [0.08] * n_rows,
+                             "narrative": [f"found in the stairwell, case {i} " * 10 for i in range(n_rows)]}),
+                   path, row_group_size=100, compression="snappy")
+    chunk = pq.ParquetFile(path).metadata.row_group(1).column(4)
+    start = chunk.data_page_offset + 40
+    content = bytearray(path.read_bytes())
+    content[start:start + 400] = bytes(400)
+    path.write_bytes(bytes(content))
+
+    result = cli("ingest", str(path), "--db", sqlite_url)
+    assert result.exit_code == 2 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith(f"caselink: error: {path}: ") and len(result.stderr.strip().splitlines()) == 1
+    with CaseStore.open(sqlite_url) as store:
+        assert store.stats()["n_cases"] == 0

@@ -268,7 +268,7 @@ class ParquetSource(_FileSource):
             self._warnings.append(f"{self.path}: {NO_CASES}")
         as_text = binary_as_text(parquet.schema_arrow)
         index = 0
-        for batch in parquet.iter_batches(batch_size=10_000):
+        for batch in self._batches(parquet):
             if columns != written:
                 batch = batch.rename_columns(columns)
             if as_text:
@@ -280,6 +280,24 @@ class ParquetSource(_FileSource):
             for row in rows:
                 index += 1
                 yield index, row
+
+    def _batches(self, parquet: Any) -> Iterator[Any]:
+        """The file's record batches; damaged data (the footer intact, a page not) is one line naming the
+        file and the first row that could not be read, not a traceback from the middle of the import."""
+        import pyarrow as pa
+
+        batches = parquet.iter_batches(batch_size=10_000)
+        rows_read = 0
+        while True:
+            try:
+                batch = next(batches)
+            except StopIteration:
+                return
+            except (OSError, pa.ArrowException) as exc:
+                raise SourceError(self.path, f"row {rows_read + 1} onwards cannot be read ({exc}); the file is "
+                                             "damaged: copy or export it again") from None
+            rows_read += batch.num_rows
+            yield batch
 
 
 _JSONL_HINT = "; it looks like JSON Lines (one object per line): rename it .jsonl"
