@@ -137,3 +137,18 @@ def test_asgi_entry_point_misconfigured_is_one_line_not_a_traceback(tmp_path: An
     assert missing.stderr.strip().splitlines() == [
         f"caselink: error: CASELINK_DB: {tmp_path / 'no' / 'such' / 'x.db'}: folder does not exist; "
         "create it or pass --db with another path"]
+
+
+def test_serve_on_a_port_in_use_is_one_line_before_claiming_to_serve(cli: Any, sqlite_url: str) -> None:
+    """A second ``caselink serve`` printed 'caselink web on http://...' and then uvicorn's own
+    '[Errno 98] ... address already in use' and exit code 3."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        refused = cli("serve", "--db", sqlite_url, "--port", str(port))
+    assert refused.exit_code == 1
+    assert refused.stderr.count("\n") == 1 and "caselink web on" not in refused.stderr
+    assert f"--port: 127.0.0.1:{port} is already in use" in refused.stderr and "another --port" in refused.stderr

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 import sys
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -58,8 +60,32 @@ def serve_command(
     store = open_store(db)  # migrates and reports a bad --db as one line before the server starts
     url = store.url
     store.close()
+    _check_address(host, port)
     typer.echo(f"caselink web on http://{host}:{port}/ (store {url.split('://')[0]})", err=True)
     uvicorn.run(create_app(url, settings), host=host, port=port, log_level="warning")
+
+
+def _check_address(host: str, port: int) -> None:
+    """Fail in one line when the address cannot be listened on, before claiming to serve on it.
+
+    Without this, uvicorn printed its own '[Errno 98] ... address already in use' after our banner
+    and exited 3.  A bind that succeeds here is released at once for uvicorn to take.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        fail(f"--host: cannot listen on '{host}' ({exc.strerror}); use an address of this machine such as "
+             "127.0.0.1", EXIT_BAD_INPUT)
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                fail(f"--port: {host}:{port} is already in use (another caselink serve?); stop it or choose "
+                     "another --port")
+            fail(f"--host/--port: cannot listen on {host}:{port} ({exc.strerror})")
 
 
 @users_app.command("add")
