@@ -196,3 +196,26 @@ def test_reading_a_cases_trail_or_its_actions_is_a_logged_consultation(cli: obje
     assert listed.exit_code == 0
     views = [e.details["view"] for e in _entries(url, case_id="a1", action="consultation")]
     assert views == ["audit log", "actions list"]
+
+
+def test_a_log_cut_at_its_limit_says_so(cli: object, tmp_path: Path) -> None:
+    """`audit log` stopped at --limit (100 by default) without a word: an inspector read the first 100
+    entries of a busy case as its whole trail."""
+    url = _ingested(cli, tmp_path)
+    with CaseStore.open(url) as store, store.engine.begin() as connection:
+        for i in range(4):
+            audit_record(connection, i)
+    cut = cli("audit", "log", "--db", url, "--case", "a1", "--limit", "3", "--officer", "Insp Reid")  # type: ignore[operator]
+    assert cut.exit_code == 0 and "more entries follow" in cut.stdout and "--limit" in cut.stdout
+    as_json = json.loads(cli("audit", "log", "--db", url, "--limit", "3", "--json").stdout)  # type: ignore[operator]
+    assert len(as_json["entries"]) == 3 and as_json["more"] is True
+    whole = cli("audit", "log", "--db", url, "--case", "a1", "--limit", "1000", "--officer", "I")  # type: ignore[operator]
+    assert "more entries follow" not in whole.stdout
+    assert json.loads(cli("audit", "log", "--db", url, "--limit", "1000", "--json").stdout)["more"] is False  # type: ignore[operator]
+
+
+def audit_record(connection: object, i: int) -> None:
+    from caselink.audit import record_event
+
+    record_event(connection, action="consultation", officer=f"DS {i}", case_ids=["a1"],  # type: ignore[arg-type]
+                 justification=f"review {i}")

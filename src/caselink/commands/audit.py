@@ -6,6 +6,7 @@ or disclosure when there is a ``--recipient``) with its justification, identity 
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -157,13 +158,16 @@ def log_command(
     if action is not None and action not in audit.ACTIONS:
         fail(f"--action: '{action}' is not one of {', '.join(audit.ACTIONS)}", EXIT_BAD_INPUT)
     def read(connection: Any) -> tuple[list[dict[str, Any]], bool]:
-        found = [e.as_dict() for e in audit.read_entries(
-            connection, case_id=case, action=action, limit=None if case else limit)][:limit]
+        # One more than asked for, to tell the reader that the listing was cut (not the whole trail).
+        found = list(itertools.islice(audit.read_entries(
+            connection, case_id=case, action=action, limit=None if case else limit + 1), limit + 1))
         known = bool(found) or case is None or connection.execute(
             select(CaseRow.case_id).where(CaseRow.case_id == case)).first() is not None
-        return found, known
+        return [e.as_dict() for e in found], known
 
     entries, known = run_in_transaction(db, read)
+    more = len(entries) > limit
+    entries = entries[:limit]
     if not known:
         # An empty trail for a mistyped id read as "nothing was ever logged about this case".
         fail(f"--case: no case '{case}' in the store and nothing logged about it; `caselink cases list` shows "
@@ -173,7 +177,7 @@ def log_command(
 
         log_case_view(db, case, officer, justification, "audit log")
     if as_json:
-        print_json({"entries": entries})
+        print_json({"entries": entries, "more": more})
         return
     if not entries:
         typer.echo("no audit entries match" + (f" for case {case}" if case else "")
@@ -183,6 +187,8 @@ def log_command(
         typer.echo(f"{e['seq']:>7}  {e['at']}  {e['action']:<17} {e['officer']:<24} {ids}")
         if e["justification"]:
             typer.echo(f"         justification: {e['justification']}")
+    if more:
+        typer.echo(f"(the first {limit} entries, oldest first; more entries follow: raise --limit to see them)")
 
 
 def erase_command(
