@@ -150,3 +150,34 @@ def test_erasure_keeps_shared_entries_that_hold_none_of_the_cases_personal_data(
     assert erasure is not None and kept not in erasure["redacted_seqs"] and own in erasure["redacted_seqs"]
     assert erasure["kept_shared_seqs"] == sorted([collection.seq, kept])
     assert verify_store(audited_store).ok
+
+
+def test_a_shared_entry_quoting_a_superseded_value_of_the_erased_case_is_blanked(cli: object, tmp_path: object,
+                                                                                  sqlite_url: str) -> None:
+    """The record was corrected after the entry was written: the value the entry quotes survives only in a
+    superseded version, which erasure blanks too, so it must count as the case's personal data."""
+    from caselink.audit import record_event
+    from caselink.io import open_source
+    from caselink.store import CaseStore
+    from tests.audit.conftest import write_cases
+
+    with CaseStore.open(sqlite_url) as store:
+        store.ingest([open_source(write_cases(tmp_path))], officer="PC Ingest")  # type: ignore[arg-type]
+        with store.engine.begin() as connection:
+            quoted = record_event(connection, action="consultation", officer="DS Lee", case_ids=["a1", "a2"],
+                                  justification="both white british men", details={})
+        corrected = CASES_CSV_A1_IRISH
+        store.ingest([open_source(write_cases(tmp_path, corrected, "corrected.csv"))],  # type: ignore[arg-type]
+                     officer="PC Ingest")
+        with store.engine.begin() as connection:
+            erase_case(connection, "a1", "DPO Patel", "retention")
+            entry = next(e for e in read_entries(connection) if e.seq == quoted)
+        assert entry.justification is None and entry.redacted_by is not None
+        with store.engine.connect() as connection:
+            assert verify_store(connection).ok
+
+
+CASES_CSV_A1_IRISH = (
+    "case_id,found_at,lat,lon,classification,mo,entities,narrative,victim_ethnicity\n"
+    "a1,2014-06-19T08:00,51.539,0.081,unexpected_not_suspicious,note_found,person:john doe,found by a friend,irish\n"
+)

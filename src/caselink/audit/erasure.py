@@ -78,6 +78,8 @@ def erase_case(connection: Connection, case_id: str, officer: str, rationale: st
     n_entities = connection.execute(ENTITIES.delete().where(ENTITIES.c.case_id == case_id)).rowcount
     _purge_derived(connection, case_id, [str(e) for e in current["entities"] or []])
     markers = _personal_markers(current)
+    for _, record in versions:  # a value since corrected may be what an older entry quotes
+        markers |= _personal_markers(dict(record))
     to_redact: list[int] = []
     kept_shared: list[int] = []
     for entry in read_entries(connection, case_id=case_id):
@@ -107,7 +109,7 @@ def _personal_markers(current: Any) -> set[str]:
     """
     markers: set[str] = set()
     for name in PERSONAL_FIELDS:
-        value = current[name]
+        value = current.get(name)
         for item in value if isinstance(value, list) else [value]:
             text = str(item).strip().lower() if item is not None else ""
             if not text:
