@@ -125,3 +125,31 @@ def test_a_store_under_500_cases_is_linked_with_the_shipped_prior(cli, sqlite_ur
     store = CaseStore.open(sqlite_url)
     assert saved_fit(store) is None
     store.close()
+
+
+def test_without_refit_the_last_fit_is_used_and_none_is_made(cli, sqlite_url: str,  # type: ignore[no-untyped-def]
+                                                            city_file: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from caselink.linkage.store_prior import model_for_store
+
+    monkeypatch.setenv("CASELINK_ALERT_BUDGET", "off")
+    assert cli("ingest", str(city_file), "--db", sqlite_url).exit_code == 0
+    monkeypatch.delenv("CASELINK_ALERT_BUDGET")
+    store = CaseStore.open(sqlite_url)
+    shipped = load_model(None)
+    assert model_for_store(store, refit=False).model.name == shipped.name  # no fit yet: none made here
+    assert saved_fit(store) is None
+    fitted = model_for_store(store).model  # what a command does
+    more = [dict(r, case_id=f"M{r['case_id']}") for r in sparse_city(n=300, seed=13) if r.get("series_id") is None]
+    store.close()
+    monkeypatch.setenv("CASELINK_ALERT_BUDGET", "off")
+    assert cli("ingest", str(_write(tmp_path / "more.jsonl", more)), "--db", sqlite_url).exit_code == 0
+    monkeypatch.delenv("CASELINK_ALERT_BUDGET")
+    store = CaseStore.open(sqlite_url)
+    web = model_for_store(store, refit=False)  # 903 cases against a fit on 603: stale, but used
+    assert web.model == fitted and not web.refitted
+    with store.engine.connect() as connection:
+        from sqlalchemy import text
+
+        assert connection.execute(text("SELECT count(*) FROM linkage_store_models")).scalar_one() == 1
+    store.close()

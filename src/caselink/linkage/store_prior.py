@@ -151,11 +151,14 @@ class StoreModel:
                 f"{self.fit.budget:g} per 1,000); ${BUDGET_ENV}=off keeps the shipped model (docs/model.md)")
 
 
-def model_for_store(store: CaseStore, path: Any = None, stored: pd.DataFrame | None = None) -> StoreModel:
+def model_for_store(store: CaseStore, path: Any = None, stored: pd.DataFrame | None = None,
+                    refit: bool = True) -> StoreModel:
     """The model a linkage command on ``store`` should use: the user's as it is, else the shipped one
     with this store's prior (fitted now if there is no fit for this model, budget and size).
 
-    ``stored``, when the command has already read every case, saves reading them again.
+    ``stored``, when the command has already read every case, saves reading them again.  Without
+    ``refit`` (a web request must not wait half a minute for a replay) the last fit for this model and
+    budget is used even if the store has grown since, and the shipped model if there is none.
     """
     if user_chose_model(path):
         return StoreModel(load_model(path), None)
@@ -170,6 +173,10 @@ def model_for_store(store: CaseStore, path: Any = None, stored: pd.DataFrame | N
     saved = saved_fit(store)
     if saved is not None and not _needs_refit(saved[0], digest, budget, n_cases):
         return StoreModel(saved[1], saved[0])
+    if not refit:
+        if saved is not None and saved[0].model_digest == digest and saved[0].budget == budget:
+            return StoreModel(saved[1], saved[0])  # the store has grown since: the last fit, not none
+        return StoreModel(model, None)
     frame = stored.tail(SAMPLE_MAX).reset_index(drop=True) if stored is not None else _latest(store, n_cases)
     fitted, fit = fit_to_frame(frame, model, budget, n_cases)
     _save_fit(store, fit, fitted)

@@ -225,13 +225,14 @@ def explain_pair(store: Any, case_a: str, case_b: str) -> dict[str, Any]:
     erasure makes the next request recompute.  Restart the server after re-training the model.
     """
     from caselink.linkage.explain import explain_cases
-    from caselink.linkage.model import load_model
+    from caselink.linkage.store_prior import model_for_store
 
     key = (store.url, *sorted((case_a, case_b)), _data_mark(store, *sorted((case_a, case_b))))
     with _EXPLAIN_LOCK:
         if key in _EXPLAINED:
             return _EXPLAINED[key]
-    result = explain_cases(store, load_model(None), case_a, case_b)
+    # The model the CLI uses on this store (its last fit; a web request does not wait for a new one).
+    result = explain_cases(store, model_for_store(store, refit=False).model, case_a, case_b)
     if result is None:
         raise HTTPException(404, f"no case '{case_a}' or '{case_b}'")
     with _EXPLAIN_LOCK:
