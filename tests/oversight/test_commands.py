@@ -349,3 +349,60 @@ def test_a_teams_file_saved_by_excel_or_not_text_at_all(tmp_path: Path, cli: Any
     result = cli("oversight", "missed", "--db", sqlite_url, "--teams", str(binary))
     assert result.exit_code == 2 and "Traceback" not in result.stderr
     assert result.stderr.count("\n") == 1 and "UTF-8" in result.stderr and "--teams" in result.stderr
+
+
+def test_missed_steps_as_of_a_moment_ignore_what_happened_after_it(sqlite_url: str, tmp_path: Path, cli: Any) -> None:
+    """`--now` is there so that a report can be reproduced later; a step completed (or allocated) after
+    --now counted as done (or allocated) as of --now, so the same command gave other numbers as work went on."""
+    from datetime import datetime, timedelta
+
+    from sqlalchemy import select
+
+    from caselink.assurance import apply_checklists, transition_action
+    from caselink.assurance.models import ActionRow
+    from caselink.io import open_source
+
+    cases = tmp_path / "cases.csv"
+    cases.write_text("case_id,found_at,lat,lon,classification\nK1,2014-06-19T08:00,51.27,1.08,homicide\n",
+                     encoding="utf-8")
+    found = datetime(2014, 6, 19, 7, 0)  # 08:00 London is 07:00 UTC in June
+    with CaseStore.open(sqlite_url) as store:
+        store.ingest([open_source(cases)], officer="PC In")
+        with store.engine.begin() as connection:
+            apply_checklists(connection, ["K1"])
+            s01 = connection.execute(select(ActionRow.id, ActionRow.due_at).where(
+                ActionRow.case_id == "K1", ActionRow.step_id == "S01_CLASSIFY")).one()
+            transition_action(connection, s01.id, "allocated", "Sgt A", owner="DC B",
+                              now=s01.due_at + timedelta(hours=5))
+            transition_action(connection, s01.id, "completed", "DC B", now=s01.due_at + timedelta(days=30))
+
+    def s01_as_of(moment: datetime) -> dict[str, Any]:
+        result = cli("oversight", "missed", "--db", sqlite_url, "--now", moment.isoformat() + "+00:00", "--json")
+        assert result.exit_code == 0, result.stderr
+        return next(row for row in json.loads(result.stdout)["by_step"] if row["step_id"] == "S01_CLASSIFY")
+
+    before_due = s01_as_of(s01.due_at - timedelta(minutes=30))
+    assert before_due["n_due"] == 0 and before_due["n_missed"] == 0
+    overdue_unallocated = s01_as_of(s01.due_at + timedelta(hours=1))
+    assert (overdue_unallocated["n_not_done"], overdue_unallocated["n_never_allocated"],
+            overdue_unallocated["n_late"]) == (1, 1, 0)
+    overdue_allocated = s01_as_of(s01.due_at + timedelta(days=2))
+    assert (overdue_allocated["n_not_done"], overdue_allocated["n_never_allocated"], overdue_allocated["n_late"]) \
+        == (1, 0, 0)
+    after = s01_as_of(s01.due_at + timedelta(days=40))
+    assert (after["n_not_done"], after["n_late"], after["n_missed"]) == (0, 1, 1)
+    assert found < s01.due_at
+    # The disparity measures judge the same way: a step done on time, but after the moment judged, is unknown then.
+    from caselink.oversight.measures import Period, load_measures
+
+    with CaseStore.open(sqlite_url) as store:
+        with store.engine.begin() as connection:
+            last = connection.execute(select(ActionRow.id, ActionRow.due_at).where(ActionRow.case_id == "K1")
+                                      .order_by(ActionRow.due_at.desc()).limit(1)).one()
+            transition_action(connection, last.id, "allocated", "Sgt A", now=last.due_at - timedelta(hours=2))
+            transition_action(connection, last.id, "completed", "Sgt A", now=last.due_at - timedelta(hours=1))
+        early = load_measures(store.engine, Period(None, None), s01.due_at + timedelta(hours=1)).cases.iloc[0]
+        later = load_measures(store.engine, Period(None, None), last.due_at + timedelta(days=1)).cases.iloc[0]
+    assert last.due_at - timedelta(hours=1) > s01.due_at + timedelta(hours=1)
+    assert (early["n_steps_due"], early["n_steps_on_time"]) == (1, 0)
+    assert later["n_steps_on_time"] == 1

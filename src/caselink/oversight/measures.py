@@ -7,7 +7,7 @@ grouping, the circumstances used for adjustment, and what was done:
 ``first_classification`` and ``hours_to_classification`` (the earliest classification decision in
 the policy file, else the record's classification with no time), ``referred`` (any referral
 decision), ``n_steps_due``/``n_steps_on_time``/``on_time_share`` (checklist steps whose outcome is
-known: due by ``now`` or already completed; referred steps are someone else's and not counted),
+known: due by ``now`` or completed by then; referred steps are someone else's and not counted),
 ``hours_to_next_of_kin`` (completion of the next-of-kin step), ``erased`` (the case's personal fields
 were erased: an audit ``erasure`` entry names it, so its blank tags and ethnicity say nothing).
 Alerts are a frame of their own, one row per alert, because an alert, not a case, is what is dismissed.
@@ -117,16 +117,20 @@ def load_measures(engine: Engine, period: Period, now: datetime | None = None) -
         in_period = select(CASES.c.case_id).where(population)
         decisions = pd.DataFrame([tuple(row) for row in connection.execute(
             select(DECISIONS.c.case_id, DECISIONS.c.kind, DECISIONS.c.value, DECISIONS.c.made_at, DECISIONS.c.id)
-            .where(DECISIONS.c.kind.in_(("classification", "referral")), DECISIONS.c.case_id.in_(in_period))
+            .where(DECISIONS.c.kind.in_(("classification", "referral")), DECISIONS.c.case_id.in_(in_period),
+                   DECISIONS.c.made_at <= moment)
         ).all()], columns=["case_id", "kind", "value", "made_at", "id"])
-        known = or_(ACTIONS.c.due_at <= moment, ACTIONS.c.completed_at.is_not(None))
+        # As things stood at ``moment``: a completion after it had not happened yet (see missed.py).
+        done = and_(ACTIONS.c.completed_at.is_not(None), ACTIONS.c.completed_at <= moment)
+        known = or_(ACTIONS.c.due_at <= moment, done)
         counted = and_(known, ACTIONS.c.state != "referred")
-        on_time = and_(counted, ACTIONS.c.completed_at.is_not(None), ACTIONS.c.completed_at <= ACTIONS.c.due_at)
+        on_time = and_(counted, done, ACTIONS.c.completed_at <= ACTIONS.c.due_at)
         steps = pd.DataFrame([tuple(row) for row in connection.execute(
             select(ACTIONS.c.case_id,
                    func.sum(case((counted, 1), else_=0)),
                    func.sum(case((on_time, 1), else_=0)),
-                   type_coerce(func.min(case((ACTIONS.c.step_id == NEXT_OF_KIN_STEP, ACTIONS.c.completed_at))),
+                   type_coerce(func.min(case((and_(ACTIONS.c.step_id == NEXT_OF_KIN_STEP, done),
+                                             ACTIONS.c.completed_at))),
                                DateTime))
             .where(ACTIONS.c.case_id.in_(in_period)).group_by(ACTIONS.c.case_id)
         ).all()], columns=["case_id", "n_steps_due", "n_steps_on_time", "next_of_kin_at"])

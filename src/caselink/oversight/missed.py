@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, and_, case, func, or_, select
+from sqlalchemy import Engine, and_, case, exists, func, or_, select
 
-from caselink.assurance.models import ActionRow
+from caselink.assurance.models import ActionEventRow, ActionRow
 from caselink.oversight.errors import OversightError
 from caselink.oversight.measures import Period, utc_naive
 from caselink.oversight.timeline import iso
@@ -30,6 +30,7 @@ from caselink.store.models import CaseRow
 
 CASES = CaseRow.__table__
 ACTIONS = ActionRow.__table__
+EVENTS = ActionEventRow.__table__
 OPEN = ("for_allocation", "allocated")
 UNALLOCATED = "unallocated"
 COUNTS = ("n_steps", "n_due", "n_not_done", "n_never_allocated", "n_late", "n_missed")
@@ -65,13 +66,23 @@ def load_teams(path: Path) -> dict[str, str]:
 
 
 def _conditions(moment: datetime) -> dict[str, Any]:
-    due = or_(ACTIONS.c.due_at <= moment, ACTIONS.c.completed_at.is_not(None))
+    """Each count's condition as things stood at ``moment``.
+
+    A completion or allocation after ``moment`` had not happened yet (``--now`` is there so that a
+    report can be reproduced later, whatever was done since); allocation is read from the step's
+    history (``action_events``).  Owner and referral are the step's current ones.
+    """
+    done = and_(ACTIONS.c.completed_at.is_not(None), ACTIONS.c.completed_at <= moment)
+    due = or_(ACTIONS.c.due_at <= moment, done)
     counted = ACTIONS.c.state != "referred"
-    not_done = and_(counted, ACTIONS.c.state.in_(OPEN), ACTIONS.c.due_at < moment)
-    late = and_(counted, ACTIONS.c.completed_at.is_not(None), ACTIONS.c.completed_at > ACTIONS.c.due_at)
+    outstanding = or_(ACTIONS.c.state.in_(OPEN), ACTIONS.c.completed_at > moment)
+    not_done = and_(counted, outstanding, ACTIONS.c.due_at < moment)
+    given_by_then = exists(select(EVENTS.c.id).where(
+        EVENTS.c.action_id == ACTIONS.c.id, EVENTS.c.from_state == "for_allocation", EVENTS.c.at <= moment))
+    late = and_(counted, done, ACTIONS.c.completed_at > ACTIONS.c.due_at)
     return {"n_steps": counted, "n_due": and_(counted, due), "n_not_done": not_done,
-            "n_never_allocated": and_(not_done, ACTIONS.c.state == "for_allocation"), "n_late": late,
-            "n_missed": or_(not_done, late)}
+            "n_never_allocated": and_(not_done, or_(ACTIONS.c.state == "for_allocation", ~given_by_then)),
+            "n_late": late, "n_missed": or_(not_done, late)}
 
 
 def missed_steps(engine: Engine, period: Period, now: datetime | None = None, teams: dict[str, str] | None = None,
@@ -95,7 +106,8 @@ def missed_steps(engine: Engine, period: Period, now: datetime | None = None, te
         if include_cases:
             detail = list(connection.execute(
                 select(ACTIONS.c.case_id, ACTIONS.c.step_id, ACTIONS.c.state, ACTIONS.c.owner, ACTIONS.c.due_at,
-                       ACTIONS.c.completed_at)
+                       ACTIONS.c.completed_at, case((conditions["n_late"], 1), else_=0),
+                       case((conditions["n_never_allocated"], 1), else_=0))
                 .where(in_period, conditions["n_missed"]).order_by(ACTIONS.c.case_id, ACTIONS.c.due_at)).all())
     grouped[list(COUNTS)] = grouped[list(COUNTS)].fillna(0).astype(int)
     grouped["officer"] = grouped["owner"].fillna(UNALLOCATED)
@@ -129,12 +141,13 @@ def _breakdown(grouped: pd.DataFrame, keys: list[str], sort_key: str) -> list[di
 
 def _per_case(detail: list[Any], moment: datetime) -> list[dict[str, Any]]:
     cases: dict[str, dict[str, Any]] = {}
-    for case_id, step_id, state, owner, due_at, completed_at in detail:
+    for case_id, step_id, state, owner, due_at, completed_at, late, never_allocated in detail:
         entry = cases.setdefault(case_id, {"case_id": case_id, "n_missed": 0, "steps": []})
-        if completed_at is not None:
+        if late:
             status, hours = "late", (completed_at - due_at).total_seconds() / 3600
         else:
-            status = "never_allocated" if state == "for_allocation" else "not_done"
+            completed_at = None  # if it was completed at all, that was after the moment judged
+            status = "never_allocated" if never_allocated else "not_done"
             hours = (moment - due_at).total_seconds() / 3600
         entry["n_missed"] += 1
         entry["steps"].append({"step_id": step_id, "status": status, "state": state, "owner": owner,
