@@ -71,3 +71,23 @@ def test_a_damaged_row_group_is_one_line_naming_the_file_not_a_traceback(cli, tm
     assert result.stderr.startswith(f"caselink: error: {path}: ") and len(result.stderr.strip().splitlines()) == 1
     with CaseStore.open(sqlite_url) as store:
         assert store.stats()["n_cases"] == 0
+
+
+def test_a_fixed_size_binary_column_is_refused_not_stored_as_a_bytes_repr(cli, tmp_path: Path, sqlite_url):
+    # Spark and BigQuery write a UUID without its logical type as FIXED_LEN_BYTE_ARRAY(16): the case id was
+    # stored as "b'\\x124Vx...'", a Python repr no other source would ever match.
+    import uuid
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    ids = [uuid.UUID("12345678-1234-5678-1234-567812345678").bytes, uuid.UUID(int=7).bytes]
+    pq.write_table(pa.table({"case_id": pa.array(ids, pa.binary(16)), "found_at": ["2014-06-19"] * 2,
+                             "lat": [51.5, 51.6], "lon": [0.08, 0.09],
+                             "checksum": pa.array([b"ab", b"cd"], pa.binary(2))}), tmp_path / "uuid.parquet")
+    result = cli("ingest", str(tmp_path / "uuid.parquet"), "--db", sqlite_url)
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert f"{tmp_path / 'uuid.parquet'}: " in result.stderr and "'case_id'" in result.stderr, result.stderr
+    assert "checksum" not in result.stderr  # a column that is not read cannot be wrong
+    with CaseStore.open(sqlite_url) as store:
+        assert store.stats()["n_cases"] == 0

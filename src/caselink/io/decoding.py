@@ -180,3 +180,24 @@ def json_document_hint(path: Path) -> str:
     jq = "jq -c '.[]'" if isinstance(document, list) else "jq -c ."
     return ("; it is one JSON document over several lines: write one case object per line (pandas: "
             f"to_json(orient='records', lines=True); jq: {jq})")
+
+
+def fixed_bytes_problem(columns: list[str], schema: Any, read: set[str]) -> str | None:
+    """Why the file's fixed-size binary columns that ingest reads cannot be text, or None.
+
+    Why refuse: Spark and BigQuery write a UUID or a hash without its logical type as
+    FIXED_LEN_BYTE_ARRAY; read as a value it was stored as a Python bytes repr ("b'\\x124V...'"), a case
+    id no other source would ever match.  Which text form the bytes stand for is not ours to guess.
+    """
+    import pyarrow as pa
+
+    def fixed(kind: Any) -> bool:
+        if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind):
+            return fixed(kind.value_type)
+        return bool(pa.types.is_fixed_size_binary(kind))
+
+    names = [name for name, kind in zip(columns, schema.types, strict=True) if name in read and fixed(kind)]
+    if not names:
+        return None
+    return (f"column(s) {', '.join(repr(n) for n in names)} hold fixed-size bytes (a UUID or a hash written "
+            "without its type), not text; write them as strings (a UUID in its 8-4-4-4-12 form)")

@@ -20,6 +20,7 @@ from caselink.io.decoding import (
     binary_as_text,
     decode_binary,
     first_bytes,
+    fixed_bytes_problem,
     geojson_crs_problem,
     json_document_hint,
     loads_marking_repeats,
@@ -264,6 +265,8 @@ class ParquetSource(_FileSource):
         written = list(parquet.schema_arrow.names)
         columns = [fold_name(name) for name in written]
         self._warnings = _check_columns(self.path, columns)
+        if (problem := fixed_bytes_problem(columns, parquet.schema_arrow, KNOWN_COLUMNS)) is not None:
+            raise SourceError(self.path, problem)
         if parquet.metadata.num_rows == 0:
             self._warnings.append(f"{self.path}: {NO_CASES}")
         as_text = binary_as_text(parquet.schema_arrow)
