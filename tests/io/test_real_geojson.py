@@ -80,3 +80,14 @@ def test_a_json_scalar_named_geojson_is_refused_not_a_traceback(cli, tmp_path: P
     result = cli("ingest", str(data), "--db", sqlite_url)
     assert result.exit_code == 2 and "is not a GeoJSON FeatureCollection" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_esri_json_from_arcgis_is_told_to_be_exported_as_geojson(cli, tmp_path: Path, sqlite_url):
+    # ArcGIS's own JSON (attributes, x/y, spatialReference) was told to become JSON Lines "without geometry".
+    data = tmp_path / "arcgis.json"
+    data.write_text(json.dumps({"geometryType": "esriGeometryPoint", "spatialReference": {"wkid": 27700},
+                                "features": [{"attributes": {"case_id": "E1", "found_at": "2014-06-19"},
+                                              "geometry": {"x": 545000, "y": 184000}}]}))
+    result = cli("ingest", str(data), "--db", sqlite_url)
+    assert result.exit_code == 2 and "Esri JSON" in result.stderr and "GeoJSON" in result.stderr, result.stderr
+    assert "without geometry" not in result.stderr

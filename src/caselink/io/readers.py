@@ -325,7 +325,10 @@ class GeoJsonSource(_FileSource):
             raise SourceError(self.path, f"is not JSON (line {exc.lineno}: {exc.msg}){hint}") from None
         if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
             hint = ""
-            if isinstance(document, list) or (isinstance(document, dict) and "type" not in document):
+            if isinstance(document, dict) and ("spatialReference" in document or "geometryType" in document):
+                hint = (" but Esri JSON (ArcGIS); export the layer as GeoJSON in WGS84 instead (ArcGIS: Features To "
+                        "JSON with 'Output to GeoJSON' and 'Project to WGS_1984')")
+            elif isinstance(document, list) or (isinstance(document, dict) and "type" not in document):
                 hint = "; for case records without geometry write one JSON object per line to a .jsonl file"
             elif isinstance(document, dict) and document.get("type") == "Feature":
                 hint = ' but a single Feature; put it in a FeatureCollection ({"type": "FeatureCollection", ' \
