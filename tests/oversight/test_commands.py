@@ -312,7 +312,7 @@ def test_erased_cases_are_left_out_of_groups_drawn_from_erased_fields(history: d
     assert "3 erased case(s) left out" in text.stdout
 
 
-def test_timeline_of_another_case_in_a_dismissed_alert_says_who_dismissed_it(sqlite_url: str, tmp_path: Path) -> None:
+def test_timeline_of_another_case_in_a_dismissed_alert_says_who_dismissed_it(any_db_url: str, tmp_path: Path) -> None:
     """A dismissal is a decision in the new case's policy file only; the timelines of the other cases the
     alert named said 'now dismissed' with no name, time or reason, so the inspector could not tell
     from them who closed the link."""
@@ -324,7 +324,7 @@ def test_timeline_of_another_case_in_a_dismissed_alert_says_who_dismissed_it(sql
     cases = tmp_path / "cases.csv"
     cases.write_text("case_id,found_at,lat,lon\nK1,2014-06-19,51.27,1.08\nK2,2014-06-20,51.27,1.08\n",
                      encoding="utf-8")
-    with CaseStore.open(sqlite_url) as store:
+    with CaseStore.open(any_db_url) as store:
         store.ingest([open_source(cases)])
         with store.engine.begin() as connection:
             open_alert(connection, ["K1", "K2"])
@@ -351,7 +351,7 @@ def test_a_teams_file_saved_by_excel_or_not_text_at_all(tmp_path: Path, cli: Any
     assert result.stderr.count("\n") == 1 and "UTF-8" in result.stderr and "--teams" in result.stderr
 
 
-def test_missed_steps_as_of_a_moment_ignore_what_happened_after_it(sqlite_url: str, tmp_path: Path, cli: Any) -> None:
+def test_missed_steps_as_of_a_moment_ignore_what_happened_after_it(any_db_url: str, tmp_path: Path, cli: Any) -> None:
     """`--now` is there so that a report can be reproduced later; a step completed (or allocated) after
     --now counted as done (or allocated) as of --now, so the same command gave other numbers as work went on."""
     from datetime import datetime, timedelta
@@ -366,7 +366,7 @@ def test_missed_steps_as_of_a_moment_ignore_what_happened_after_it(sqlite_url: s
     cases.write_text("case_id,found_at,lat,lon,classification\nK1,2014-06-19T08:00,51.27,1.08,homicide\n",
                      encoding="utf-8")
     found = datetime(2014, 6, 19, 7, 0)  # 08:00 London is 07:00 UTC in June
-    with CaseStore.open(sqlite_url) as store:
+    with CaseStore.open(any_db_url) as store:
         store.ingest([open_source(cases)], officer="PC In")
         with store.engine.begin() as connection:
             apply_checklists(connection, ["K1"])
@@ -377,7 +377,7 @@ def test_missed_steps_as_of_a_moment_ignore_what_happened_after_it(sqlite_url: s
             transition_action(connection, s01.id, "completed", "DC B", now=s01.due_at + timedelta(days=30))
 
     def s01_as_of(moment: datetime) -> dict[str, Any]:
-        result = cli("oversight", "missed", "--db", sqlite_url, "--now", moment.isoformat() + "+00:00", "--json")
+        result = cli("oversight", "missed", "--db", any_db_url, "--now", moment.isoformat() + "+00:00", "--json")
         assert result.exit_code == 0, result.stderr
         return next(row for row in json.loads(result.stdout)["by_step"] if row["step_id"] == "S01_CLASSIFY")
 
@@ -395,7 +395,7 @@ def test_missed_steps_as_of_a_moment_ignore_what_happened_after_it(sqlite_url: s
     # The disparity measures judge the same way: a step done on time, but after the moment judged, is unknown then.
     from caselink.oversight.measures import Period, load_measures
 
-    with CaseStore.open(sqlite_url) as store:
+    with CaseStore.open(any_db_url) as store:
         with store.engine.begin() as connection:
             last = connection.execute(select(ActionRow.id, ActionRow.due_at).where(ActionRow.case_id == "K1")
                                       .order_by(ActionRow.due_at.desc()).limit(1)).one()
