@@ -433,8 +433,13 @@ def _apply(column: Sequence[Any], rule: Callable[[Any], Outcome]) -> tuple[list[
     return out, notable
 
 
+# Half of a UTF-16 pair: JSON may escape one ("\ud83d"), UTF-8 (every store's encoding) cannot hold it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _check_storable(columns: dict[str, list[Any]], add_error: Callable[[int, str, str], None]) -> None:
-    """Refuse what one engine would store and the other not: over-long values, NUL characters.
+    """Refuse what one engine would store and the other not: over-long values, NUL characters (and what
+    neither can: half a UTF-16 character).
 
     Why here: PostgreSQL enforces column lengths and rejects NUL (0x00) in text, SQLite does neither,
     so without this a file imports into one and fails with a traceback in the other.  Each column is
@@ -463,12 +468,20 @@ def _check_storable(columns: dict[str, list[Any]], add_error: Callable[[int, str
                 else "".join(filter(None, column))
         except TypeError:  # mixed kinds in one column: look at every value
             joined = "\x00"
-        if "\x00" not in joined:
+        if "\x00" not in joined and (joined.isascii() or not _SURROGATE.search(joined)):
             continue
         for index, value in enumerate(column):
-            items = value if isinstance(value, list) else [value]
-            if any(isinstance(item, str) and "\x00" in item for item in items):
+            items = [item for item in (value if isinstance(value, list) else [value]) if isinstance(item, str)]
+            if any("\x00" in item for item in items):
                 add_error(index, name, "contains a NUL character (0x00), which the store cannot hold; remove it")
+            elif any(_SURROGATE.search(item) for item in items):
+                add_error(index, name, "contains half a character (a lone UTF-16 surrogate such as \\ud83d, "
+                          "text cut inside an emoji), which the store cannot hold; remove it or give the whole "
+                          "character")
+            else:
+                continue
+            if name == "case_id":  # the store looks every id up, even a refused row's: it must never see this one
+                column[index] = None
 
 
 def normalise_batch(rows: Sequence[Mapping[str, Any]], tz: ZoneInfo | None = None) -> Batch:

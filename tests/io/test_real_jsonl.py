@@ -33,3 +33,27 @@ def test_a_feature_collection_named_jsonl_is_told_to_be_named_geojson(cli, tmp_p
     result = cli("ingest", str(data), "--db", sqlite_url)
     assert result.exit_code == 2 and ".geojson" in result.stderr and "rename the ones" not in result.stderr, \
         result.stderr
+
+
+def test_half_of_an_emoji_is_refused_by_line_and_field_not_a_traceback(cli, tmp_path: Path, sqlite_url):
+    # A system that cuts text at 255 UTF-16 units leaves half an emoji, which JSON writes as "\ud83d":
+    # the store could not encode it and the import ended in a UnicodeEncodeError traceback.
+    data = tmp_path / "cut.jsonl"
+    data.write_text(json.dumps(CASE) + "\n" + json.dumps({**CASE, "case_id": "J2", "narrative": "found \ud83d",
+                                                          "entities": ["person:\udc00 smith"]}) + "\n",
+                    encoding="utf-8")
+    result = cli("ingest", str(data), "--db", sqlite_url)
+    assert result.exit_code == 2 and "Traceback" not in result.stderr, result.stderr
+    assert f"{data}:2: narrative: " in result.stderr and f"{data}:2: entities: " in result.stderr, result.stderr
+    assert f"{data}:1:" not in result.stderr
+
+
+@pytest.mark.parametrize("case_id", ["J\ud83d", "J\x002"], ids=["half-emoji", "nul"])
+def test_a_case_id_the_store_cannot_hold_is_refused_by_line(cli, tmp_path: Path, any_db_url, case_id):
+    # The id reached the store's list of ids seen in this import before the row's error stopped it: a
+    # UnicodeEncodeError (SQLite) or a NUL the server refused (PostgreSQL), as a traceback.
+    data = tmp_path / "ids.jsonl"
+    data.write_text(json.dumps(CASE) + "\n" + json.dumps({**CASE, "case_id": case_id}) + "\n", encoding="utf-8")
+    result = cli("ingest", str(data), "--db", any_db_url)
+    assert result.exit_code == 2 and "Traceback" not in result.stderr, result.stderr
+    assert f"{data}:2: case_id: " in result.stderr, result.stderr
