@@ -500,9 +500,15 @@ def normalise_batch(rows: Sequence[Mapping[str, Any]], tz: ZoneInfo | None = Non
     absent = {index: _GIVEN_FIELDS.difference(raw) for index, raw in enumerate(rows)
               if not raw.keys() >= _GIVEN_FIELDS}
 
+    # Rows a reader could not read at all (a line that is not JSON, an array): their one problem is the
+    # row, not an "empty" case_id the line may well hold.
+    unreadable = {index for index, raw in enumerate(rows) if raw.keys() == {"__shape__"}}
+
     def add_error(index: int, name: str, message: str) -> None:
         if name in UPDATE_ONLY_FIELDS and name in absent.get(index, ()):
             return  # not given at all: the store decides (an update keeps it, a new case is refused)
+        if index in unreadable and name != "row":
+            return
         errors.setdefault(index, []).append(FieldError(name, message))
 
     for index, raw in enumerate(rows):

@@ -57,3 +57,18 @@ def test_a_case_id_the_store_cannot_hold_is_refused_by_line(cli, tmp_path: Path,
     result = cli("ingest", str(data), "--db", any_db_url)
     assert result.exit_code == 2 and "Traceback" not in result.stderr, result.stderr
     assert f"{data}:2: case_id: " in result.stderr, result.stderr
+
+
+def test_a_line_that_is_not_json_is_one_problem_at_its_line(cli, tmp_path: Path, sqlite_url):
+    # Line 7 of 10 cut short, line 9 an array, CRLF endings, a blank line: each unreadable line was also
+    # reported as "case_id: is empty", sending the user to look for an id the line does have.
+    lines = [json.dumps({**CASE, "case_id": f"J{n}", "lat": 51.5 + n / 1000}) for n in range(1, 11)]
+    lines[6] = lines[6][:30]
+    lines[8] = json.dumps(["J9", "2014-06-19"])
+    lines[2] = ""
+    data = tmp_path / "cut.jsonl"
+    data.write_bytes(("\r\n".join(lines)).encode("utf-8"))
+    result = cli("ingest", str(data), "--db", sqlite_url)
+    assert result.exit_code == 2
+    problems = [line for line in result.stderr.splitlines() if line.startswith(str(data))]
+    assert [problem.split(": ")[0:2] for problem in problems] == [[f"{data}:7", "row"], [f"{data}:9", "row"]], problems
