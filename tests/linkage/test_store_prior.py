@@ -153,3 +153,21 @@ def test_without_refit_the_last_fit_is_used_and_none_is_made(cli, sqlite_url: st
 
         assert connection.execute(text("SELECT count(*) FROM linkage_store_models")).scalar_one() == 1
     store.close()
+
+
+def test_a_store_with_little_close_to_count_takes_at_most_the_capped_shift() -> None:
+    """Every place known only to 30 km: few pairs are close enough to count, so a generous budget
+    stays unspent at every shift, and without the cap the largest tried (+16 bits) would be taken."""
+    from caselink.linkage.calibration import calibrate
+    from caselink.linkage.features import records_to_frame
+    from caselink.linkage.store_prior import MAX_SHIFT, fit_to_frame
+    from caselink.linkage.training import train_u
+
+    frame = records_to_frame([dict(r, location_precision_m=30000) for r in sparse_city(n=520)])
+    shipped = load_model(None)
+    unlabelled = frame.assign(series_id=None)
+    uncapped = calibrate(unlabelled, train_u(unlabelled, shipped), 10.0)[2]
+    assert uncapped.shift_bits > MAX_SHIFT
+    fitted, fit = fit_to_frame(frame, shipped, 10.0)
+    assert fit.shift_bits == MAX_SHIFT
+    assert fitted.prior_weight == pytest.approx(shipped.prior_weight + MAX_SHIFT)

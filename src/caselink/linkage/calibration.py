@@ -111,14 +111,14 @@ def choose_shift(rows: list[ShiftRow], budget: float, labelled: bool) -> ShiftRo
     return chosen
 
 
-def calibrate(stored: pd.DataFrame, model: LinkageModel, budget: float
+def calibrate(stored: pd.DataFrame, model: LinkageModel, budget: float, shifts: Sequence[float] = SHIFTS
               ) -> tuple[LinkageModel, list[ShiftRow], ShiftRow]:
     """``model`` with the prior this store's alert budget allows, the table behind it, and its chosen row."""
     if len(stored) < MIN_CASES:
         raise CalibrationError(f"{len(stored)} cases: an alert budget per 1,000 cases needs at least "
                                f"{MIN_CASES}; calibrate on a larger history, or keep the model's prior")
     labelled = "series_id" in stored and bool(stored["series_id"].notna().any())
-    rows = shift_table(stored, model, labelled)
+    rows = shift_table(stored, model, labelled, shifts)
     chosen = choose_shift(rows, budget, labelled)
     settings = json.loads(json.dumps(model.splink_settings))
     settings["probability_two_random_records_match"] = chosen.prior

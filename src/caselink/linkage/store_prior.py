@@ -33,7 +33,7 @@ import pandas as pd
 from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from caselink.linkage.calibration import MIN_CASES, calibrate
+from caselink.linkage.calibration import MIN_CASES, SHIFTS, calibrate
 from caselink.linkage.model import LinkageModel, ModelError, load_model
 from caselink.linkage.models import StoreModelRow
 from caselink.linkage.training import train_u
@@ -42,6 +42,11 @@ from caselink.store import CaseStore
 BUDGET_ENV = "CASELINK_ALERT_BUDGET"
 DEFAULT_BUDGET = 2.0  # issue 3's bound: at most 2 false series per 1,000 deaths
 SAMPLE_MAX = 10_000  # the latest cases a fit replays: a rate per 1,000 needs no more, a million would take minutes
+# A store with too few close pairs to count (no coordinates, or a few hundred cases spread thin) stays
+# within any budget at every shift and would take the largest tried; +12 bits is past every shift a
+# measured store took (+8 to +10 on the plain generator) and keeps its next imports from linking on
+# one rare cause alone.
+MAX_SHIFT = 12.0
 REFIT_CHANGE = 0.25  # refit once the store has grown (or shrunk) by this share since the last fit
 
 
@@ -189,7 +194,7 @@ def fit_to_frame(frame: pd.DataFrame, model: LinkageModel, budget: float, n_case
     prior by ``budget``.  The one recipe the commands and ``bench/linkage_store_prior.py`` both use."""
     frame = frame.assign(series_id=None)
     with_u = train_u(frame, model, name=f"{model.name} (fitted to this store)")
-    fitted, _, chosen = calibrate(frame, with_u, budget)
+    fitted, _, chosen = calibrate(frame, with_u, budget, tuple(b for b in SHIFTS if b <= MAX_SHIFT))
     fit = StorePrior(shift_bits=chosen.shift_bits, prior=chosen.prior, budget=budget,
                      n_cases=len(frame) if n_cases is None else n_cases, fitted_on=len(frame),
                      series_at_fit=chosen.series, model_digest=model_digest(model),
