@@ -333,6 +333,8 @@ def _coordinate(name: str, low: float, high: float) -> Callable[[Any], Outcome]:
             return None, f"is {str(value).lower()}, not a number", ()
         try:
             number = float(value)
+        except OverflowError:  # an integer of hundreds of digits
+            return None, f"{str(value)[:20]}... ({len(str(value))} digits) is outside {low:g}..{high:g}", ()
         except (TypeError, ValueError):
             hint = ""
             if isinstance(value, str) and value.count(",") == 1 and _is_number(value.replace(",", ".")):
@@ -363,6 +365,8 @@ def _bounded_int(low: int, high: int) -> Callable[[Any], Outcome]:
             return None, f"is {str(value).lower()}, not a whole number", ()
         try:
             number = float(value)
+        except OverflowError:  # an integer of hundreds of digits
+            return None, f"{str(value)[:20]}... ({len(str(value))} digits) is outside {low}..{high}", ()
         except (TypeError, ValueError):
             return None, f"'{value}' is not a whole number", ()
         if not number.is_integer():

@@ -72,3 +72,26 @@ def test_a_line_that_is_not_json_is_one_problem_at_its_line(cli, tmp_path: Path,
     assert result.exit_code == 2
     problems = [line for line in result.stderr.splitlines() if line.startswith(str(data))]
     assert [problem.split(": ")[0:2] for problem in problems] == [[f"{data}:7", "row"], [f"{data}:9", "row"]], problems
+
+
+def test_a_number_too_big_for_python_is_refused_by_line_not_a_traceback(cli, tmp_path: Path, sqlite_url):
+    # A 400-digit integer as an age or a coordinate raised OverflowError (float() of it); one of more than
+    # 4,300 digits made json.loads itself raise ValueError: both tracebacks, in JSON Lines and GeoJSON.
+    huge, endless = int("1" + "0" * 400), "1" + "0" * 5000
+    data = tmp_path / "huge.jsonl"
+    data.write_text(json.dumps(CASE) + "\n"
+                    + json.dumps({**CASE, "case_id": "J2", "lat": huge, "victim_age": huge}) + "\n"
+                    + json.dumps({**CASE, "case_id": "J3"})[:-1] + f', "victim_age": {endless}}}\n', encoding="utf-8")
+    result = cli("ingest", str(data), "--db", sqlite_url)
+    assert result.exit_code == 2 and "Traceback" not in result.stderr, result.stderr[-500:]
+    for line, name in ((2, "lat"), (2, "victim_age"), (3, "row")):
+        assert f"{data}:{line}: {name}: " in result.stderr, result.stderr[:500]
+
+    feature = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [0.08, 51.5]},
+               "properties": {"case_id": "G1", "found_at": "2014-06-19"}}
+    geojson = tmp_path / "huge.geojson"
+    geojson.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]})[:-2]
+                       + f', "x": {endless}}}]}}', encoding="utf-8")
+    result = cli("ingest", str(geojson), "--db", sqlite_url)
+    assert result.exit_code == 2 and "Traceback" not in result.stderr, result.stderr[-500:]
+    assert result.stderr.startswith(f"caselink: error: {geojson}: "), result.stderr[:500]

@@ -218,11 +218,12 @@ class JsonlSource(_FileSource):
                         continue
                     try:
                         row = loads_marking_repeats(text)
-                    except json.JSONDecodeError as exc:
+                    except ValueError as exc:  # JSONDecodeError, or an integer of more than 4,300 digits
+                        why = exc.msg if isinstance(exc, json.JSONDecodeError) else _TOO_LONG
                         if not seen_any:
-                            raise SourceError(self.path, f"is not JSON Lines (line {line_no}: {exc.msg})"
+                            raise SourceError(self.path, f"is not JSON Lines (line {line_no}: {why})"
                                                          f"{json_document_hint(self._file)}") from None
-                        yield line_no, {"__shape__": f"is not valid JSON ({exc.msg})"}
+                        yield line_no, {"__shape__": f"is not valid JSON ({why})"}
                         continue
                     if not isinstance(row, dict):
                         if not seen_any:
@@ -303,6 +304,8 @@ class ParquetSource(_FileSource):
             yield batch
 
 
+# Python refuses to read an integer of more than 4,300 digits (a guard against denial of service).
+_TOO_LONG = "a number of more than 4,300 digits; check the value"
 _JSONL_HINT = "; it looks like JSON Lines (one object per line): rename it .jsonl"
 
 
@@ -323,6 +326,8 @@ class GeoJsonSource(_FileSource):
         except json.JSONDecodeError as exc:
             hint = _JSONL_HINT if exc.msg == "Extra data" and text.lstrip().startswith("{") else ""
             raise SourceError(self.path, f"is not JSON (line {exc.lineno}: {exc.msg}){hint}") from None
+        except ValueError:
+            raise SourceError(self.path, f"is not JSON caselink can read ({_TOO_LONG})") from None
         if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
             hint = ""
             if isinstance(document, dict) and ("spatialReference" in document or "geometryType" in document):
