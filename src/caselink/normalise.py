@@ -208,7 +208,7 @@ def _array(text: str) -> list[str] | None:
     ``nan``) is no item: read whole, ``['ghb', None]`` was split on its commas into ``['ghb'``."""
     try:
         parsed = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         parsed = _python_list(text)
     if not isinstance(parsed, list | tuple):
         return None
@@ -247,7 +247,7 @@ def _pg_array(text: str) -> list[str] | None:
     try:
         json.loads(text)
         return None  # a JSON object: never read as items
-    except ValueError:
+    except (ValueError, RecursionError):
         pass
     try:
         row = next(csv.reader([inner], skipinitialspace=True, escapechar="\\"))

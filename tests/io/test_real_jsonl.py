@@ -95,3 +95,22 @@ def test_a_number_too_big_for_python_is_refused_by_line_not_a_traceback(cli, tmp
     result = cli("ingest", str(geojson), "--db", sqlite_url)
     assert result.exit_code == 2 and "Traceback" not in result.stderr, result.stderr[-500:]
     assert result.stderr.startswith(f"caselink: error: {geojson}: "), result.stderr[:500]
+
+
+def test_json_nested_too_deeply_is_refused_not_a_traceback(cli, tmp_path: Path, sqlite_url):
+    # 100,000 nested brackets (a hostile or broken file) raised RecursionError from json, in a JSON line,
+    # a GeoJSON document and a CSV list cell alike.
+    deep = "[" * 100_000 + "]" * 100_000
+    jsonl = tmp_path / "deep.jsonl"
+    jsonl.write_text(json.dumps(CASE) + "\n" + json.dumps({**CASE, "case_id": "J2"})[:-1] + f', "x": {deep}}}\n')
+    geojson = tmp_path / "deep.geojson"
+    geojson.write_text('{"type": "FeatureCollection", "features": ' + deep + "}")
+    for data, where in ((jsonl, f"{jsonl}:2: row: "), (geojson, f"caselink: error: {geojson}: ")):
+        result = cli("ingest", str(data), "--db", sqlite_url)
+        assert result.exit_code == 2 and "Traceback" not in result.stderr, result.stderr[-300:]
+        assert where in result.stderr and "nested" in result.stderr, result.stderr[:300]
+    # In a CSV list cell it is what any other cell that is not a flat array is: text, kept and warned about.
+    csv_file = tmp_path / "deep.csv"
+    csv_file.write_text(f"case_id,found_at,lat,lon,substances\nC1,2014-06-19,51.5,0.08,x;{deep}\n")
+    result = cli("ingest", str(csv_file), "--db", sqlite_url)
+    assert result.exit_code == 0 and "substances: unknown value" in result.stderr, result.stderr[-300:]

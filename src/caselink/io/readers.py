@@ -218,8 +218,8 @@ class JsonlSource(_FileSource):
                         continue
                     try:
                         row = loads_marking_repeats(text)
-                    except ValueError as exc:  # JSONDecodeError, or an integer of more than 4,300 digits
-                        why = exc.msg if isinstance(exc, json.JSONDecodeError) else _TOO_LONG
+                    except (ValueError, RecursionError) as exc:  # also: 4,300 digits, thousands of brackets
+                        why = _json_problem(exc)
                         if not seen_any:
                             raise SourceError(self.path, f"is not JSON Lines (line {line_no}: {why})"
                                                          f"{json_document_hint(self._file)}") from None
@@ -304,8 +304,16 @@ class ParquetSource(_FileSource):
             yield batch
 
 
-# Python refuses to read an integer of more than 4,300 digits (a guard against denial of service).
-_TOO_LONG = "a number of more than 4,300 digits; check the value"
+def _json_problem(exc: Exception) -> str:
+    """What json could not read: its own message, or one of the limits Python puts on hostile input (an
+    integer of more than 4,300 digits, brackets nested past the recursion limit)."""
+    if isinstance(exc, json.JSONDecodeError):
+        return exc.msg
+    if isinstance(exc, RecursionError):
+        return "arrays or objects nested too deeply; check the file"
+    return "a number of more than 4,300 digits; check the value"
+
+
 _JSONL_HINT = "; it looks like JSON Lines (one object per line): rename it .jsonl"
 
 
@@ -326,8 +334,8 @@ class GeoJsonSource(_FileSource):
         except json.JSONDecodeError as exc:
             hint = _JSONL_HINT if exc.msg == "Extra data" and text.lstrip().startswith("{") else ""
             raise SourceError(self.path, f"is not JSON (line {exc.lineno}: {exc.msg}){hint}") from None
-        except ValueError:
-            raise SourceError(self.path, f"is not JSON caselink can read ({_TOO_LONG})") from None
+        except (ValueError, RecursionError) as exc:
+            raise SourceError(self.path, f"is not JSON caselink can read ({_json_problem(exc)})") from None
         if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
             hint = ""
             if isinstance(document, dict) and ("spatialReference" in document or "geometryType" in document):
