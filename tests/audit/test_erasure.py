@@ -27,6 +27,12 @@ def test_erasure_removes_personal_data_and_keeps_the_log_verifiable(audited_stor
     assert entities == 0
     for secret in ("found by a friend", "white british", "john doe", "review 3"):
         assert secret not in dump
+    erasure = next(e for e in read_entries(connection) if e.action == "erasure")
+    assert erasure.details is not None and erasure.details["erased_fields"] == result.erased_fields
+    from caselink.audit import canonical, sha256_text
+
+    # No hash of an erased value either: an ethnicity's SHA-256 is found by hashing the few candidates.
+    assert sha256_text(canonical("white british")) not in dump and "value_sha256" not in erasure.details
     assert verify_store(audited_store, checkpoint, public_pem).ok
     assert verify_store(audited_store).n_redacted == 10
 

@@ -63,8 +63,9 @@ def erase_case(connection: Connection, case_id: str, officer: str, rationale: st
     current = connection.execute(select(CASES).where(CASES.c.case_id == case_id)).mappings().first()
     if current is None:
         raise ErasureError(f"no case '{case_id}' in the store; `caselink cases list` shows the ids")
-    erased = {name: sha256_text(canonical(current[name])) for name, empty in PERSONAL_FIELDS.items()
-              if current[name] not in (None, [], "")}
+    # Field names only: a SHA-256 of an erased ethnicity, tag or phone number is the value itself to
+    # anyone who hashes the few candidates (an erasure that leaves the value recoverable is none).
+    erased = sorted(name for name in PERSONAL_FIELDS if current[name] not in (None, [], ""))
     stored = {name: current[name] for name in CASE_COLUMNS if name != "record_hash"}
     stored.update(PERSONAL_FIELDS)
     now = datetime.now(UTC).replace(tzinfo=None)
@@ -92,7 +93,7 @@ def erase_case(connection: Connection, case_id: str, officer: str, rationale: st
             to_redact.append(entry.seq)
     seq = record_event(connection, action="erasure", officer=officer, case_ids=[case_id],
                        justification=rationale,
-                       details={"erased_fields": sorted(erased), "value_sha256": erased,
+                       details={"erased_fields": erased,
                                 "n_versions": len(versions), "redacted_seqs": to_redact,
                                 "kept_shared_seqs": kept_shared})
     for start in range(0, len(to_redact), 500):
