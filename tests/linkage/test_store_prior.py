@@ -171,3 +171,20 @@ def test_a_store_with_little_close_to_count_takes_at_most_the_capped_shift() -> 
     fitted, fit = fit_to_frame(frame, shipped, 10.0)
     assert fit.shift_bits == MAX_SHIFT
     assert fitted.prior_weight == pytest.approx(shipped.prior_weight + MAX_SHIFT)
+
+
+def test_fits_are_kept_on_either_engine_and_the_latest_is_used(any_db_url: str) -> None:
+    from caselink.linkage.store_prior import StorePrior, _save_fit
+
+    shipped = load_model(None)
+    store = CaseStore.open(any_db_url)
+    try:
+        assert saved_fit(store) is None
+        for shift in (3.0, 5.0):
+            fit = StorePrior(shift_bits=shift, prior=1e-6, budget=2.0, n_cases=600, fitted_on=600, series_at_fit=1,
+                             model_digest=model_digest(shipped), fitted_at="2026-11-25T14:00:00+00:00")
+            _save_fit(store, fit, shipped.model_copy(update={"name": f"fit {shift:g}"}))
+        saved = saved_fit(store)
+        assert saved is not None and saved[0].shift_bits == 5.0 and saved[1].name == "fit 5"
+    finally:
+        store.close()
