@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import ast
 import csv
+import io
 import itertools
 import json
 import math
 import re
+import tokenize
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -229,13 +231,29 @@ def _python_list(text: str) -> list[Any] | None:
         return None
     items: list[Any] = []
     for element in node.elts:
-        if isinstance(element, ast.Constant) and isinstance(element.value, str | int | float | None):
+        if isinstance(element, ast.Constant) and isinstance(element.value, str):
+            items.extend(_adjacent_strings(text, element))
+        elif isinstance(element, ast.Constant) and isinstance(element.value, int | float | None):
             items.append(element.value)
         elif isinstance(element, ast.Name) and element.id in ("nan", "NaN"):
             items.append(None)
         else:
             return None
     return items
+
+
+def _adjacent_strings(text: str, element: ast.Constant) -> list[str]:
+    """The strings of one list element: numpy writes an array ``['ghb' 'alcohol']``, without commas,
+    which Python reads as the one string ``'ghbalcohol'``; each literal is an item of its own."""
+    segment = ast.get_source_segment(text, element) or ""
+    try:
+        literals = [token.string for token in tokenize.generate_tokens(io.StringIO(segment).readline)
+                    if token.type == tokenize.STRING]
+    except (tokenize.TokenError, SyntaxError):
+        literals = []
+    if len(literals) < 2:
+        return [str(element.value)]
+    return [ast.literal_eval(literal) for literal in literals]
 
 
 def _pg_array(text: str) -> list[str] | None:

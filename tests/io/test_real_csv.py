@@ -26,3 +26,18 @@ def test_a_list_cell_with_a_missing_item_is_read_as_its_other_items(tmp_path: Pa
     assert (first.substances, first.mo) == (("ghb",), ("body_moved", "note_found"))
     assert (second.substances, second.mo) == (("ghb", "alcohol"), ())
     assert not [w for w in result.warnings if "unknown value" in w], result.warnings
+
+
+def test_a_numpy_array_cell_is_read_as_its_items_not_one_glued_item(tmp_path: Path, sqlite_url):
+    # pd.read_parquet gives list columns as numpy arrays, and to_csv writes them as "['ghb' 'alcohol']"
+    # (no commas): Python reads adjacent strings as one, so the case held the substance "ghbalcohol" and
+    # the entity "person:a smithphone:07700900123".
+    data = tmp_path / "numpy.csv"
+    data.write_text("case_id,found_at,lat,lon,substances,entities\n"
+                    "N1,2014-06-19,51.5,0.08,['ghb' 'alcohol'],\"['person:A Smith' 'phone:07700 900123']\"\n"
+                    "N2,2014-06-19,51.5,0.08,\"['ketamine'\n 'ghb']\",['phone:07700 900124']\n", encoding="utf-8")
+    with CaseStore.open(sqlite_url) as store:
+        store.ingest([open_source(data)])
+        first, second = store.get_case("N1"), store.get_case("N2")
+    assert (first.substances, first.entities) == (("ghb", "alcohol"), ("person:a smith", "phone:07700900123"))
+    assert (second.substances, second.entities) == (("ketamine", "ghb"), ("phone:07700900124",))
