@@ -59,6 +59,18 @@ def test_a_crs_naming_wgs84_longitude_first_is_read(tmp_path: Path, sqlite_url, 
     assert (case.lat, case.lon) == (51.539, 0.0825)  # the height is not a coordinate of the case
 
 
+def test_the_draft_epsg_crs_form_is_read_by_its_code(cli, tmp_path: Path, sqlite_url):
+    # Older GeoServer and OpenLayers wrote {"type": "EPSG", "properties": {"code": 4326}}.
+    data = tmp_path / "draft.geojson"
+    data.write_text(json.dumps(collection(feature("D1", 0.0825, 51.539),
+                                          crs={"type": "EPSG", "properties": {"code": 4326}})))
+    assert cli("ingest", str(data), "--db", sqlite_url).exit_code == 0
+    data.write_text(json.dumps(collection(feature("D2", 545000, 184000),
+                                          crs={"type": "EPSG", "properties": {"code": 27700}})))
+    result = cli("ingest", str(data), "--db", sqlite_url)
+    assert result.exit_code == 2 and "EPSG:27700" in result.stderr and "British National Grid" in result.stderr
+
+
 def test_a_crs_that_cannot_be_read_is_refused(cli, tmp_path: Path, sqlite_url):
     data = tmp_path / "linked.geojson"
     data.write_text(json.dumps(collection(feature("L1", 0.0825, 51.539),

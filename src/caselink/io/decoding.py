@@ -155,8 +155,10 @@ def geojson_crs_problem(document: dict[str, Any]) -> str | None:
     crs = document.get("crs")
     if crs is None:
         return None
-    name = crs.get("properties", {}).get("name") if isinstance(crs, dict) and isinstance(
-        crs.get("properties"), dict) else None
+    properties = crs.get("properties") if isinstance(crs, dict) else None
+    name = properties.get("name") if isinstance(properties, dict) else None
+    if isinstance(properties, dict) and str(crs.get("type")).upper() == "EPSG" and "code" in properties:
+        name = f"EPSG:{properties['code']}"  # the pre-2008 draft's form, {"type": "EPSG", "properties": {"code": ...}}
     fix = "; reproject it to WGS84 longitude, latitude first (e.g. ogr2ogr -t_srs EPSG:4326 out.geojson in.geojson)"
     if not isinstance(name, str):
         return f"has a 'crs' member caselink cannot read ({json.dumps(crs)[:80]}){fix}, or remove 'crs' if " \
