@@ -41,3 +41,15 @@ def test_a_numpy_array_cell_is_read_as_its_items_not_one_glued_item(tmp_path: Pa
         first, second = store.get_case("N1"), store.get_case("N2")
     assert (first.substances, first.entities) == (("ghb", "alcohol"), ("person:a smith", "phone:07700900123"))
     assert (second.substances, second.entities) == (("ketamine", "ghb"), ("phone:07700900124",))
+
+
+def test_a_header_row_repeated_mid_file_is_one_problem_saying_so(cli, tmp_path: Path, sqlite_url):
+    # Two exports joined with `cat` (or Excel pasting a second sheet below the first): the second header was
+    # three problems, "found_at: 'Found At' is not an ISO 8601 date", "lat: 'Latitude' is not a number"...
+    data = tmp_path / "joined.csv"
+    header = "Case ID,Found At,Latitude,Longitude\r\n"
+    data.write_text(header + "A1,2014-06-19,51.5,0.08\r\n" + header + "A2,2014-06-20,51.6,0.09\r\n", encoding="utf-8")
+    result = cli("ingest", str(data), "--db", sqlite_url)
+    assert result.exit_code == 2
+    problems = [line for line in result.stderr.splitlines() if line.startswith(str(data))]
+    assert problems == [f"{data}:3: row: repeats the header row (two files joined?); delete this line"], problems

@@ -186,6 +186,9 @@ class CsvSource(_FileSource):
                         cells = cells[:width]  # a trailing separator some exports end every line with
                     if own_export:
                         cells = [unescape_cell(cell) for cell in cells]
+                    if len(cells) == width and [fold_name(cell) for cell in cells] == header:
+                        yield line, {"__shape__": "repeats the header row (two files joined?); delete this line"}
+                        continue
                     row = dict(zip(header, cells, strict=False))
                     if len(cells) != width:
                         row["__shape__"] = f"has {len(cells)} fields, the header has {width}"
