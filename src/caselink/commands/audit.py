@@ -27,6 +27,7 @@ from caselink.commands.common import (
     officer_name,
     open_store,
     print_json,
+    refuse_out_over_store,
     require_officer,
     require_rationale,
 )
@@ -78,6 +79,7 @@ def checkpoint_command(
     if not out.parent.exists():
         fail(f"--out: folder {out.parent} does not exist", EXIT_BAD_INPUT)
     store = open_store(db)
+    refuse_out_over_store(store, out, "checkpoint")
     try:
         with store.engine.connect() as connection:
             result = audit.verify(connection)

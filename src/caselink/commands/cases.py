@@ -21,6 +21,7 @@ from caselink.commands.common import (
     officer_name,
     open_store,
     print_json,
+    refuse_out_over_store,
     require_officer,
 )
 from caselink.io import FORMATS, write
@@ -246,10 +247,7 @@ def export_command(
         fail(f"--out: {out} is a folder; name the file to write (e.g. {out / ('cases.' + fmt)})", EXIT_BAD_INPUT)
     require_justification(justification, officer)
     store = open_store(db)
-    if _is_store_file(store, out):
-        store.close()
-        fail(f"--out: {out} is the store itself (--db); writing the export there would replace every case and "
-             "the audit log: name another file", EXIT_BAD_INPUT)
+    refuse_out_over_store(store, out, "export")
     partial = out.with_name(out.name + ".partial")
     exported_ids: list[str] = []
 
@@ -281,17 +279,6 @@ def export_command(
     partial.replace(out)  # never leave a half-written export under the real name
     store.close()
     typer.echo(f"exported {count} case(s) to {out}")
-
-
-def _is_store_file(store: Any, out: Path) -> bool:
-    """Whether ``out`` is the SQLite file of ``store`` (or its journal): ``--out caselink.db``, meant as
-    ``--db``, replaced the store and its audit log with the export."""
-    database = store.engine.url.database if store.engine.url.get_backend_name() == "sqlite" else None
-    if not database or database == ":memory:":
-        return False
-    stored = Path(database).resolve()
-    target = out.resolve()
-    return target in {stored, *(stored.with_name(stored.name + suffix) for suffix in ("-wal", "-shm", "-journal"))}
 
 
 def stats_command(db: DbOption = None, as_json: JsonOption = False) -> None:

@@ -6,6 +6,7 @@ import json
 import os
 import sys
 from datetime import date, datetime
+from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -54,6 +55,22 @@ def open_store(db: str | None) -> CaseStore:
         return CaseStore.open(db)
     except StoreError as exc:
         fail(str(exc))
+
+
+def refuse_out_over_store(store: CaseStore, out: Path, writing: str) -> None:
+    """Refuse ``--out`` naming the SQLite file of ``store`` (or its journal), before anything is written.
+
+    Why: ``--out caselink.db``, meant as ``--db``, replaced the store and its audit log with an export,
+    a report, a model or a checkpoint, exit 0.  The store is closed before failing.
+    """
+    database = store.engine.url.database if store.engine.url.get_backend_name() == "sqlite" else None
+    if not database or database == ":memory:":
+        return
+    stored = Path(database).resolve()
+    if out.resolve() in {stored, *(stored.with_name(stored.name + s) for s in ("-wal", "-shm", "-journal"))}:
+        store.close()
+        fail(f"--out: {out} is the store itself (--db); writing the {writing} there would replace every case "
+             "and the audit log: name another file", EXIT_BAD_INPUT)
 
 
 def require_officer(officer: str | None) -> str:

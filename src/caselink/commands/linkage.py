@@ -24,6 +24,7 @@ from caselink.commands.common import (
     officer_name,
     open_store,
     print_json,
+    refuse_out_over_store,
     warn,
 )
 from caselink.store import CaseFilter, CaseStore
@@ -313,6 +314,7 @@ def train_command(
     else:
         base = _model(model_path)
     store = open_store(db)
+    refuse_out_over_store(store, out, "model")
     stored = _frame(store)
     store.close()
     model_name = name or f"trained-on-{Path(out).stem}"

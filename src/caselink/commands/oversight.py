@@ -27,6 +27,7 @@ from caselink.commands.common import (
     officer_name,
     open_store,
     print_json,
+    refuse_out_over_store,
 )
 from caselink.oversight import OversightError, Period
 from caselink.schema import DEFAULT_TZ, parse_when
@@ -218,6 +219,9 @@ def report_command(
         fail(f"--out: folder {out.parent} does not exist", EXIT_BAD_INPUT)
     period = _period(found_from, found_to)
     moment = _when(now, "--now")
+    checked = open_store(db)
+    refuse_out_over_store(checked, out, "report")
+    checked.close()
     report = _run(db, lambda store: build_report(store.engine, period, moment, by=by))
     write_html(report, out)
     written = {"html": str(out)}
