@@ -178,6 +178,14 @@ def test_not_reported_is_not_a_value():
     assert norm(victim_ethnicity="Not Reported").record["victim_ethnicity"] is None
 
 
+def test_pandas_missing_values_written_as_text_are_not_values():
+    # df.astype(str) writes a nullable column's missing value as "<NA>" and a missing time as "NaT":
+    # both were refused ("not a whole number", "not ISO"), so a pandas-made file could not be imported.
+    result = norm(victim_age="<NA>", died_from="NaT")
+    assert not result.errors and result.record["victim_age"] is None and result.record["died_from"] is None
+    assert norm(entities=["person:Nat"]).record["entities"]  # only a time field reads "NaT" as missing
+
+
 @pytest.mark.parametrize(("value", "fragment"), [
     ("2014", "names a year"), ("2014-06", "names a month"), ("201511105", "9 digits"),
 ])

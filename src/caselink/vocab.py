@@ -151,7 +151,11 @@ MISSING_MARKERS = frozenset({
     "not_reported",
     # UK forms write "not known" as N/K; spreadsheets turn a typed dash into an en or em dash.
     "n/k", "n_k", "n.k.", "unk", "unk.", "\u2013", "\u2014", "\u2013\u2013", "\u2014\u2014",
+    # pandas' missing value as ``astype(str)`` writes it in a nullable column.
+    "<na>",
 })
+# pandas' missing time ("NaT") is a marker only in a time field: elsewhere it may be a name (Nat).
+TIME_FIELDS = frozenset({"found_at", "died_from", "died_to"})
 # Toxicology results that mean "nothing found" or "no result yet": no substance to compare.
 NO_SUBSTANCE_MARKERS = frozenset({
     "none_detected", "nothing_detected", "negative", "not_tested", "not_done", "no_drugs_detected",
@@ -181,7 +185,8 @@ def is_missing_marker(value: str, field: str | None = None) -> bool:
     if len(value) > 24 or value[:1].isdigit():  # no marker starts with a digit: dates and numbers skip the fold
         return False
     folded = token(value)
-    return folded in MISSING_MARKERS or (field == "substances" and folded in NO_SUBSTANCE_MARKERS)
+    return (folded in MISSING_MARKERS or (field == "substances" and folded in NO_SUBSTANCE_MARKERS)
+            or (field in TIME_FIELDS and folded == "nat"))
 
 
 def is_placeholder_entity(entity: str) -> bool:
