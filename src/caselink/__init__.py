@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 
 def load_cases(*paths: str, db: str | None = None, officer: str | None = None, tz: str | None = None,
-               after_steps: bool = True) -> Any:
+               after_steps: bool = True, phone_country: str | None = None) -> Any:
     """Ingest ``paths`` into the store named by ``db`` (see :class:`CaseStore`) and return the result.
 
     ``officer`` names who imported them in the audit log (DPA 2018 s.62 collection), as
@@ -26,15 +26,23 @@ def load_cases(*paths: str, db: str | None = None, officer: str | None = None, t
     ``after_steps`` runs what ``caselink ingest`` runs once the import has committed (each new case
     scored and its alerts stored, the basic-steps checklists); their summary is ``result.after``.
     Without them a library import would raise no alert, which is the reason the store exists.
+    ``phone_country`` (an ISO code such as ``"US"``) reads phones written without their country code
+    as that country's, as ``caselink ingest --phone-country`` does; an unknown code is a ValueError.
     """
     from caselink.io import open_source
+    from caselink.io.phones import COUNTRIES, country_code, with_phone_country
     from caselink.store import CaseStore
 
     options: dict[str, Any] = {"officer": officer}
     if tz is not None:
         options["tz"] = tz
+    country = None if phone_country is None else country_code(phone_country)
+    if phone_country is not None and country is None:
+        raise ValueError(f"phone_country {phone_country!r}: not a country caselink knows the numbering of; use "
+                         f"one of {', '.join(sorted(COUNTRIES))}")
     with CaseStore.open(db) as store:
-        result = store.ingest([open_source(p) for p in paths], **options)
+        sources = [open_source(p) for p in paths]
+        result = store.ingest(sources if country is None else with_phone_country(sources, country), **options)
         if after_steps:
             from caselink.commands.ingest import run_after_ingest
 
