@@ -110,10 +110,14 @@ def saved_fit(store: CaseStore) -> tuple[StorePrior, LinkageModel] | None:
 
 
 def _save_fit(store: CaseStore, fit: StorePrior, model: LinkageModel) -> None:
-    with store.engine.begin() as connection:
-        connection.execute(insert(FITS).values(
-            fitted_at=fit.fitted_at, model_digest=fit.model_digest, budget=fit.budget, n_cases=fit.n_cases,
-            fit=json.dumps(asdict(fit)), model=json.dumps(model.model_dump())))
+    """Keep the fit; a store this process may not write to (a read-only role) refits next time instead."""
+    try:
+        with store.engine.begin() as connection:
+            connection.execute(insert(FITS).values(
+                fitted_at=fit.fitted_at, model_digest=fit.model_digest, budget=fit.budget, n_cases=fit.n_cases,
+                fit=json.dumps(asdict(fit)), model=json.dumps(model.model_dump())))
+    except SQLAlchemyError as exc:
+        logging.getLogger(__name__).warning("model fit not kept in the store (%s); it is used all the same", exc)
 
 
 def _needs_refit(fit: StorePrior | None, digest: str, budget: float, n_cases: int) -> bool:
