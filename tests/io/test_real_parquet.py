@@ -10,6 +10,7 @@ from pathlib import Path
 
 from caselink.io import open_source
 from caselink.store import CaseStore
+from tests.io.roundtrip_steps import export_and_reimport
 
 
 def record_hashes(url: str) -> dict[str, str]:
@@ -35,16 +36,8 @@ def test_a_nanosecond_timestamp_column_round_trips_to_the_same_record_hash(cli, 
     assert first.found_at.isoformat() == "2014-06-19T04:30:00+01:00"
     assert second.found_at.isoformat() == "2014-10-26T01:30:00.123456+00:00"  # the second 01:30, in GMT
 
-    out = tmp_path / "out.csv"
-    exported = cli("export", "--format", "csv", "--out", str(out), "--db", sqlite_url,
-                   "--justification", "round trip", "--officer", "tester")
-    assert exported.exit_code == 0, exported.stderr
-    fresh = f"sqlite:///{tmp_path / 'fresh.db'}"
-    with CaseStore.open(fresh) as store:
-        store.ingest([open_source(out)])
+    fresh, result = export_and_reimport(cli, sqlite_url, tmp_path, "csv")
     assert record_hashes(fresh) == record_hashes(sqlite_url)
-    with CaseStore.open(sqlite_url) as store:
-        result = store.ingest([open_source(out)])
     assert (result.n_new, result.n_updated, result.n_unchanged) == (0, 0, 2)
 
 

@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from caselink.io import FORMATS, open_source
+from caselink.io import FORMATS
 from caselink.store import CaseStore
+from tests.io.roundtrip_steps import export_and_reimport
 
 ROWS = [
     {"case_id": "R1", "agency": "MPS", "found_at": "2014-06-19T04:30:00", "died_from": "2014-06-18",
@@ -35,16 +36,8 @@ def test_export_reimports_to_identical_records(cli, tmp_path, fmt, any_db_url):
     source = tmp_path / "in.jsonl"
     source.write_text("".join(json.dumps(row) + "\n" for row in ROWS))
     assert cli("ingest", str(source), "--db", any_db_url).exit_code == 0
-    out = tmp_path / f"out.{fmt}"
-    exported = cli("export", "--format", fmt, "--out", str(out), "--db", any_db_url,
-                   "--justification", "round-trip test", "--officer", "tester")
-    assert exported.exit_code == 0, exported.stderr
-    fresh = f"sqlite:///{tmp_path / 'fresh.db'}"
-    with CaseStore.open(fresh) as store:
-        store.ingest([open_source(out)])
+    fresh, result = export_and_reimport(cli, any_db_url, tmp_path, fmt)
     assert stored_rows(fresh) == stored_rows(any_db_url)
-    with CaseStore.open(any_db_url) as store:
-        result = store.ingest([open_source(out)])
     assert (result.n_new, result.n_updated, result.n_unchanged) == (0, 0, len(ROWS))
 
 

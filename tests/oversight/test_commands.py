@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -158,21 +160,29 @@ def test_an_officer_in_two_teams_is_refused_naming_both_lines(tmp_path: Path) ->
     assert load_teams(teams) == {"DS Field": "Barking CID"}  # a repeated identical line is harmless
 
 
-def test_timeline_of_a_case_whose_id_holds_a_percent_sign_shows_its_alerts(sqlite_url: str, tmp_path: Path) -> None:
-    """The alerts naming a case are found by a LIKE on their JSON list of ids; '%' is part of an id,
-    not to be dropped (the timeline of 'KEN%1' showed no alert)."""
+@contextmanager
+def _two_cases_in_an_open_alert(db_url: str, tmp_path: Path, case_ids: tuple[str, str]) -> Iterator[Any]:
+    """Two deaths a day apart at one spot, linked by an open alert; yields a connection in a transaction."""
     from caselink.io import open_source
-    from caselink.oversight.timeline import case_timeline
     from tests.assurance.alerts import open_alert
 
     cases = tmp_path / "cases.csv"
-    cases.write_text("case_id,found_at,lat,lon\nKEN%1,2014-06-19,51.27,1.08\nKEN2,2014-06-20,51.27,1.08\n",
-                     encoding="utf-8")
-    with CaseStore.open(sqlite_url) as store:
+    cases.write_text(f"case_id,found_at,lat,lon\n{case_ids[0]},2014-06-19,51.27,1.08\n"
+                     f"{case_ids[1]},2014-06-20,51.27,1.08\n", encoding="utf-8")
+    with CaseStore.open(db_url) as store:
         store.ingest([open_source(cases)])
         with store.engine.begin() as connection:
-            open_alert(connection, ["KEN%1", "KEN2"])
-            kinds = [e["kind"] for e in case_timeline(connection, "KEN%1")["events"]]
+            open_alert(connection, list(case_ids))
+            yield connection
+
+
+def test_timeline_of_a_case_whose_id_holds_a_percent_sign_shows_its_alerts(sqlite_url: str, tmp_path: Path) -> None:
+    """The alerts naming a case are found by a LIKE on their JSON list of ids; '%' is part of an id,
+    not to be dropped (the timeline of 'KEN%1' showed no alert)."""
+    from caselink.oversight.timeline import case_timeline
+
+    with _two_cases_in_an_open_alert(sqlite_url, tmp_path, ("KEN%1", "KEN2")) as connection:
+        kinds = [e["kind"] for e in case_timeline(connection, "KEN%1")["events"]]
     assert "alert" in kinds
 
 
@@ -316,22 +326,14 @@ def test_timeline_of_another_case_in_a_dismissed_alert_says_who_dismissed_it(any
     """A dismissal is a decision in the new case's policy file only; the timelines of the other cases the
     alert named said 'now dismissed' with no name, time or reason, so the inspector could not tell
     from them who closed the link."""
-    from caselink.io import open_source
     from caselink.linkage import triage
     from caselink.oversight.timeline import case_timeline
-    from tests.assurance.alerts import open_alert
 
-    cases = tmp_path / "cases.csv"
-    cases.write_text("case_id,found_at,lat,lon\nK1,2014-06-19,51.27,1.08\nK2,2014-06-20,51.27,1.08\n",
-                     encoding="utf-8")
-    with CaseStore.open(any_db_url) as store:
-        store.ingest([open_source(cases)])
-        with store.engine.begin() as connection:
-            open_alert(connection, ["K1", "K2"])
-            alert = triage.list_alerts(connection, "open", None)[0]
-            triage.dismiss(connection, alert["id"], "DC Inv", "coincidence: different finders")
-            other = next(c for c in ("K1", "K2") if c != alert["new_case_id"])
-            [event] = [e for e in case_timeline(connection, other)["events"] if e["kind"] == "alert"]
+    with _two_cases_in_an_open_alert(any_db_url, tmp_path, ("K1", "K2")) as connection:
+        alert = triage.list_alerts(connection, "open", None)[0]
+        triage.dismiss(connection, alert["id"], "DC Inv", "coincidence: different finders")
+        other = next(c for c in ("K1", "K2") if c != alert["new_case_id"])
+        [event] = [e for e in case_timeline(connection, other)["events"] if e["kind"] == "alert"]
     assert "dismissed by DC Inv" in event["summary"] and "coincidence: different finders" in event["summary"]
     assert event["details"]["dismissed_by"] == "DC Inv" and event["details"]["decision_id"] is not None
 
