@@ -30,7 +30,8 @@ from caselink.commands.common import (
 from caselink.store import CaseFilter, CaseStore
 
 ModelOption = Annotated[
-    Path | None, typer.Option("--model", help="Linkage model JSON (default: the model shipped with caselink).")
+    Path | None, typer.Option("--model", help="Linkage model JSON, used as it is (default: $CASELINK_MODEL, else "
+                              "the model shipped with caselink fitted to this store; docs/model.md).")
 ]
 
 
