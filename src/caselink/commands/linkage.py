@@ -33,6 +33,10 @@ ModelOption = Annotated[
     Path | None, typer.Option("--model", help="Linkage model JSON, used as it is (default: $CASELINK_MODEL, else "
                               "the model shipped with caselink fitted to this store; docs/model.md).")
 ]
+StartModelOption = Annotated[
+    Path | None, typer.Option("--model", help="Linkage model JSON to start from (default: the model shipped with "
+                              "caselink, as shipped).")
+]
 
 
 EngineOption = Annotated[
@@ -282,7 +286,7 @@ def train_command(
     out: Annotated[Path, typer.Option("--out", help="Where to write the model JSON.")],
     db: DbOption = None,
     labels: Annotated[str, typer.Option("--labels", help="Column holding known series (ground truth).")] = "series_id",
-    model_path: ModelOption = None,
+    model_path: StartModelOption = None,
     name: Annotated[str | None, typer.Option("--name", help="Name recorded in the model.")] = None,
     comparisons: Annotated[str | None, typer.Option(
         "--comparisons", help="Start from a named comparison set instead of --model: 'default' (the shipped "
