@@ -433,7 +433,7 @@ def before_ingest() -> None:
         budget_from_env()
     except ModelError as exc:
         fail(f"{exc}; nothing was imported (new cases could not be scored for alerts): fix or unset "
-             "$CASELINK_MODEL", EXIT_BAD_INPUT)
+             "the variable named", EXIT_BAD_INPUT)
 
 
 def _ingest_model(store: CaseStore) -> Any:
@@ -453,9 +453,9 @@ def after_ingest(store: CaseStore, result: Any) -> dict[str, Any] | None:
         return {"alerts": [], "possible_duplicates": []}
     try:
         model = _ingest_model(store)
-    except ModelError as exc:  # $CASELINK_MODEL names a file that cannot be used
+    except ModelError as exc:  # $CASELINK_MODEL or $CASELINK_ALERT_BUDGET cannot be used (library imports)
         warn(f"linkage skipped: the {len(new_ids)} new or changed case(s) were imported but not scored, so "
-             f"no alert was raised: {exc}; fix $CASELINK_MODEL, then run 'caselink link' to see their series")
+             f"no alert was raised: {exc}; fix the variable named, then run 'caselink link' to see their series")
         return None
     alerts = score_new_cases(store, model, new_ids, result.officer or officer_name(None))
     for alert in alerts:

@@ -42,7 +42,7 @@ from caselink.store import CaseStore
 BUDGET_ENV = "CASELINK_ALERT_BUDGET"
 DEFAULT_BUDGET = 2.0  # issue 3's bound: at most 2 false series per 1,000 deaths
 SAMPLE_MAX = 10_000  # the latest cases a fit replays: a rate per 1,000 needs no more, a million would take minutes
-# A store with too few close pairs to count (no coordinates, or a few hundred cases spread thin) stays
+# A store with too few close pairs to count (places known only to a borough, or a few hundred cases spread thin) stays
 # within any budget at every shift and would take the largest tried; +12 bits is past every shift a
 # measured store took (+8 to +10 on the plain generator) and keeps its next imports from linking on
 # one rare cause alone.
@@ -120,9 +120,8 @@ def _save_fit(store: CaseStore, fit: StorePrior, model: LinkageModel) -> None:
         logging.getLogger(__name__).warning("model fit not kept in the store (%s); it is used all the same", exc)
 
 
-def _needs_refit(fit: StorePrior | None, digest: str, budget: float, n_cases: int) -> bool:
-    if fit is None or fit.model_digest != digest or fit.budget != budget:
-        return True
+def _outgrown(fit: StorePrior, n_cases: int) -> bool:
+    """Whether the store has grown or shrunk past ``REFIT_CHANGE`` since ``fit``."""
     return abs(n_cases - fit.n_cases) > REFIT_CHANGE * fit.n_cases
 
 
@@ -178,13 +177,11 @@ def model_for_store(store: CaseStore, path: Any = None, stored: pd.DataFrame | N
     n_cases = len(stored) if stored is not None else store.count()
     if n_cases < MIN_CASES:
         return StoreModel(model, None)
-    digest = model_digest(model)
     saved = saved_fit(store)
-    if saved is not None and not _needs_refit(saved[0], digest, budget, n_cases):
-        return StoreModel(saved[1], saved[0])
+    if saved is not None and saved[0].model_digest == model_digest(model) and saved[0].budget == budget \
+            and not (refit and _outgrown(saved[0], n_cases)):
+        return StoreModel(saved[1], saved[0])  # without refit, also once the store has outgrown it
     if not refit:
-        if saved is not None and saved[0].model_digest == digest and saved[0].budget == budget:
-            return StoreModel(saved[1], saved[0])  # the store has grown since: the last fit, not none
         return StoreModel(model, None)
     frame = stored.tail(SAMPLE_MAX).reset_index(drop=True) if stored is not None else _latest(store, n_cases)
     fitted, fit = fit_to_frame(frame, model, budget, n_cases)
