@@ -30,16 +30,16 @@ def load_cases(*paths: str, db: str | None = None, officer: str | None = None, t
     as that country's, as ``caselink ingest --phone-country`` does; an unknown code is a ValueError.
     """
     from caselink.io import open_source
-    from caselink.io.phones import COUNTRIES, country_code, with_phone_country
+    from caselink.io.phones import country_code, with_phone_country
     from caselink.store import CaseStore
 
     options: dict[str, Any] = {"officer": officer}
     if tz is not None:
         options["tz"] = tz
-    country = None if phone_country is None else country_code(phone_country)
-    if phone_country is not None and country is None:
-        raise ValueError(f"phone_country {phone_country!r}: not a country caselink knows the numbering of; use "
-                         f"one of {', '.join(sorted(COUNTRIES))}")
+    try:
+        country = None if phone_country is None else country_code(phone_country)
+    except ValueError as exc:
+        raise ValueError(f"phone_country {exc}") from None
     with CaseStore.open(db) as store:
         sources = [open_source(p) for p in paths]
         result = store.ingest(sources if country is None else with_phone_country(sources, country), **options)

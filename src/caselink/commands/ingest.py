@@ -22,7 +22,7 @@ from caselink.commands.common import (
     warn,
 )
 from caselink.io import open_source
-from caselink.io.phones import COUNTRIES, DEFAULT_PHONE_COUNTRY, country_code, with_phone_country
+from caselink.io.phones import DEFAULT_PHONE_COUNTRY, country_code, with_phone_country
 from caselink.schema import DEFAULT_TZ
 from caselink.store import CaseStore, IngestError, IngestResult, SourceError
 from caselink.store.ingest import MAX_REPORTED_PROBLEMS
@@ -47,10 +47,10 @@ def ingest_command(
 ) -> None:
     """Import case files in one transaction: every row lands, or none does."""
     check_tz(tz)
-    country = country_code(phone_country)
-    if country is None:
-        fail(f"--phone-country: '{phone_country}' is not a country caselink knows the numbering of; use one of "
-             f"{', '.join(sorted(COUNTRIES))}", EXIT_BAD_INPUT)
+    try:
+        country = country_code(phone_country)
+    except ValueError as exc:
+        fail(f"--phone-country: {exc}", EXIT_BAD_INPUT)
     for check in BEFORE_INGEST:
         check()
     try:

@@ -45,10 +45,14 @@ COUNTRIES: dict[str, tuple[str, str, str]] = {
 _MIN_DIGITS = 5
 
 
-def country_code(name: str) -> str | None:
-    """The ISO code for ``name`` (any case), or None when caselink does not know its numbering."""
+def country_code(name: str) -> str:
+    """The ISO code for ``name`` (any case); ValueError, saying which codes there are, when caselink does
+    not know its numbering (the one message the CLI option and the library argument both give)."""
     code = name.strip().upper()
-    return code if code in COUNTRIES else None
+    if code not in COUNTRIES:
+        raise ValueError(f"'{name}' is not a country caselink knows the numbering of; use one of "
+                         f"{', '.join(sorted(COUNTRIES))}")
+    return code
 
 
 def international(value: str, country: str) -> str:
