@@ -17,7 +17,6 @@ Times in the store are naive UTC; hours are measured from ``found_at`` (when the
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any
@@ -28,7 +27,7 @@ import pandas as pd
 from sqlalchemy import DateTime, Engine, and_, case, func, or_, select, type_coerce
 
 from caselink.assurance.models import ActionRow, DecisionRow
-from caselink.audit.models import AuditEntryRow
+from caselink.audit.hooks import erased_case_ids
 from caselink.linkage.models import AlertRow
 from caselink.oversight.errors import OversightError
 from caselink.schema import DEFAULT_TZ
@@ -38,7 +37,6 @@ CASES = CaseRow.__table__
 ACTIONS = ActionRow.__table__
 DECISIONS = DecisionRow.__table__
 ALERTS = AlertRow.__table__
-AUDIT = AuditEntryRow.__table__
 
 NEXT_OF_KIN_STEP = "S12_NEXT_OF_KIN"
 NOT_SUSPICIOUS = "unexpected_not_suspicious"
@@ -137,8 +135,7 @@ def load_measures(engine: Engine, period: Period, now: datetime | None = None) -
         alerts = pd.DataFrame([tuple(row) for row in connection.execute(
             select(ALERTS.c.id, ALERTS.c.new_case_id, ALERTS.c.status).where(ALERTS.c.new_case_id.in_(in_period))
         ).all()], columns=["alert_id", "case_id", "status"])
-        erased = {case_id for (ids,) in connection.execute(select(AUDIT.c.case_ids).where(AUDIT.c.action == "erasure"))
-                  for case_id in json.loads(ids)}
+        erased = erased_case_ids(connection)
     cases["erased"] = cases["case_id"].isin(erased)
     cases["age_band"] = age_band(cases["victim_age"])
     classifications = decisions[decisions["kind"] == "classification"].sort_values(["made_at", "id"])
