@@ -428,12 +428,12 @@ def before_ingest() -> None:
     from caselink.linkage.model import ModelError, load_model
     from caselink.linkage.store_prior import budget_from_env
 
-    try:
-        load_model(None)
-        budget_from_env()
-    except ModelError as exc:
-        fail(f"{exc}; nothing was imported (new cases could not be scored for alerts): fix or unset "
-             "the variable named", EXIT_BAD_INPUT)
+    for variable, check in (("$CASELINK_MODEL", lambda: load_model(None)), ("$CASELINK_ALERT_BUDGET", budget_from_env)):
+        try:
+            check()
+        except ModelError as exc:
+            fail(f"{exc}; nothing was imported (new cases could not be scored for alerts): fix or unset "
+                 f"{variable}", EXIT_BAD_INPUT)
 
 
 def _ingest_model(store: CaseStore) -> Any:
@@ -455,7 +455,8 @@ def after_ingest(store: CaseStore, result: Any) -> dict[str, Any] | None:
         model = _ingest_model(store)
     except ModelError as exc:  # $CASELINK_MODEL or $CASELINK_ALERT_BUDGET cannot be used (library imports)
         warn(f"linkage skipped: the {len(new_ids)} new or changed case(s) were imported but not scored, so "
-             f"no alert was raised: {exc}; fix the variable named, then run 'caselink link' to see their series")
+             f"no alert was raised: {exc}; fix $CASELINK_MODEL or $CASELINK_ALERT_BUDGET, then run 'caselink link' "
+             "to see their series")
         return None
     alerts = score_new_cases(store, model, new_ids, result.officer or officer_name(None))
     for alert in alerts:
